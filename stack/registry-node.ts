@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JavaRuntime } from './java-runtime.ts';
+import { apicurioJar } from './stack-artifacts.ts';
+import { isAlive, portOpen, processesMentioning, readPid, removeFile, spawnDetached, stopProcess, waitUntil } from './process-control.ts';
+import { StackError } from './stack-errors.ts';
+import { registryUrlOf, type StackConfig, type StackPaths } from './stack-config.ts';
+import type { NodeStatus } from './kafka-node.ts';
+
+export async function registryAnswers(config: StackConfig): Promise<boolean> {
+  try {
+    const res = await fetch(`${registryUrlOf(config)}/subjects`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function registryStatus(config: StackConfig, paths: StackPaths): Promise<NodeStatus> {
+  const pid = readPid(paths.registryPid);
+  if (pid !== undefined && isAlive(pid)) return { state: 'running', pid };
+  if (!(await portOpen(config.host, config.registryPort))) return { state: 'stopped' };
+  const found = processesMentioning(paths.registryDir);
+  return found.length > 0 ? { state: 'running', pid: found[0] } : { state: 'foreign' };
+}
+
+export async function startRegistry(config: StackConfig, paths: StackPaths, java: JavaRuntime): Promise<'started' | 'reused'> {
+  const status = await registryStatus(config, paths);
+  if (status.state === 'foreign') {
+    throw new StackError('PS_ERR_STACK_PORT_TAKEN', `Port ${config.registryPort} is taken by a process that is not our schema registry: stop it, or set SCHEMA_REGISTRY_URL to use it, or STACK_REGISTRY_PORT to move ours`);
+  }
+  if (status.state === 'running') {
+    const ready = await waitUntil(() => registryAnswers(config), { timeoutMs: 60_000 });
+    if (ready === 'ready') return 'reused';
+    throw new StackError('PS_ERR_STACK_NOT_READY', `The schema registry (pid ${status.pid}) runs but does not answer at ${registryUrlOf(config)}`, { logFile: paths.registryLog });
+  }
+  mkdirSync(paths.registryDir, { recursive: true });
+  const db = join(paths.registryDir, 'db', 'registry');
+  const args = [
+    '-Xms128m',
+    '-Xmx512m',
+    `-Dquarkus.http.host=${config.host}`,
+    `-Dquarkus.http.port=${config.registryPort}`,
+    // The management interface would listen on 0.0.0.0:9000; we check readiness through the API instead.
+    '-Dquarkus.management.enabled=false',
+    '-Dapicurio.rules.global.compatibility=BACKWARD',
+    // H2 in a file, so schemas and their ids survive a restart of the registry.
+    '-Dapicurio.storage.kind=sql',
+    '-Dapicurio.storage.sql.kind=h2',
+    `-Dapicurio.datasource.url=jdbc:h2:file:${db};DB_CLOSE_ON_EXIT=FALSE`,
+    '-Dapicurio.datasource.username=sa',
+    '-Dapicurio.datasource.password=sa',
+    `-Dprofile-stream.stack=${paths.registryDir}`,
+    '-jar',
+    apicurioJar(paths),
+  ];
+  removeFile(paths.registryPid);
+  const pid = spawnDetached(java.executable, args, paths.registryLog, paths.registryPid, paths.registryDir);
+  const ready = await waitUntil(() => registryAnswers(config), { timeoutMs: 120_000, stillRunning: () => isAlive(pid) });
+  if (ready === 'died') throw new StackError('PS_ERR_STACK_START_FAILED', 'The schema registry exited during start-up', { logFile: paths.registryLog });
+  if (ready === 'timeout') throw new StackError('PS_ERR_STACK_NOT_READY', `The schema registry did not answer at ${registryUrlOf(config)} within 120 s`, { logFile: paths.registryLog });
+  return 'started';
+}
+
+export async function stopRegistry(paths: StackPaths): Promise<number[]> {
+  const pids = new Set<number>(processesMentioning(paths.registryDir));
+  const pid = readPid(paths.registryPid);
+  if (pid !== undefined && isAlive(pid)) pids.add(pid);
+  await Promise.all([...pids].map((p) => stopProcess(p, 20_000)));
+  removeFile(paths.registryPid);
+  return [...pids];
+}
