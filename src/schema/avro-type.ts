@@ -198,7 +198,7 @@ export function avroTypeOptions(): Record<string, unknown> {
 }
 
 /** The avsc Type of a profile-stream schema (parsed JSON or a string of it). */
-export function avroTypeFor(schema: Schema | string): Type {
-  const parsed = typeof schema === 'string' ? (JSON.parse(schema) as Schema) : schema;
+export function avroTypeFor(schema: object | string): Type {
+  const parsed = (typeof schema === 'string' ? JSON.parse(schema) : schema) as Schema;
   return avro.Type.forSchema(parsed, avroTypeOptions() as never);
 }
