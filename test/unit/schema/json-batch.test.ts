@@ -4,6 +4,7 @@ import { BATCH_LIMITS } from '../../../src/schema/batch-limits.ts';
 import { InvalidBatchError } from '../../../src/schema/errors.ts';
 import type { BatchProblem } from '../../../src/schema/errors.ts';
 import { fromJsonBatch, parseJsonBatch, toJsonBatch } from '../../../src/schema/json-batch.ts';
+import type { JsonBatchOptions } from '../../../src/schema/json-batch.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';
 
 const ctx = { workspaceId: 'ws1', source: 'web' };
@@ -14,7 +15,7 @@ const minimal = () => ({
   events: [{ event_type: 'custom_event', data: { event_name: 'Play', custom_event_type: 'media', custom_attributes: { song: 'x' } } }],
 });
 
-function problemsOf(input: unknown, options = ctx): BatchProblem[] {
+function problemsOf(input: unknown, options: JsonBatchOptions = ctx): BatchProblem[] {
   try {
     parseJsonBatch(input, options);
   } catch (error) {
