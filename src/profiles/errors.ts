@@ -8,6 +8,7 @@ export const PROFILE_ERROR_CODES = [
   'PS_ERR_INTEGRATIONS_CONFIG_UNREADABLE',
   'PS_ERR_PROFILE_LIMIT_EXCEEDED',
   'PS_ERR_PROFILE_MPID_MISMATCH',
+  'PS_ERR_PROFILE_MPID_MISSING',
 ] as const;
 
 export type ProfileErrorCode = (typeof PROFILE_ERROR_CODES)[number];
@@ -64,31 +65,24 @@ export class IntegrationsConfigUnreadableError extends ProfileDomainError {
   }
 }
 
-/** The limits a batch is checked against before it is merged (mParticle's limits). */
-export type LimitName =
-  | 'attributes_per_batch'
-  | 'attribute_value_length'
-  | 'attribute_list_length'
-  | 'batch_size_bytes';
-
 /**
- * A batch breaks one of the limits in `limits.ts`. Nothing of it is merged; the processor sends it to the
- * dead-letter topic with `limit` (and the message) as the reason. Values are rejected, never truncated.
+ * A batch breaks one of mParticle's limits (`src/schema/batch-limits.ts`). Nothing of it is merged; the
+ * processor sends it to the dead-letter topic with the message as the reason. Values are rejected, never
+ * truncated.
  */
 export class LimitExceededError extends ProfileDomainError {
   readonly code = 'PS_ERR_PROFILE_LIMIT_EXCEEDED';
-  readonly limit: LimitName;
+  /** The limit's name, e.g. `max_attribute_value_length`. */
+  readonly limit: string;
   readonly max: number;
-  readonly actual: number;
-  /** What broke it, e.g. the attribute name; absent for whole-batch limits. */
-  readonly subject: string | undefined;
+  /** JSONPath of what broke it, e.g. `$.user_attributes.bio`; `$` for the whole batch. */
+  readonly path: string;
 
-  constructor(limit: LimitName, max: number, actual: number, subject?: string) {
-    super(`limit ${limit} exceeded: ${actual} > ${max}${subject === undefined ? '' : ` (${subject})`}`);
+  constructor(limit: string, max: number, path: string, detail: string) {
+    super(`limit ${limit} (${max}) exceeded at ${path}: ${detail}`);
     this.limit = limit;
     this.max = max;
-    this.actual = actual;
-    this.subject = subject;
+    this.path = path;
   }
 }
 
@@ -102,5 +96,14 @@ export class MpidMismatchError extends ProfileDomainError {
     super(`batch for mpid ${batchMpid} cannot be merged into profile ${profileMpid}`);
     this.profileMpid = profileMpid;
     this.batchMpid = batchMpid;
+  }
+}
+
+/** A batch without an MPID reached the merge for a user not yet known: there is no profile to merge it into. */
+export class MpidMissingError extends ProfileDomainError {
+  readonly code = 'PS_ERR_PROFILE_MPID_MISSING';
+
+  constructor() {
+    super('batch has no mpid and no profile was given to merge it into');
   }
 }

@@ -1,0 +1,35 @@
+import type { Batch } from '../schema/batch.ts';
+import type { ProfileState } from '../schema/profile-state.ts';
+import { batchIdOf } from './batch-dedup.ts';
+import { LimitExceededError } from './errors.ts';
+import { mergeBatch, type MergeOptions } from './merge-batch.ts';
+import { batchTime } from './write-stamp.ts';
+
+/**
+ * The profile a user should end up with after `batches`, computed the simplest way: sorted by event
+ * time (then source, then batch id), merged one after the other. Integration tests compare what the
+ * running topology stored against this. Batches over a limit are skipped, as the processor sends them
+ * to the dead-letter topic. Undefined when no batch could be merged.
+ */
+export function referenceFold(batches: readonly Batch[], options: Omit<MergeOptions, 'serializedBytes'> = {}): ProfileState | undefined {
+  const keyed = batches.map((batch) => ({
+    batch,
+    at: batchTime(batch, options.recordTimestampMs),
+    source: batch.source,
+    id: batchIdOf(batch),
+  }));
+  keyed.sort((a, b) => a.at - b.at || compare(a.source, b.source) || compare(a.id, b.id));
+  let profile: ProfileState | undefined;
+  for (const { batch } of keyed) {
+    try {
+      profile = mergeBatch(profile, batch, options).profile;
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) throw error;
+    }
+  }
+  return profile;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
