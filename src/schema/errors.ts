@@ -7,7 +7,7 @@ export const SCHEMA_ERROR_CODES = {
   PS_ERR_SERDE_BAD_MAGIC_BYTE: 'A record does not start with the Confluent wire format magic byte 0x00 (not Avro from a registry-aware producer).',
   PS_ERR_SERDE_UNKNOWN_SCHEMA_ID: 'The schema id in a record is not known to the schema registry.',
   PS_ERR_SERDE_INVALID_PAYLOAD: 'The Avro payload is truncated or does not decode with its writer schema.',
-  PS_ERR_SERDE_WRONG_SUBJECT: 'The record was written with a schema that cannot be read as the schema this topic expects.',
+  PS_ERR_SERDE_INCOMPATIBLE_SCHEMA: 'The record was written with a schema that cannot be read as the schema this topic\'s subject expects (a record of another kind, or an incompatible change).',
   PS_ERR_SERDE_INVALID_VALUE: 'A value to encode does not match the topic\'s schema; `paths` names the fields.',
   PS_ERR_SCHEMA_REGISTRY: 'The schema registry could not be reached or refused a request (retriable).',
 } as const;
@@ -67,11 +67,11 @@ export class InvalidPayloadError extends SchemaLayerError {
   }
 }
 
-export class WrongSubjectError extends SchemaLayerError {
-  readonly code = 'PS_ERR_SERDE_WRONG_SUBJECT' as const;
+export class IncompatibleSchemaError extends SchemaLayerError {
+  readonly code = 'PS_ERR_SERDE_INCOMPATIBLE_SCHEMA' as const;
   constructor(readonly topic: string, readonly schemaId: number, readonly writerName: string | undefined, readonly readerName: string, options?: { cause?: unknown }) {
-    super(`record on ${topic} was written with schema id ${schemaId} (${writerName ?? 'unnamed'}), which cannot be read as ${readerName} (subject ${topic}-value)`, options);
-    this.name = 'WrongSubjectError';
+    super(`record on ${topic} was written with schema id ${schemaId} (${writerName ?? 'unnamed'}), which cannot be read as ${readerName}, the schema of subject ${topic}-value`, options);
+    this.name = 'IncompatibleSchemaError';
   }
 }
 
