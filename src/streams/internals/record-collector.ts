@@ -1,0 +1,98 @@
+import type { Clock } from '../clock.ts';
+import type { Headers } from '../record.ts';
+import { partitionForKey, type Partitioner } from '../partitioner.ts';
+import type { ChangelogSink } from './change-logging-store.ts';
+
+type Bytes = Buffer | null | Promise<Buffer>;
+
+interface PendingRecord {
+  readonly topic: string;
+  readonly partition: number | undefined;
+  readonly key: Bytes;
+  readonly value: Bytes;
+  readonly timestamp: number;
+  readonly headers: Headers;
+  readonly partitioner: Partitioner | undefined;
+}
+
+/** A record ready for the producer: bytes and partition resolved. */
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+/** How many records of a drain went to each changelog partition (to compute the stored offset). */
+export interface ChangelogCount {
+  readonly store: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly count: number;
+}
+
+export interface Drained {
+  readonly records: OutgoingRecord[];
+  readonly changelogs: ChangelogCount[];
+}
+
+/**
+ * Everything a task will produce at its next commit: sink outputs, dead letters and changelog records.
+ * Serialization may be async, so it is kept as promises and resolved for the whole commit at once.
+ */
+export class RecordCollector implements ChangelogSink {
+  #pending: PendingRecord[] = [];
+  #changelogCounts = new Map<string, { store: string; count: number }>();
+  #roundRobin = 0;
+
+  constructor(
+    private readonly partition: number,
+    private readonly changelogTopicOf: (store: string) => string,
+    private readonly clock: Clock,
+  ) {}
+
+  send(topic: string, key: Bytes, value: Bytes, timestamp: number, headers: Headers, partitioner?: Partitioner): void {
+    this.#pending.push({ topic, partition: undefined, key, value, timestamp, headers, partitioner });
+  }
+
+  logChange(store: string, key: Buffer, value: Buffer | null): void {
+    const topic = this.changelogTopicOf(store);
+    this.#pending.push({ topic, partition: this.partition, key, value, timestamp: this.clock.now(), headers: {}, partitioner: undefined });
+    const c = this.#changelogCounts.get(topic);
+    if (c) c.count++;
+    else this.#changelogCounts.set(topic, { store, count: 1 });
+  }
+
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  /** Resolves every pending record and empties the collector. */
+  async drain(partitionsOf: (topic: string) => number): Promise<Drained> {
+    const pending = this.#pending;
+    const counts = this.#changelogCounts;
+    this.#pending = [];
+    this.#changelogCounts = new Map();
+    const bytes = await Promise.all(pending.map((r) => Promise.all([r.key, r.value])));
+    const records = pending.map((r, i): OutgoingRecord => {
+      const [key, value] = bytes[i]!;
+      return { topic: r.topic, partition: r.partition ?? this.#choosePartition(r, key, partitionsOf(r.topic)), key, value, timestamp: r.timestamp, headers: r.headers };
+    });
+    const changelogs = [...counts].map(([topic, c]) => ({ store: c.store, topic, partition: this.partition, count: c.count }));
+    return { records, changelogs };
+  }
+
+  discard(): void {
+    this.#pending = [];
+    this.#changelogCounts = new Map();
+  }
+
+  #choosePartition(r: PendingRecord, key: Buffer | null, partitions: number): number {
+    const chosen = r.partitioner?.(r.topic, key, partitions);
+    if (chosen !== undefined) return chosen;
+    if (key !== null) return partitionForKey(key, partitions);
+    return this.#roundRobin++ % partitions;
+  }
+}
