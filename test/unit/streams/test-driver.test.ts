@@ -80,22 +80,30 @@ describe('TopologyTestDriver', () => {
   });
 
   it('feeds a repartition topic to the second sub-topology and its store', async () => {
+    class Rekey implements Processor<string, string, string, string> {
+      #ctx!: ProcessorContext<string, string>;
+      init(ctx: ProcessorContext<string, string>): void {
+        this.#ctx = ctx;
+      }
+      process(r: Record<string, string>): Promise<void> {
+        return this.#ctx.forward(r.withKey(r.value).withValue(r.key));
+      }
+    }
+    class PageCount implements Processor<string, string, never, never> {
+      #ctx!: ProcessorContext<never, never>;
+      init(ctx: ProcessorContext<never, never>): void {
+        this.#ctx = ctx;
+      }
+      async process(r: Record<string, string>): Promise<void> {
+        const s = this.#ctx.store<string, number>('page-counts');
+        await s.put(r.key, ((await s.get(r.key)) ?? 0) + 1);
+      }
+    }
     const topology = new Topology()
       .addSource('in', ['clicks'], { keySerde: stringSerde, valueSerde: stringSerde })
-      .addProcessor('rekey', () => ({
-        ctx: undefined as ProcessorContext<string, string> | undefined,
-        init(ctx: ProcessorContext<string, string>) { this.ctx = ctx; },
-        process(r: Record<string, string>) { return this.ctx!.forward(r.withKey(r.value).withValue(r.key)); },
-      }), 'in')
+      .addProcessor('rekey', () => new Rekey(), 'in')
       .addRepartition('by-page', { keySerde: stringSerde, valueSerde: stringSerde }, 'rekey')
-      .addProcessor('count', () => ({
-        ctx: undefined as ProcessorContext<string, number> | undefined,
-        init(ctx: ProcessorContext<string, number>) { this.ctx = ctx; },
-        async process(r: Record<string, string>) {
-          const s = this.ctx!.store<string, number>('page-counts');
-          await s.put(r.key, ((await s.get(r.key)) ?? 0) + 1);
-        },
-      }), 'by-page')
+      .addProcessor('count', () => new PageCount(), 'by-page')
       .addStateStore(Stores.persistentKeyValueStore('page-counts', stringSerde, numberSerde), 'count');
     expect(topology.describe('app')).toBe(
       [
