@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
 
-/** Broker list the global setup made available (or the user gave through KAFKA_BROKERS). */
+/** Broker list from the global setup (or the user's KAFKA_BROKERS). */
 export function kafkaBrokers(): string[] {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run tests through vitest so the global setup starts the stack');
+  const brokers = process.env.KAFKA_BROKERS || inject('kafkaBrokers');
+  if (!brokers) throw new Error('No broker: run tests through vitest so test/support/global-setup.ts provides one');
   return brokers.split(',').map((b) => b.trim()).filter(Boolean);
 }
 
 /** Confluent-compatible schema registry URL (Apicurio's ccompat/v7 base). */
 export function schemaRegistryUrl(): string {
-  const url = process.env.SCHEMA_REGISTRY_URL;
-  if (!url) throw new Error('SCHEMA_REGISTRY_URL is not set: run tests through vitest so the global setup starts the stack');
+  const url = process.env.SCHEMA_REGISTRY_URL || inject('schemaRegistryUrl');
+  if (!url) throw new Error('No schema registry: run tests through vitest so test/support/global-setup.ts provides one');
   return url;
 }
 

@@ -1,0 +1,44 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { PlannedTopic } from './topic-plan.ts';
+
+export interface TopicOutcome {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly purpose: string;
+  readonly outcome: 'created' | 'exists' | 'exists-with-other-partition-count';
+  /** Partition count found when the topic already existed. */
+  readonly actualPartitions?: number;
+}
+
+/** Creates what is missing; never changes an existing topic, but reports a partition count that differs. */
+export async function ensureTopics(brokers: string[], planned: readonly PlannedTopic[]): Promise<TopicOutcome[]> {
+  const admin = new Kafka({ clientId: 'profile-stream-admin', brokers, logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = planned.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.partitions,
+          replicationFactor: -1,
+          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const present = planned.filter((t) => existing.has(t.topic));
+    const metadata = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) }) : { topics: [] };
+    const counts = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+    return planned.map((t) => {
+      if (!existing.has(t.topic)) return { topic: t.topic, partitions: t.partitions, purpose: t.purpose, outcome: 'created' as const };
+      const actual = counts.get(t.topic) ?? t.partitions;
+      return actual === t.partitions
+        ? { topic: t.topic, partitions: t.partitions, purpose: t.purpose, outcome: 'exists' as const }
+        : { topic: t.topic, partitions: t.partitions, purpose: t.purpose, outcome: 'exists-with-other-partition-count' as const, actualPartitions: actual };
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,27 @@
+import { LocalStack } from '../../stack/local-stack.ts';
+import type { RuntimeEnv } from '../config/runtime-env.ts';
+import type { CliOutput } from './cli-output.ts';
+
+export interface Connection {
+  readonly brokers: string[];
+  readonly schemaRegistryUrl: string;
+  /** True when the endpoints are the local stack's (so `--stop-stack` means something). */
+  readonly localStack: boolean;
+}
+
+/** The user's Kafka when KAFKA_BROKERS/SCHEMA_REGISTRY_URL are set; otherwise the local stack, started if needed. */
+export async function connect(env: RuntimeEnv, out: CliOutput, options: { startStack: boolean }): Promise<Connection> {
+  if (env.kafkaBrokers && env.schemaRegistryUrl) {
+    return { brokers: env.kafkaBrokers, schemaRegistryUrl: env.schemaRegistryUrl, localStack: false };
+  }
+  const stack = new LocalStack();
+  if (options.startStack) {
+    const e = await stack.up((line) => out.info(`[stack] ${line}`));
+    return { brokers: [e.brokers], schemaRegistryUrl: e.schemaRegistryUrl, localStack: true };
+  }
+  const s = await stack.status();
+  if (!s.kafka.startsWith('running')) {
+    throw new Error(`No Kafka: the local stack is ${s.kafka}. Run \`npm start\` (or \`npm run stack:up\`), or set KAFKA_BROKERS and SCHEMA_REGISTRY_URL`);
+  }
+  return { brokers: [s.brokers], schemaRegistryUrl: s.schemaRegistryUrl, localStack: true };
+}

@@ -1,0 +1,31 @@
+import { LocalStack } from '../../stack/local-stack.ts';
+import type { CliOutput } from './cli-output.ts';
+
+/** `profile-stream stack up|down|status`: the local Kafka and schema registry, without Docker. */
+export async function stackCommand(action: string | undefined, out: CliOutput): Promise<number> {
+  const stack = new LocalStack();
+  switch (action) {
+    case 'up': {
+      const e = await stack.up((line) => out.info(line));
+      out.info(`Kafka:           ${e.brokers} (${e.kafka}; log ${e.kafkaLog})`);
+      out.info(`Schema registry: ${e.schemaRegistryUrl} (${e.registry}; log ${e.registryLog})`);
+      out.info('Stop with: npm run stack:down');
+      return 0;
+    }
+    case 'down': {
+      const pids = await stack.down();
+      out.info(pids.length > 0 ? `stopped the local stack (pids ${pids.join(', ')})` : 'the local stack was not running');
+      return 0;
+    }
+    case 'status': {
+      const s = await stack.status();
+      out.info(`Kafka ${s.brokers}: ${s.kafka}`);
+      out.info(`Schema registry ${s.schemaRegistryUrl}: ${s.registry}`);
+      out.info(`Cache and logs: ${s.cacheDir}`);
+      return 0;
+    }
+    default:
+      out.error(`unknown stack action "${action ?? ''}": use up, down or status`);
+      return 2;
+  }
+}

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { formatDocumentPath, locate } from '../profiles/yaml-location.ts';
+import { AppConfigError } from './config-errors.ts';
+
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_", "-"');
+
+const schema = z
+  .object({
+    application_id: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/, 'letters, digits, ".", "_", "-"').default('profile-stream'),
+    partitions: z.number().int().min(1).max(1000).default(4),
+    sources: z.array(z.string().regex(/^[a-z0-9_-]{1,50}$/, 'lower-case letters, digits, "_", "-"')).min(1).default(['web', 'ios', 'android']),
+    topics: z
+      .object({
+        dead_letter: topicName.optional(),
+        history: topicName.optional(),
+        audience_memberships: topicName.optional(),
+        dsr: topicName.optional(),
+      })
+      .strict()
+      .default({}),
+    retention: z
+      .object({
+        profile_lifetime_days: z.union([z.literal(30), z.literal(60), z.literal(90)]).default(30),
+        history_days: z.number().int().min(1).max(3650).default(730),
+      })
+      .strict()
+      .default({ profile_lifetime_days: 30, history_days: 730 }),
+  })
+  .strict();
+
+export interface AppConfig {
+  readonly applicationId: string;
+  readonly partitions: number;
+  readonly sources: readonly string[];
+  /** Raw input topic per source, in `sources` order. */
+  readonly rawTopics: readonly string[];
+  readonly deadLetterTopic: string;
+  readonly historyTopic: string;
+  readonly audienceMembershipsTopic: string;
+  readonly dsrTopic: string;
+  readonly profileLifetimeDays: 30 | 60 | 90;
+  readonly historyRetentionDays: number;
+}
+
+export function rawTopicFor(applicationId: string, source: string): string {
+  return `${applicationId}.raw.${source}`;
+}
+
+/** Parses and validates app.yaml text; `file` names it in errors. */
+export function parseAppConfig(text: string, file: string): AppConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const pos = lineCounter.linePos(first.pos[0]);
+    throw new AppConfigError(`${file}:${pos.line}: ${first.message.split('\n')[0]}`);
+  }
+  const parsed = schema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const at = locate(doc, lineCounter, path);
+      return `${formatDocumentPath(path) || '(top level)'}: ${issue.message} at ${file}${at ? `:${at.line}` : ''}`;
+    });
+    throw new AppConfigError(problems.join('; '));
+  }
+  const c = parsed.data;
+  const app = c.application_id;
+  return {
+    applicationId: app,
+    partitions: c.partitions,
+    sources: c.sources,
+    rawTopics: c.sources.map((s) => rawTopicFor(app, s)),
+    deadLetterTopic: c.topics.dead_letter ?? `${app}.dlq`,
+    historyTopic: c.topics.history ?? `${app}.history`,
+    audienceMembershipsTopic: c.topics.audience_memberships ?? `${app}.audience-memberships`,
+    dsrTopic: c.topics.dsr ?? `${app}.dsr`,
+    profileLifetimeDays: c.retention.profile_lifetime_days,
+    historyRetentionDays: c.retention.history_days,
+  };
+}
+
+export async function loadAppConfig(file: string): Promise<AppConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new AppConfigError(`cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return parseAppConfig(text, file);
+}

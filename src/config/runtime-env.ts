@@ -1,0 +1,47 @@
+import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { AppConfigError } from './config-errors.ts';
+
+/** Settings that differ per deployment rather than per topology: where Kafka is, where state goes, which port. */
+export interface RuntimeEnv {
+  /** Set when the user brings their own Kafka; otherwise `start` runs the local stack. */
+  readonly kafkaBrokers: string[] | undefined;
+  readonly schemaRegistryUrl: string | undefined;
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly stateDir: string;
+  readonly topologyDir: string;
+  readonly processingGuarantee: 'at_least_once' | 'exactly_once';
+  readonly logLevel: string;
+}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new AppConfigError(`${name}=${raw}: expected an integer from ${min} to ${max}`);
+  return n;
+}
+
+export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
+  const brokers = env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
+  const registry = env.SCHEMA_REGISTRY_URL?.trim() || undefined;
+  if ((brokers?.length ?? 0) > 0 !== (registry !== undefined)) {
+    throw new AppConfigError('Set both KAFKA_BROKERS and SCHEMA_REGISTRY_URL to use your own Kafka, or neither to use the local stack');
+  }
+  const guarantee = env.PROCESSING_GUARANTEE ?? 'exactly_once';
+  if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once') {
+    throw new AppConfigError(`PROCESSING_GUARANTEE=${guarantee}: expected at_least_once or exactly_once`);
+  }
+  const xdg = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return {
+    kafkaBrokers: brokers && brokers.length > 0 ? brokers : undefined,
+    schemaRegistryUrl: registry,
+    httpHost: env.HTTP_HOST || '127.0.0.1',
+    httpPort: intVar(env, 'HTTP_PORT', 8080, 0, 65535),
+    stateDir: resolve(env.STATE_DIR || join(env.PROFILE_STREAM_CACHE_DIR || join(xdg, 'profile-stream'), 'state')),
+    topologyDir: resolve(env.TOPOLOGY_DIR || 'topology'),
+    processingGuarantee: guarantee,
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}
