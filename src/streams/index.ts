@@ -12,3 +12,5 @@ export { type Clock, systemClock, ManualClock } from './clock.ts';
 export { murmur2, partitionForKey, toPositive, type Partitioner } from './partitioner.ts';
 export { StreamsError, TopologyError, isStreamsError, STREAMS_ERROR_CODES, type StreamsErrorCode } from './errors.ts';
 export { TopologyTestDriver, type TopologyTestDriverOptions, type TestInputTopic, type TestOutputTopic } from './test-driver.ts';
+export { StreamsApp, type StreamsConfig, type StreamsState, type KeyQueryMetadata, type TaskRestoreStatus } from './streams-app.ts';
+export type { StreamsLogger } from './internals/logger.ts';

@@ -70,15 +70,20 @@ export class RecordCollector implements ChangelogSink {
   }
 
   /** Resolves every pending record and empties the collector. */
-  async drain(partitionsOf: (topic: string) => number): Promise<Drained> {
+  async drain(partitionsOf: (topic: string) => number | Promise<number>): Promise<Drained> {
     const pending = this.#pending;
     const counts = this.#changelogCounts;
     this.#pending = [];
     this.#changelogCounts = new Map();
-    const bytes = await Promise.all(pending.map((r) => Promise.all([r.key, r.value])));
+    const topics = [...new Set(pending.filter((r) => r.partition === undefined).map((r) => r.topic))];
+    const [bytes, partitionCounts] = await Promise.all([
+      Promise.all(pending.map((r) => Promise.all([r.key, r.value]))),
+      Promise.all(topics.map((t) => partitionsOf(t))),
+    ]);
+    const countOf = new Map(topics.map((t, i) => [t, partitionCounts[i]!]));
     const records = pending.map((r, i): OutgoingRecord => {
       const [key, value] = bytes[i]!;
-      return { topic: r.topic, partition: r.partition ?? this.#choosePartition(r, key, partitionsOf(r.topic)), key, value, timestamp: r.timestamp, headers: r.headers };
+      return { topic: r.topic, partition: r.partition ?? this.#choosePartition(r, key, countOf.get(r.topic)!), key, value, timestamp: r.timestamp, headers: r.headers };
     });
     const changelogs = [...counts].map(([topic, c]) => ({ store: c.store, topic, partition: this.partition, count: c.count }));
     return { records, changelogs };

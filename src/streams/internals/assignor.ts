@@ -1,0 +1,135 @@
+import type { GroupAssignorPort, GroupMemberInfo, TopicPartitions } from './kafka-port.ts';
+import { parseTaskId, taskIdOf } from './topology-graph.ts';
+
+/** The kafkajs protocol name of this assignor; every member of a group must offer it. */
+export const ASSIGNOR_PROTOCOL = 'profile-stream-sticky';
+
+export interface SubTopologyTopics {
+  readonly id: number;
+  readonly topics: readonly string[];
+}
+
+/** What each member tells the leader when it joins. */
+export interface MemberSubscription {
+  readonly applicationServer: string;
+  /** Tasks the member owns now: the leader keeps them where they are (stickiness). */
+  readonly ownedTasks: readonly string[];
+}
+
+export function encodeSubscription(s: MemberSubscription): Buffer {
+  return Buffer.from(JSON.stringify({ v: 1, s: s.applicationServer, t: s.ownedTasks }));
+}
+
+export function decodeSubscription(b: Buffer): MemberSubscription {
+  try {
+    const o = JSON.parse(b.toString('utf8')) as { s?: unknown; t?: unknown };
+    return {
+      applicationServer: typeof o.s === 'string' ? o.s : '',
+      ownedTasks: Array.isArray(o.t) ? o.t.filter((x): x is string => typeof x === 'string') : [],
+    };
+  } catch {
+    return { applicationServer: '', ownedTasks: [] };
+  }
+}
+
+/**
+ * Balanced and sticky: every member keeps the tasks it owned (up to its fair share), the rest go to
+ * the least loaded member, then tasks move from the most to the least loaded until counts differ by
+ * at most one. Deterministic for the same input (members sorted by id).
+ */
+export function assignTasks(members: ReadonlyArray<{ memberId: string; owned: readonly string[] }>, tasks: readonly string[]): Map<string, string[]> {
+  const ids = members.map((m) => m.memberId).sort();
+  const out = new Map<string, string[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return out;
+  const valid = new Set(tasks);
+  const cap = Math.ceil(tasks.length / ids.length);
+  const taken = new Set<string>();
+  for (const id of ids) {
+    const m = members.find((x) => x.memberId === id)!;
+    for (const t of m.owned) {
+      if (valid.has(t) && !taken.has(t) && out.get(id)!.length < cap) {
+        out.get(id)!.push(t);
+        taken.add(t);
+      }
+    }
+  }
+  const leastLoaded = (): string[] => ids.reduce((best, id) => (out.get(id)!.length < best.length ? out.get(id)! : best), out.get(ids[0]!)!);
+  for (const t of tasks) if (!taken.has(t)) leastLoaded().push(t);
+  for (;;) {
+    const sorted = ids.map((id) => out.get(id)!).sort((a, b) => a.length - b.length);
+    const min = sorted[0]!;
+    const max = sorted[sorted.length - 1]!;
+    if (max.length - min.length <= 1) break;
+    min.push(max.pop()!);
+  }
+  for (const list of out.values()) list.sort(compareTaskIds);
+  return out;
+}
+
+function compareTaskIds(a: string, b: string): number {
+  const x = parseTaskId(a);
+  const y = parseTaskId(b);
+  return x.subTopology - y.subTopology || x.partition - y.partition;
+}
+
+/**
+ * The group assignor: tasks are (sub-topology, partition), and a task's partition of *every* source
+ * topic of its sub-topology goes to the same member (co-partitioning). The leader writes the whole
+ * task → applicationServer map into each member's assignment user data.
+ */
+export class StickyTaskAssignor implements GroupAssignorPort {
+  constructor(
+    private readonly subTopologies: readonly SubTopologyTopics[],
+    private readonly self: () => MemberSubscription,
+  ) {}
+
+  memberMetadata(): Buffer {
+    return encodeSubscription(this.self());
+  }
+
+  assign(
+    members: ReadonlyArray<{ memberId: string; metadata: Buffer }>,
+    partitionCounts: ReadonlyMap<string, number>,
+  ): Map<string, { assignment: TopicPartitions[]; userData: Buffer }> {
+    const subs = new Map(members.map((m) => [m.memberId, decodeSubscription(m.metadata)]));
+    const tasks: string[] = [];
+    for (const st of this.subTopologies) {
+      // Co-partitioning is checked at start; the smallest count is the safe choice if it changed since.
+      const n = Math.min(...st.topics.map((t) => partitionCounts.get(t) ?? 0));
+      for (let p = 0; p < n; p++) tasks.push(taskIdOf(st.id, p));
+    }
+    const byMember = assignTasks(members.map((m) => ({ memberId: m.memberId, owned: subs.get(m.memberId)!.ownedTasks })), tasks);
+    const hosts: { [task: string]: string } = {};
+    for (const [memberId, ts] of byMember) for (const t of ts) hosts[t] = subs.get(memberId)!.applicationServer;
+    const userData = Buffer.from(JSON.stringify({ v: 1, hosts }));
+    const out = new Map<string, { assignment: TopicPartitions[]; userData: Buffer }>();
+    for (const [memberId, ts] of byMember) out.set(memberId, { assignment: this.topicPartitions(ts), userData });
+    return out;
+  }
+
+  topicPartitions(taskIds: readonly string[]): TopicPartitions[] {
+    const byTopic = new Map<string, number[]>();
+    for (const id of taskIds) {
+      const { subTopology, partition } = parseTaskId(id);
+      for (const t of this.subTopologies.find((s) => s.id === subTopology)?.topics ?? []) {
+        if (!byTopic.has(t)) byTopic.set(t, []);
+        byTopic.get(t)!.push(partition);
+      }
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+}
+
+/** task → applicationServer, from the assignment user data the leader gave every member. */
+export function hostMapFromGroup(members: readonly GroupMemberInfo[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of members) {
+    try {
+      const o = JSON.parse(m.assignmentUserData.toString('utf8')) as { hosts?: { [t: string]: string } };
+      for (const [t, h] of Object.entries(o.hosts ?? {})) out.set(t, h);
+    } catch {
+      // A member that joined with another protocol version: skip it, the others carry the map.
+    }
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+import { StreamsError } from '../errors.ts';
+import type { OffsetToCommit, ProduceResult, ProducerPort } from './kafka-port.ts';
+import type { Drained } from './record-collector.ts';
+import { changelogOffsetKey } from './restore.ts';
+import type { TaskDb } from './rocksdb-task-db.ts';
+import { StateMachine } from './state-machine.ts';
+import type { StreamTask } from './stream-task.ts';
+
+/** One task's share of a commit. */
+export interface CommitUnit {
+  readonly task: StreamTask;
+  readonly db: TaskDb | undefined;
+  /** Changelog offsets the task's RocksDB reflects; advanced by a successful commit. */
+  readonly changelogOffsets: Map<string, bigint>;
+  /** Input offsets committed so far, per topic. */
+  readonly committedInput: Map<string, bigint>;
+  /** Exactly-once only: the task's transactional producer. */
+  readonly producer: ProducerPort | undefined;
+}
+
+export interface CommitContext {
+  readonly groupId: string;
+  readonly partitionsOf: (topic: string) => number | Promise<number>;
+  /** At-least-once: the shared producer. */
+  readonly producer: ProducerPort | undefined;
+  readonly exactlyOnce: boolean;
+  readonly commitInputOffsets: (offsets: readonly OffsetToCommit[]) => Promise<void>;
+}
+
+type CommitState = 'started' | 'prepared' | 'committed' | 'failed';
+const COMMIT_TRANSITIONS: { readonly [S in CommitState]: readonly CommitState[] } = {
+  started: ['prepared', 'failed'],
+  prepared: ['committed', 'failed'],
+  committed: [],
+  failed: [],
+};
+
+/**
+ * The only place that knows the commit order.
+ *
+ *  1. Flush every task's write cache: change logging turns dirty entries into changelog records in the
+ *     task's collector, and the RocksDB layer stages them (nothing written to RocksDB yet).
+ *  2. Produce everything collected (outputs, dead letters, changelog records) and wait for the acks.
+ *     At-least-once: ONE produce call for all tasks. Exactly-once: per task, in its own transaction
+ *     together with its input offsets (sendOffsets), then commit the transaction.
+ *  3. Write each task's staged RocksDB writes plus the new changelog offsets as ONE write batch.
+ *     RocksDB is therefore never ahead of the changelog: a crash before this step restores the
+ *     missing tail from the changelog.
+ *  4. At-least-once: commit the input offsets (exactly-once committed them in step 2).
+ *
+ * A failure anywhere marks the commit `failed` and throws PS_ERR_COMMIT_FAILED; nothing of a failed
+ * exactly-once commit reaches RocksDB (the caller discards the tasks' uncommitted state).
+ */
+export async function commitTasks(units: readonly CommitUnit[], ctx: CommitContext): Promise<void> {
+  const machine = new StateMachine<CommitState>('commit', 'started', COMMIT_TRANSITIONS);
+  try {
+    // Step 1.
+    await Promise.all(units.map((u) => u.task.flushStores()));
+    const drained = await Promise.all(units.map((u) => u.task.collector.drain(ctx.partitionsOf)));
+    const inputOffsets = units.map((u) => pendingInputOffsets(u));
+    machine.moveTo('prepared');
+
+    // Step 2.
+    let results: ProduceResult[][];
+    if (ctx.exactlyOnce) {
+      results = await Promise.all(
+        units.map((u, i) => {
+          if (drained[i]!.records.length === 0 && inputOffsets[i]!.length === 0) return Promise.resolve([]);
+          return u.producer!.sendTransactionally(drained[i]!.records, ctx.groupId, inputOffsets[i]!);
+        }),
+      );
+    } else {
+      const all = await ctx.producer!.send(drained.flatMap((d) => d.records));
+      results = units.map(() => all);
+    }
+
+    // Step 3.
+    await Promise.all(
+      units.map(async (u, i) => {
+        const next = nextChangelogOffsets(drained[i]!, results[i]!);
+        for (const [k, v] of next) u.changelogOffsets.set(k, v);
+        if (u.db && (u.db.hasStaged() || next.size > 0)) await u.db.commitStaged(u.changelogOffsets);
+      }),
+    );
+
+    // Step 4.
+    if (!ctx.exactlyOnce) await ctx.commitInputOffsets(inputOffsets.flat());
+    units.forEach((u, i) => {
+      for (const o of inputOffsets[i]!) u.committedInput.set(o.topic, o.offset);
+    });
+    machine.moveTo('committed');
+  } catch (err) {
+    if (machine.canMoveTo('failed')) machine.moveTo('failed');
+    throw new StreamsError('PS_ERR_COMMIT_FAILED', `commit of tasks ${units.map((u) => u.task.id).join(', ')} failed in state ${machine.state}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function pendingInputOffsets(u: CommitUnit): OffsetToCommit[] {
+  const out: OffsetToCommit[] = [];
+  for (const [topic, offset] of u.task.committable) {
+    if (u.committedInput.get(topic) !== offset) out.push({ topic, partition: u.task.partition, offset });
+  }
+  return out;
+}
+
+/** The next changelog offset after this commit: base offset of the acked batch + records sent. */
+function nextChangelogOffsets(drained: Drained, results: readonly ProduceResult[]): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const c of drained.changelogs) {
+    const r = results.find((x) => x.topic === c.topic && x.partition === c.partition);
+    if (!r || r.baseOffset < 0n) throw new Error(`no acknowledged offset for changelog ${c.topic}/${c.partition}`);
+    out.set(changelogOffsetKey(c.topic, c.partition), r.baseOffset + BigInt(c.count));
+  }
+  return out;
+}

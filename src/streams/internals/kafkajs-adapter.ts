@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import kafkajs from 'kafkajs';
+import type { Consumer, Producer, Message, EachBatchPayload, PartitionAssigner } from 'kafkajs';
+import type { Headers } from '../record.ts';
+import type {
+  AdminPort,
+  GroupConsumerOptions,
+  GroupConsumerPort,
+  GroupConsumerHandlers,
+  KafkaPort,
+  OffsetToCommit,
+  ProduceResult,
+  ProducerPort,
+  ReadRequest,
+  TopicPartitions,
+  TopicSpec,
+} from './kafka-port.ts';
+import type { OutgoingRecord } from './record-collector.ts';
+import type { RawRecord } from './stream-task.ts';
+import type { StreamsLogger } from './logger.ts';
+
+const { Kafka, logLevel, AssignerProtocol } = kafkajs;
+
+export interface KafkajsPortOptions {
+  readonly clientId: string;
+  readonly brokers: readonly string[];
+  readonly logger: StreamsLogger;
+}
+
+/** kafkajs behind the KafkaPort. Its own logs go to the app logger at WARN and above. */
+export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  const log = options.logger;
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: logLevel.WARN,
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = entry;
+      const obj = { kafkajs: namespace, ...extra };
+      if (level === logLevel.ERROR || level === logLevel.NOTHING) log.error(obj, message);
+      else if (level === logLevel.WARN) log.warn(obj, message);
+      else log.debug(obj, message);
+    },
+  });
+  const admin = kafka.admin();
+  const adminReady = admin.connect();
+  const closers: Array<() => Promise<void>> = [];
+
+  const adminPort: AdminPort = {
+    async partitionCounts(topics) {
+      await adminReady;
+      const existing = new Set(await admin.listTopics());
+      const present = topics.filter((t) => existing.has(t));
+      const out = new Map<string, number>();
+      if (present.length === 0) return out;
+      const md = await admin.fetchTopicMetadata({ topics: [...new Set(present)] });
+      for (const t of md.topics) out.set(t.name, t.partitions.length);
+      return out;
+    },
+    async createTopics(specs: readonly TopicSpec[]) {
+      await adminReady;
+      if (specs.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: specs.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        })),
+      });
+    },
+    async endOffsets(topic) {
+      await adminReady;
+      const offs = await admin.fetchTopicOffsets(topic);
+      return new Map(offs.map((o) => [o.partition, BigInt(o.high)]));
+    },
+    async describeGroup(groupId) {
+      await adminReady;
+      const { groups } = await admin.describeGroups([groupId]);
+      return (groups[0]?.members ?? []).map((m) => ({
+        memberId: m.memberId,
+        metadataUserData: (m.memberMetadata.length > 0 ? AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData : undefined) ?? Buffer.alloc(0),
+        assignmentUserData: (m.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.userData : undefined) ?? Buffer.alloc(0),
+      }));
+    },
+  };
+
+  return {
+    admin: adminPort,
+    async createProducer({ transactionalId }) {
+      const producer = kafka.producer(
+        transactionalId
+          ? { transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 30_000 }
+          : { idempotent: true, maxInFlightRequests: 1 },
+      );
+      await producer.connect();
+      if (transactionalId) {
+        // InitProducerId now, not at the first commit: it fences a zombie with the same id and aborts
+        // its open transaction, so read-committed restore and input reads are not held back by it.
+        const t = await producer.transaction();
+        await t.abort();
+      }
+      const port = producerPort(producer);
+      closers.push(() => port.close());
+      return port;
+    },
+    createGroupConsumer: (opts) => groupConsumer(kafka, opts, log),
+    readPartitions: (req) => readPartitions(kafka, options.clientId, req),
+    async close() {
+      for (const c of closers.splice(0)) await c().catch(() => undefined);
+      await adminReady.catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
+
+function toMessages(records: readonly OutgoingRecord[]): Array<{ topic: string; messages: Message[] }> {
+  const byTopic = new Map<string, Message[]>();
+  for (const r of records) {
+    if (!byTopic.has(r.topic)) byTopic.set(r.topic, []);
+    byTopic.get(r.topic)!.push({ key: r.key, value: r.value, partition: r.partition, timestamp: String(r.timestamp), headers: cleanHeaders(r.headers) });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function cleanHeaders(h: Headers): { [k: string]: Buffer | string } {
+  const out: { [k: string]: Buffer | string } = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+function toResults(md: ReadonlyArray<{ topicName: string; partition: number; baseOffset?: string }>): ProduceResult[] {
+  return md.map((m) => ({ topic: m.topicName, partition: m.partition, baseOffset: BigInt(m.baseOffset ?? '-1') }));
+}
+
+function producerPort(producer: Producer): ProducerPort {
+  let closed = false;
+  return {
+    async send(records) {
+      if (records.length === 0) return [];
+      return toResults(await producer.sendBatch({ topicMessages: toMessages(records), acks: -1 }));
+    },
+    async sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
+      const txn = await producer.transaction();
+      try {
+        const md = records.length === 0 ? [] : await txn.sendBatch({ topicMessages: toMessages(records), acks: -1 });
+        if (offsets.length > 0) {
+          const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+          for (const o of offsets) {
+            if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
+            byTopic.get(o.topic)!.push({ partition: o.partition, offset: o.offset.toString() });
+          }
+          await txn.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+        }
+        await txn.commit();
+        return toResults(md);
+      } catch (err) {
+        await txn.abort().catch(() => undefined);
+        throw err;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await producer.disconnect();
+    },
+  };
+}
+
+function toRaw(topic: string, partition: number, m: EachBatchPayload['batch']['messages'][number]): RawRecord {
+  const headers: { [k: string]: Buffer | string | undefined } = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = Array.isArray(v) ? v[v.length - 1] : v;
+  return { topic, partition, offset: m.offset, key: m.key ?? null, value: m.value ?? null, timestamp: Number(m.timestamp), headers };
+}
+
+function groupConsumer(kafka: InstanceType<typeof Kafka>, opts: GroupConsumerOptions, log: StreamsLogger): GroupConsumerPort {
+  const assigner: PartitionAssigner = ({ cluster }) => ({
+    name: opts.protocolName,
+    version: 1,
+    protocol: ({ topics }) => ({
+      name: opts.protocolName,
+      metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics, userData: opts.assignor.memberMetadata() }),
+    }),
+    async assign({ members, topics }) {
+      const counts = new Map(topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).length]));
+      const decoded = members.map((m) => ({
+        memberId: m.memberId,
+        metadata: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData ?? Buffer.alloc(0),
+      }));
+      const result = opts.assignor.assign(decoded, counts);
+      return members.map(({ memberId }) => {
+        const a = result.get(memberId);
+        const assignment: { [topic: string]: number[] } = {};
+        for (const tp of a?.assignment ?? []) assignment[tp.topic] = [...tp.partitions];
+        return {
+          memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: a?.userData ?? Buffer.alloc(0) }),
+        };
+      });
+    },
+  });
+  const consumer: Consumer = kafka.consumer({
+    groupId: opts.groupId,
+    partitionAssigners: [assigner],
+    sessionTimeout: opts.sessionTimeoutMs,
+    rebalanceTimeout: opts.rebalanceTimeoutMs,
+    heartbeatInterval: opts.heartbeatIntervalMs,
+    readUncommitted: !opts.readCommitted,
+    maxWaitTimeInMs: 250,
+    // The runtime decides what a crash means (ERROR state); kafkajs must not restart behind its back.
+    retry: { retries: 5, restartOnFailure: async () => false },
+  });
+  let stopped = false;
+  return {
+    async run(handlers: GroupConsumerHandlers) {
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        const assignment = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions: partitions as number[] }));
+        handlers.onAssigned(assignment);
+      });
+      consumer.on(consumer.events.REBALANCING, () => handlers.onRebalancing());
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (!stopped) handlers.onCrash(e.payload.error, e.payload.restart);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...opts.topics], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, resolveOffset, isRunning, isStale }) => {
+          await handlers.onBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            records: batch.messages.map((m) => toRaw(batch.topic, batch.partition, m)),
+            highWatermark: BigInt(batch.highWatermark),
+            resolveOffset,
+            isRunning: () => isRunning() && !isStale(),
+          });
+        },
+      });
+    },
+    pause: (tps: readonly TopicPartitions[]) => {
+      if (tps.length > 0) consumer.pause(tps.map((t) => ({ topic: t.topic, partitions: [...t.partitions] })));
+    },
+    resume: (tps: readonly TopicPartitions[]) => {
+      if (tps.length > 0) consumer.resume(tps.map((t) => ({ topic: t.topic, partitions: [...t.partitions] })));
+    },
+    async commit(offsets) {
+      if (offsets.length === 0) return;
+      await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })));
+    },
+    async stop() {
+      stopped = true;
+      await consumer.disconnect().catch((err: unknown) => log.warn({ err }, 'consumer disconnect failed'));
+    },
+  };
+}
+
+/**
+ * kafkajs has no manual partition assignment, so a restore reads through a throwaway single-member
+ * group whose assigner hands it exactly the requested partitions; it seeks them at join and stops
+ * once every partition reached its end offset (control records included, via END_BATCH_PROCESS).
+ */
+async function readPartitions(kafka: InstanceType<typeof Kafka>, clientId: string, req: ReadRequest): Promise<void> {
+  const wanted = req.partitions.filter((p) => p.from < p.to);
+  if (wanted.length === 0) return;
+  const key = (t: string, p: number): string => `${t}:${p}`;
+  const positions = new Map(wanted.map((w) => [key(w.topic, w.partition), w.from]));
+  const ends = new Map(wanted.map((w) => [key(w.topic, w.partition), w.to]));
+  const topics = [...new Set(wanted.map((w) => w.topic))];
+  const name = 'profile-stream-restore';
+  const assigner: PartitionAssigner = () => ({
+    name,
+    version: 1,
+    protocol: ({ topics: ts }) => ({ name, metadata: AssignerProtocol.MemberMetadata.encode({ version: 1, topics: ts, userData: Buffer.alloc(0) }) }),
+    async assign({ members }) {
+      const assignment: { [t: string]: number[] } = {};
+      for (const w of wanted) (assignment[w.topic] ??= []).push(w.partition);
+      return members.map((m, i) => ({
+        memberId: m.memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment: i === 0 ? assignment : {}, userData: Buffer.alloc(0) }),
+      }));
+    },
+  });
+  const consumer = kafka.consumer({
+    groupId: `${clientId}-restore-${randomUUID()}`,
+    partitionAssigners: [assigner],
+    readUncommitted: !req.readCommitted,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    retry: { retries: 5, restartOnFailure: async () => false },
+  });
+  let resolveDone!: () => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  const advance = (topic: string, partition: number, next: bigint): void => {
+    const k = key(topic, partition);
+    if (next > (positions.get(k) ?? 0n)) positions.set(k, next);
+    if ([...positions].every(([pk, pos]) => pos >= ends.get(pk)!)) resolveDone();
+  };
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    for (const w of wanted) consumer.seek({ topic: w.topic, partition: w.partition, offset: w.from.toString() });
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    if (e.payload.lastOffset !== undefined && e.payload.lastOffset !== null) advance(e.payload.topic, e.payload.partition, BigInt(e.payload.lastOffset) + 1n);
+  });
+  consumer.on(consumer.events.CRASH, (e) => rejectDone(e.payload.error));
+  const timer = setTimeout(() => rejectDone(new Error(`restore did not reach the end offsets within ${req.timeoutMs} ms`)), req.timeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const records = batch.messages.map((m) => toRaw(batch.topic, batch.partition, m));
+        const next = BigInt(batch.lastOffset()) + 1n;
+        await req.onBatch(batch.topic, batch.partition, records, next);
+        advance(batch.topic, batch.partition, next);
+      },
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,22 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The runtime's Prometheus metrics, in a registry of their own (one per app instance). */
+export class StreamsMetrics {
+  readonly registry = new Registry();
+  readonly recordsProcessed = new Counter({ name: 'streams_records_processed_total', help: 'Input records processed', labelNames: ['task'], registers: [this.registry] });
+  readonly processLatency = new Histogram({
+    name: 'streams_process_batch_seconds',
+    help: 'Time to process one fetched batch',
+    labelNames: ['task'],
+    buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+  readonly commits = new Counter({ name: 'streams_commits_total', help: 'Commits', registers: [this.registry] });
+  readonly commitLatency = new Histogram({ name: 'streams_commit_seconds', help: 'Commit duration', buckets: [0.005, 0.02, 0.1, 0.5, 2, 10], registers: [this.registry] });
+  readonly restoredRecords = new Counter({ name: 'streams_restore_records_total', help: 'Changelog records restored', labelNames: ['task'], registers: [this.registry] });
+  readonly restoreRemaining = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog offsets left to restore', labelNames: ['task'], registers: [this.registry] });
+  readonly restoreRate = new Gauge({ name: 'streams_restore_records_per_second', help: 'Rate of the last restore', labelNames: ['task'], registers: [this.registry] });
+  readonly consumerLag = new Gauge({ name: 'streams_consumer_lag', help: 'High watermark minus next offset', labelNames: ['topic', 'partition'], registers: [this.registry] });
+  readonly deadLetters = new Counter({ name: 'streams_dead_letter_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['task'], registers: [this.registry] });
+  readonly state = new Gauge({ name: 'streams_state', help: 'App state (1 for the current one)', labelNames: ['state'], registers: [this.registry] });
+}

@@ -1,0 +1,109 @@
+import type { BytesEntry, BytesStore } from './bytes-store.ts';
+import type { KafkaPort } from './kafka-port.ts';
+import type { StreamsLogger } from './logger.ts';
+import type { StreamsMetrics } from './metrics.ts';
+import { TaskDb } from './rocksdb-task-db.ts';
+import type { BuiltTopology } from './topology-graph.ts';
+import { StreamsError } from '../errors.ts';
+import type { Clock } from '../clock.ts';
+
+/** `__meta` key of a changelog partition's offset. */
+export function changelogOffsetKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+export interface ChangelogPartition {
+  readonly store: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Restore progress of one task, for readiness and metrics. */
+export interface RestoreProgress {
+  total: bigint;
+  restored: bigint;
+  done: boolean;
+}
+
+/**
+ * The only place that knows how a task's state is brought back:
+ *  1. open the task's RocksDB and read the stored changelog offsets (`__meta`);
+ *  2. a stored offset beyond the changelog's end means the topic was recreated: wipe the whole task
+ *     database and rebuild from offset 0 (never mix two histories);
+ *  3. read every changelog partition from its stored offset to its end, in large batches, each batch
+ *     written as one RocksDB write batch together with the new offset (restore is resumable);
+ *  4. only then may the task process input (the caller keeps its inputs paused until this resolves).
+ */
+export async function openTaskDb(
+  dir: string,
+  persistentStores: readonly string[],
+  changelogs: readonly ChangelogPartition[],
+  ends: ReadonlyMap<string, bigint>,
+  logger: StreamsLogger,
+): Promise<{ db: TaskDb; offsets: Map<string, bigint> }> {
+  let db = await TaskDb.open(dir, persistentStores);
+  let offsets = await db.readOffsets();
+  const beyond = changelogs.find((c) => {
+    const key = changelogOffsetKey(c.topic, c.partition);
+    return (offsets.get(key) ?? 0n) > (ends.get(key) ?? 0n);
+  });
+  if (beyond) {
+    const key = changelogOffsetKey(beyond.topic, beyond.partition);
+    logger.warn({ dir, changelog: key, stored: String(offsets.get(key)), end: String(ends.get(key)) }, 'stored changelog offset is beyond the changelog end: wiping the task state and rebuilding it');
+    await db.close();
+    await TaskDb.wipe(dir);
+    db = await TaskDb.open(dir, persistentStores);
+    offsets = new Map();
+  }
+  return { db, offsets };
+}
+
+export interface RestoreTarget {
+  readonly taskId: string;
+  readonly changelog: ChangelogPartition;
+  readonly from: bigint;
+  readonly to: bigint;
+  /** RocksDB task database, or undefined for an in-memory store. */
+  readonly db: TaskDb | undefined;
+  readonly memory: BytesStore | undefined;
+  readonly progress: RestoreProgress;
+}
+
+export async function restore(
+  targets: readonly RestoreTarget[],
+  ctx: { port: KafkaPort; readCommitted: boolean; logger: StreamsLogger; metrics: StreamsMetrics; clock: Clock; timeoutMs: number; topology: BuiltTopology },
+): Promise<void> {
+  const pending = targets.filter((t) => t.from < t.to);
+  for (const t of targets) if (t.from >= t.to) t.progress.done = true;
+  if (pending.length === 0) return;
+  const started = ctx.clock.now();
+  const byKey = new Map(pending.map((t) => [changelogOffsetKey(t.changelog.topic, t.changelog.partition), t]));
+  ctx.logger.info({ partitions: [...byKey.keys()], records: String(pending.reduce((s, t) => s + (t.to - t.from), 0n)) }, 'restoring state stores from changelogs');
+  try {
+    await ctx.port.readPartitions({
+      readCommitted: ctx.readCommitted,
+      timeoutMs: ctx.timeoutMs,
+      partitions: pending.map((t) => ({ topic: t.changelog.topic, partition: t.changelog.partition, from: t.from, to: t.to })),
+      onBatch: async (topic, partition, records, nextOffset) => {
+        const key = changelogOffsetKey(topic, partition);
+        const t = byKey.get(key)!;
+        const entries: BytesEntry[] = records.filter((r) => r.key !== null).map((r) => [r.key!, r.value]);
+        if (t.db) await t.db.applyRestoreBatch(t.changelog.store, entries, key, nextOffset);
+        else await t.memory!.putAll(entries);
+        t.progress.restored = nextOffset - t.from;
+        ctx.metrics.restoredRecords.inc({ task: t.taskId }, records.length);
+        ctx.metrics.restoreRemaining.set({ task: t.taskId }, Number(t.to - nextOffset > 0n ? t.to - nextOffset : 0n));
+      },
+    });
+  } catch (err) {
+    throw new StreamsError('PS_ERR_RESTORE_FAILED', `restore of ${[...byKey.keys()].join(', ')} failed: ${(err as Error).message}`, { cause: err });
+  }
+  const seconds = Math.max(0.001, (ctx.clock.now() - started) / 1000);
+  for (const t of pending) {
+    t.progress.done = true;
+    t.progress.restored = t.to - t.from;
+    ctx.metrics.restoreRemaining.set({ task: t.taskId }, 0);
+    ctx.metrics.restoreRate.set({ task: t.taskId }, Number(t.to - t.from) / seconds);
+  }
+  ctx.logger.info({ partitions: [...byKey.keys()], ms: ctx.clock.now() - started }, 'restore finished');
+}
