@@ -8,6 +8,7 @@ import type { Batch } from '../schema/batch.ts';
 import type { EnrichedBatch } from '../schema/enriched-batch.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
+import { kafkajsLogCreator } from './kafkajs-logger.ts';
 import type { Service } from './service.ts';
 
 export interface StatelessPipelineOptions {
@@ -35,7 +36,7 @@ export class StatelessEnrichPipeline implements Service {
 
   constructor(private readonly options: StatelessPipelineOptions) {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-    const kafka = new Kafka({ clientId: options.deployment.app.applicationId, brokers: options.brokers, logLevel: logLevel.ERROR });
+    const kafka = new Kafka({ clientId: options.deployment.app.applicationId, brokers: options.brokers, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(options.logger) });
     this.consumer = kafka.consumer({ groupId: options.groupId ?? options.deployment.app.applicationId, readUncommitted: false });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const registry = createSchemaRegistry(options.schemaRegistryUrl);

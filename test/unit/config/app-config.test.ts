@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { parseAppConfig } from '../../../src/config/app-config.ts';
+import { AppConfigError } from '../../../src/config/config-errors.ts';
+import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
+import { readFileSync } from 'node:fs';
+
+describe('topology/app.yaml', () => {
+  it('the shipped file is valid and names every topic from the application id', () => {
+    const c = parseAppConfig(readFileSync('topology/app.yaml', 'utf8'), 'topology/app.yaml');
+    expect(c.applicationId).toBe('profile-stream');
+    expect(c.rawTopics).toEqual(['profile-stream.raw.web', 'profile-stream.raw.ios', 'profile-stream.raw.android']);
+    expect(c.deadLetterTopic).toBe('profile-stream.dlq');
+    expect(c.profileLifetimeDays).toBe(30);
+  });
+
+  it('fills defaults from the application id', () => {
+    const c = parseAppConfig('application_id: shop\n', 'app.yaml');
+    expect(c).toMatchObject({ partitions: 4, deadLetterTopic: 'shop.dlq', historyTopic: 'shop.history', historyRetentionDays: 730 });
+  });
+
+  it('names the file, path and line of a bad value', () => {
+    const text = 'application_id: shop\npartitions: 4\nretention:\n  profile_lifetime_days: 45\n';
+    let error: unknown;
+    try {
+      parseAppConfig(text, 'topology/app.yaml');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(AppConfigError);
+    expect((error as AppConfigError).code).toBe('PS_ERR_APP_CONFIG');
+    expect((error as Error).message).toContain('retention.profile_lifetime_days');
+    expect((error as Error).message).toContain('topology/app.yaml:4');
+  });
+
+  it('rejects unknown keys rather than ignoring a typo', () => {
+    expect(() => parseAppConfig('partitons: 8\n', 'app.yaml')).toThrow(/partitons|Unrecognized/);
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    expect(() => parseAppConfig('sources: [web\n', 'app.yaml')).toThrow(/app\.yaml:\d+/);
+  });
+});
+
+describe('environment', () => {
+  it('uses the local stack unless both Kafka variables are set', () => {
+    expect(readRuntimeEnv({}).kafkaBrokers).toBeUndefined();
+    expect(readRuntimeEnv({ KAFKA_BROKERS: 'a:1,b:2', SCHEMA_REGISTRY_URL: 'http://r' }).kafkaBrokers).toEqual(['a:1', 'b:2']);
+    expect(() => readRuntimeEnv({ KAFKA_BROKERS: 'a:1' })).toThrow(/SCHEMA_REGISTRY_URL/);
+  });
+
+  it('rejects a bad port or guarantee with the variable name', () => {
+    expect(() => readRuntimeEnv({ HTTP_PORT: 'eighty' })).toThrow(/HTTP_PORT/);
+    expect(() => readRuntimeEnv({ PROCESSING_GUARANTEE: 'maybe_once' })).toThrow(/PROCESSING_GUARANTEE/);
+  });
+});
