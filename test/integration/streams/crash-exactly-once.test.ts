@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StreamsApp, numberSerde } from '../../../src/streams/index.ts';
+import { countingTopology } from '../../unit/streams/support.ts';
+import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { createTopics, eventually, produce, quietLogger, readTopic, storeContents, tempDir } from './helpers.ts';
+
+const fixture = fileURLToPath(new URL('./fixtures/counting-app.ts', import.meta.url));
+
+function startChild(env: { [k: string]: string }): { child: ChildProcess; running: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const running = new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('STATE RUNNING')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`child exited with ${code} before RUNNING`)));
+  });
+  return { child, running };
+}
+
+describe.each(['exactly_once', 'at_least_once'] as const)('SIGKILL of a child process under %s', (guarantee) => {
+  const children: ChildProcess[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+  const apps: StreamsApp[] = [];
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const a of apps) await a.close();
+    for (const c of cleanups) await c();
+  });
+
+  it('keeps every input effect (exactly once under EOS) across kills while input flows', async () => {
+    const input = uniqueName('in');
+    const output = uniqueName('out');
+    const applicationId = uniqueName(`crash-${guarantee}`);
+    await createTopics([[input, 2], [output, 2]]);
+    const dir = await tempDir('ps-crash-');
+    cleanups.push(dir.remove);
+    const env = { INPUT: input, OUTPUT: output, APP_ID: applicationId, STATE_DIR: dir.path, GUARANTEE: guarantee, BROKERS: kafkaBrokers().join(','), KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    const expected = new Map<string, number>();
+    let sent = 0;
+    const send = async (n: number): Promise<void> => {
+      const recs: Array<[string, string]> = [];
+      for (let i = 0; i < n; i++) {
+        const k = `k${sent++ % 10}`;
+        recs.push([k, 'x']);
+        expected.set(k, (expected.get(k) ?? 0) + 1);
+      }
+      await produce(input, 2, recs);
+    };
+
+    for (let round = 0; round < 2; round++) {
+      const { child, running } = startChild(env);
+      children.push(child);
+      await running;
+      await send(50);
+      await eventually(async () => (await readTopic(output, 1, 5000).catch(() => [])).length > 0, 10_000, 'some output');
+      await send(50);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    // Recover in-process with the same state dir and let it finish the input.
+    const app = new StreamsApp(countingTopology(input, output), {
+      applicationId, brokers: kafkaBrokers(), stateDir: dir.path, processingGuarantee: guarantee, commitIntervalMs: 100, logger: quietLogger,
+      sessionTimeoutMs: 6000, rebalanceTimeoutMs: 6000, heartbeatIntervalMs: 500,
+    });
+    apps.push(app);
+    await app.start();
+    await app.waitForState('RUNNING', 40_000);
+    const total = [...expected.values()].reduce((a, b) => a + b, 0);
+    const counts = async (): Promise<Map<string, number>> => storeContents<number>(app, 'counts');
+    await eventually(async () => [...(await counts()).values()].reduce((a, b) => a + b, 0) >= total, 40_000, 'store caught up');
+
+    const outputs = await readTopic(output, total, 20_000);
+    const byKey = new Map<string, number[]>();
+    for (const o of outputs) byKey.set(o.key, [...(byKey.get(o.key) ?? []), Number(numberSerde.deserialize(output, o.value!))]);
+    const store = await counts();
+    if (guarantee === 'exactly_once') {
+      for (const [k, n] of expected) {
+        expect(store.get(k), k).toBe(n);
+        expect([...byKey.get(k)!].sort((a, b) => a - b), k).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      }
+    } else {
+      // No loss: every count reached, every output value 1..n seen at least once.
+      for (const [k, n] of expected) {
+        expect(store.get(k)!, k).toBeGreaterThanOrEqual(n);
+        for (let v = 1; v <= n; v++) expect(byKey.get(k), `${k}=${v}`).toContain(v);
+      }
+    }
+  });
+});
