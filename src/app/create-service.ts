@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import type { Deployment } from '../config/deployment.ts';
 import type { RuntimeEnv } from '../config/runtime-env.ts';
-import type { Service } from './service.ts';
-import { StatelessEnrichPipeline } from './stateless-enrich-pipeline.ts';
+import { StreamsService } from './streams-service.ts';
 
 export interface ServiceOptions {
   readonly deployment: Deployment;
@@ -10,9 +9,11 @@ export interface ServiceOptions {
   readonly brokers: string[];
   readonly schemaRegistryUrl: string;
   readonly logger: Logger;
+  readonly applicationServer?: string;
+  readonly commitIntervalMs?: number;
 }
 
-/** The stream processor `start` runs. */
-export function createService(options: ServiceOptions): Service {
-  return new StatelessEnrichPipeline(options);
+/** The stream processor `start` runs: the profile topology on the stream runtime. */
+export function createService(options: ServiceOptions): StreamsService {
+  return new StreamsService(options);
 }

@@ -297,7 +297,9 @@ export class StreamTask {
   }
 
   #deadLetter(raw: RawRecord, err: unknown, fallbackCode: 'PS_ERR_DESERIALIZATION' | 'PS_ERR_PROCESSING'): void {
-    const code = err instanceof StreamsError ? err.code : fallbackCode;
+    // A layer's own stable code (a serde's PS_ERR_SERDE_..., a domain limit) says more than the fallback.
+    const own = (err as { code?: unknown } | null)?.code;
+    const code = err instanceof StreamsError ? err.code : typeof own === 'string' && /^PS_ERR_[A-Z0-9_]+$/.test(own) ? own : fallbackCode;
     if (this.opts.deadLetterTopic === undefined) {
       throw new StreamsError(code, `task ${this.id}: record ${raw.topic}/${raw.partition}@${raw.offset} failed and no dead-letter topic is configured: ${errorMessage(err)}`, { cause: err });
     }

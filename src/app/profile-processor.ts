@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { Processor, ProcessorContext, KeyValueStore } from '../streams/index.ts';
+import { Record } from '../streams/index.ts';
+import { enrich } from '../profiles/enrich.ts';
+import type { IntegrationConfig } from '../profiles/integrations-config.ts';
+import { mergeBatch } from '../profiles/merge-batch.ts';
+import type { IdentityChange } from '../profiles/identity-merge.ts';
+import type { Batch } from '../schema/batch.ts';
+import type { HistoryRecord } from '../schema/history-record.ts';
+import type { ProfileState } from '../schema/profile-state.ts';
+
+export const PROFILES_STORE = 'profiles';
+
+/** Child node names the processor forwards to; the topology wires sinks under these names. */
+export const integrationSinkName = (integration: IntegrationConfig): string => `enriched-${integration.name}`;
+export const HISTORY_SINK = 'history';
+export const IDENTITY_REPARTITION = 'identity-changes';
+/** `Topology.addRepartition(name)` names the sink that writes the repartition topic `<name>-sink`. */
+const IDENTITY_REPARTITION_SINK = `${IDENTITY_REPARTITION}-sink`;
+
+/**
+ * Merges each raw batch into its user's profile (the `profiles` store, keyed by MPID) and forwards:
+ * the enriched batch to each integration that takes it, the batch with its profile snapshot to history,
+ * and identity changes to the identity index (re-keyed by `type:value`). A replayed batch changes and
+ * emits nothing. A batch over a limit throws, and the runtime dead-letters it with the limit named.
+ */
+export class ProfileProcessor implements Processor<string, Batch, unknown, unknown> {
+  private ctx!: ProcessorContext<unknown, unknown>;
+  private profiles!: KeyValueStore<string, ProfileState>;
+
+  constructor(
+    private readonly integrations: readonly IntegrationConfig[],
+    private readonly logger: Logger,
+  ) {}
+
+  init(context: ProcessorContext<unknown, unknown>): void {
+    this.ctx = context;
+    this.profiles = context.store<string, ProfileState>(PROFILES_STORE);
+  }
+
+  async prefetch(records: readonly Record<string, Batch>[]): Promise<void> {
+    // One read for the whole fetched batch; the write cache keeps the values for `process`.
+    await this.profiles.getMany([...new Set(records.map((r) => r.key))]);
+  }
+
+  async process(record: Record<string, Batch>): Promise<void> {
+    const batch = record.value;
+    if (batch.mpid !== null && batch.mpid !== record.key) {
+      this.logger.warn({ key: record.key, mpid: batch.mpid }, 'record key differs from the batch mpid; the batch mpid wins');
+    }
+    const mpid = batch.mpid ?? record.key;
+    const current = await this.profiles.get(mpid);
+    const { profile, changes } = mergeBatch(current, batch.mpid === null ? { ...batch, mpid } : batch, { recordTimestampMs: record.timestamp });
+    if (changes.duplicate) return;
+    if (changes.changed) await this.profiles.put(mpid, profile);
+
+    const now = this.ctx.currentWallClockTime();
+    const forwards: Promise<void>[] = [];
+    for (const integration of this.integrations) {
+      const enriched = enrich(batch, profile, integration, { processedAtMs: now });
+      if (enriched) forwards.push(this.ctx.forward(new Record(mpid, enriched, record.timestamp), integrationSinkName(integration)));
+    }
+    const history: HistoryRecord = { batch, processed_timestamp_ms: now, profile };
+    forwards.push(this.ctx.forward(new Record(mpid, history, record.timestamp), HISTORY_SINK));
+    for (const change of changes.identities) {
+      forwards.push(this.ctx.forward(new Record<string, IdentityChange>(change.key, change, record.timestamp), IDENTITY_REPARTITION_SINK));
+    }
+    await Promise.all(forwards);
+  }
+}

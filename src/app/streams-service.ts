@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import { StreamsApp, type StreamsState } from '../streams/index.ts';
+import type { Deployment } from '../config/deployment.ts';
+import type { RuntimeEnv } from '../config/runtime-env.ts';
+import { createAvroSerde, createSchemaRegistry } from '../schema/avro-serde.ts';
+import type { Batch } from '../schema/batch.ts';
+import type { EnrichedBatch } from '../schema/enriched-batch.ts';
+import type { HistoryRecord } from '../schema/history-record.ts';
+import { SCHEMAS } from '../schema/schema-catalog.ts';
+import { buildProfileTopology } from './profile-topology.ts';
+import type { Service } from './service.ts';
+
+export interface StreamsServiceOptions {
+  readonly deployment: Deployment;
+  readonly env: RuntimeEnv;
+  readonly brokers: string[];
+  readonly schemaRegistryUrl: string;
+  readonly logger: Logger;
+  /** `host:port` other instances forward Profile API requests to. */
+  readonly applicationServer?: string;
+  readonly commitIntervalMs?: number;
+}
+
+/** The profile topology running on the stream runtime, as the CLI and the API see it. */
+export class StreamsService implements Service {
+  readonly app: StreamsApp;
+  private readonly fatalListeners: Array<(e: Error) => void> = [];
+
+  constructor(options: StreamsServiceOptions) {
+    const registry = createSchemaRegistry(options.schemaRegistryUrl);
+    const topology = buildProfileTopology(
+      options.deployment,
+      {
+        batch: createAvroSerde<Batch>({ registry, schema: SCHEMAS.batch }),
+        enriched: createAvroSerde<EnrichedBatch>({ registry, schema: SCHEMAS['enriched-batch'] }),
+        history: createAvroSerde<HistoryRecord>({ registry, schema: SCHEMAS['history-record'] }),
+      },
+      options.logger,
+    );
+    this.app = new StreamsApp(topology, {
+      applicationId: options.deployment.app.applicationId,
+      brokers: options.brokers,
+      stateDir: options.env.stateDir,
+      processingGuarantee: options.env.processingGuarantee,
+      deadLetterTopic: options.deployment.app.deadLetterTopic,
+      logger: options.logger,
+      ...(options.applicationServer !== undefined ? { applicationServer: options.applicationServer } : {}),
+      ...(options.commitIntervalMs !== undefined ? { commitIntervalMs: options.commitIntervalMs } : {}),
+    });
+    this.app.on('state', (next: StreamsState) => {
+      if (next === 'ERROR') {
+        const error = new Error('the stream runtime stopped on a fatal error (see the log line before this one)');
+        for (const l of this.fatalListeners) l(error);
+      }
+    });
+  }
+
+  onFatal(listener: (error: Error) => void): void {
+    this.fatalListeners.push(listener);
+  }
+
+  readiness(): { ready: boolean; detail: Record<string, unknown> } {
+    const tasks = this.app.restoreStatus();
+    const restoring = tasks.filter((t) => t.state !== 'RUNNING');
+    const ready = this.app.state === 'RUNNING' && restoring.length === 0;
+    return { ready, detail: { state: this.app.state, tasks: tasks.length, restoring } };
+  }
+
+  async start(): Promise<void> {
+    await this.app.start();
+    await this.app.waitForState('RUNNING', 120_000);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+}
