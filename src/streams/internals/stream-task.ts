@@ -301,7 +301,7 @@ export class StreamTask {
     const own = (err as { code?: unknown } | null)?.code;
     const code = err instanceof StreamsError ? err.code : typeof own === 'string' && /^PS_ERR_[A-Z0-9_]+$/.test(own) ? own : fallbackCode;
     if (this.opts.deadLetterTopic === undefined) {
-      throw new StreamsError(code, `task ${this.id}: record ${raw.topic}/${raw.partition}@${raw.offset} failed and no dead-letter topic is configured: ${errorMessage(err)}`, { cause: err });
+      throw new StreamsError(err instanceof StreamsError ? err.code : fallbackCode, `task ${this.id}: record ${raw.topic}/${raw.partition}@${raw.offset} failed and no dead-letter topic is configured: ${errorMessage(err)}`, { cause: err });
     }
     this.collector.send(this.opts.deadLetterTopic, raw.key, raw.value, raw.timestamp, deadLetterHeaders(raw, err, code));
     this.opts.onDeadLetter?.(err);
