@@ -116,6 +116,41 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
   };
 }
 
+/**
+ * The broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and kafkajs puts
+ * everything a call sends to one partition in one batch; so a commit's records go out in calls of at
+ * most this many bytes, in order (results keep that order, so the first result per partition is the
+ * lowest offset).
+ */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+function chunksBySize(records: readonly OutgoingRecord[]): OutgoingRecord[][] {
+  const chunks: OutgoingRecord[][] = [];
+  let current: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+async function sendInChunks(
+  records: readonly OutgoingRecord[],
+  sendBatch: (topicMessages: Array<{ topic: string; messages: Message[] }>) => Promise<ReadonlyArray<{ topicName: string; partition: number; baseOffset?: string }>>,
+): Promise<Array<{ topicName: string; partition: number; baseOffset?: string }>> {
+  const out: Array<{ topicName: string; partition: number; baseOffset?: string }> = [];
+  for (const chunk of chunksBySize(records)) out.push(...(await sendBatch(toMessages(chunk))));
+  return out;
+}
+
 function toMessages(records: readonly OutgoingRecord[]): Array<{ topic: string; messages: Message[] }> {
   const byTopic = new Map<string, Message[]>();
   for (const r of records) {
@@ -140,12 +175,12 @@ function producerPort(producer: Producer): ProducerPort {
   return {
     async send(records) {
       if (records.length === 0) return [];
-      return toResults(await producer.sendBatch({ topicMessages: toMessages(records), acks: -1 }));
+      return toResults(await sendInChunks(records, (topicMessages) => producer.sendBatch({ topicMessages, acks: -1 })));
     },
     async sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
       const txn = await producer.transaction();
       try {
-        const md = records.length === 0 ? [] : await txn.sendBatch({ topicMessages: toMessages(records), acks: -1 });
+        const md = records.length === 0 ? [] : await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 }));
         if (offsets.length > 0) {
           const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
           for (const o of offsets) {
