@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +37,15 @@ export function stackConfig(): StackConfig {
     controllerPort: port('STACK_CONTROLLER_PORT', 9093),
     registryPort: port('STACK_REGISTRY_PORT', 8081),
     host: '127.0.0.1',
-    stackDir: dirname(fileURLToPath(import.meta.url)),
+    stackDir: pomDir(),
   };
+}
+
+/** Where stack/pom.xml is: beside this module, or in the repository's stack/ when running from dist/. */
+function pomDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [here, resolve(here, '..', '..', 'stack')];
+  return candidates.find((d) => existsSync(join(d, 'pom.xml'))) ?? here;
 }
 
 export interface StackPaths {
