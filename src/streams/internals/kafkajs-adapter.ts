@@ -27,6 +27,13 @@ export interface KafkajsPortOptions {
   readonly logger: StreamsLogger;
 }
 
+/**
+ * kafkajs reports these at WARN/ERROR although nothing is wrong: it retries coordinator moves and
+ * rebalances by itself, and it warns about bounded retries on idempotent producers, which we bound on
+ * purpose (a dead broker must surface as an error, not an endless retry; a failed transaction aborts).
+ */
+const EXPECTED_NOISE = /Limiting retries for the idempotent producer|coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|rebalance in progress/i;
+
 /** kafkajs behind the KafkaPort. Its own logs go to the app logger at WARN and above. */
 export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -39,7 +46,8 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...extra } = entry;
       const obj = { kafkajs: namespace, ...extra };
-      if (level === logLevel.ERROR || level === logLevel.NOTHING) log.error(obj, message);
+      if (EXPECTED_NOISE.test(`${message} ${String(extra.error ?? '')}`)) log.debug(obj, message);
+      else if (level === logLevel.ERROR || level === logLevel.NOTHING) log.error(obj, message);
       else if (level === logLevel.WARN) log.warn(obj, message);
       else log.debug(obj, message);
     },
