@@ -1,14 +1,82 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { ApiKeyStore } from './api-keys.ts';
+import { presentedKey } from './basic-auth.ts';
+import { API_ERRORS, ApiError } from './errors.ts';
+import { Forwarder } from './forwarder.ts';
 import { healthRoutes, type ReadinessSource } from './health-routes.ts';
+import { ingestRoutes, type BatchSink } from './ingest-routes.ts';
+import { HttpMetrics, metricsRoutes } from './metrics-routes.ts';
+import type { ProfileLookup } from './profile-lookup.ts';
+import { profileRoutes } from './profile-routes.ts';
 
 export interface ApiOptions {
   readonly readiness: ReadinessSource;
   readonly logger?: boolean;
+  /** Profile API; without it the profile routes are not served. */
+  readonly lookup?: ProfileLookup;
+  readonly keys?: ApiKeyStore;
+  /** Ingestion; without it /v2/events is not served. */
+  readonly ingest?: { sink: BatchSink; rawTopicOf: (source: string) => string | undefined; defaultSource: string };
+  readonly metricsRegistries?: readonly Registry[];
+  readonly immutableIdType?: string;
+  /** Bytes; larger bodies get 413. Default 1 MiB (a bulk request of 100 batches of mParticle's 128 KB would not fit; send fewer). */
+  readonly bodyLimit?: number;
+  /** Requests per minute per API key; default 6000. */
+  readonly rateLimitPerMinute?: number;
+}
+
+function sendError(reply: import('fastify').FastifyReply, error: ApiError): void {
+  if (error.code === 'PS_ERR_API_UNAUTHORIZED') reply.header('www-authenticate', 'Basic realm="profile-stream"');
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  void reply.code(error.statusCode).send({ error: error.code, message: error.message, ...error.extra });
 }
 
 /** Builds the HTTP server; each feature is a plugin registered here and nowhere else. */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1024 * 1024 });
+  const http = new HttpMetrics();
+  const forwarder = new Forwarder();
+  app.addHook('onResponse', async (request, reply) => {
+    http.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.addHook('onClose', async () => forwarder.close());
+
+  app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
+    if (error instanceof ApiError) return sendError(reply, error);
+    const e = error as FastifyError;
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new ApiError('PS_ERR_API_PAYLOAD_TOO_LARGE', `request body over ${options.bodyLimit ?? 1024 * 1024} bytes`));
+    if (e.statusCode === 429) return sendError(reply, new ApiError('PS_ERR_API_RATE_LIMITED', e.message, {}, 60));
+    if (e.validation) return sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', `${e.validationContext ?? 'request'}${e.message.replace(/^[a-z]+/, '')}`));
+    if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', e.message));
+    reply.log.error(error);
+    void reply.code(500).send({ error: 'PS_ERR_API_INTERNAL', message: 'internal error; see the server log' });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'profile-stream', version: '0.1.0', description: 'Profile API, ingestion and operations. Errors: ' + Object.keys(API_ERRORS).join(', ') },
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+      security: [{ basic: [] }],
+    },
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: options.rateLimitPerMinute ?? 6000,
+    timeWindow: 60_000,
+    keyGenerator: presentedKey,
+    allowList: (request) => ['/health', '/ready', '/metrics', '/openapi.json'].includes(request.url),
+  });
   await app.register(healthRoutes, { readiness: options.readiness });
+  await app.register(metricsRoutes, { http, registries: options.metricsRegistries ?? [] });
+  if (options.lookup && options.keys) {
+    await app.register(profileRoutes, { lookup: options.lookup, keys: options.keys, forwarder, immutableIdType: options.immutableIdType ?? 'customer_id' });
+  }
+  if (options.ingest && options.keys) {
+    await app.register(ingestRoutes, { keys: options.keys, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: 100 });
+  }
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -1,0 +1,82 @@
+import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+/** One API key: the workspaces it may read and write, and its secret as a salted scrypt hash. */
+export interface ApiKey {
+  readonly key: string;
+  readonly workspaces: readonly string[];
+  readonly secretHash: string;
+}
+
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
+
+/** `scrypt$<salt hex>$<hash hex>`: what api-keys.yaml stores instead of the secret. */
+export function hashSecret(secret: string, salt: Buffer = randomBytes(16)): string {
+  const hash = scryptSync(secret, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
+  return `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`;
+}
+
+/** Constant-time comparison of a presented secret with a stored hash. */
+export function secretMatches(secret: string, stored: string): boolean {
+  const [scheme, saltHex, hashHex] = stored.split('$');
+  if (scheme !== 'scrypt' || !saltHex || !hashHex) return false;
+  const expected = Buffer.from(hashHex, 'hex');
+  const actual = scryptSync(secret, Buffer.from(saltHex, 'hex'), expected.length, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+const fileSchema = z.object({
+  api_keys: z
+    .array(
+      z
+        .object({
+          key: z.string().min(8, 'at least 8 characters'),
+          secret_hash: z.string().regex(/^scrypt\$[0-9a-f]+\$[0-9a-f]+$/, 'scrypt$<salt>$<hash>: create it with `profile-stream hash-secret`'),
+          workspaces: z.array(z.string().min(1)).min(1),
+        })
+        .strict(),
+    )
+    .default([]),
+});
+
+export class ApiKeyStore {
+  private readonly byKey: Map<string, ApiKey>;
+  // A fast digest of each verified secret (never the secret itself), so scrypt's deliberate cost is paid
+  // once per credential rather than on every request.
+  private readonly verified = new Map<string, Buffer>();
+
+  constructor(keys: readonly ApiKey[]) {
+    this.byKey = new Map(keys.map((k) => [k.key, k]));
+  }
+
+  static parse(text: string, file: string): ApiKeyStore {
+    const parsed = fileSchema.safeParse(parse(text) ?? {});
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new Error(`${file}: ${problems}`);
+    }
+    return new ApiKeyStore(parsed.data.api_keys.map((k) => ({ key: k.key, workspaces: k.workspaces, secretHash: k.secret_hash })));
+  }
+
+  static async load(file: string): Promise<ApiKeyStore> {
+    return ApiKeyStore.parse(await readFile(file, 'utf8'), file);
+  }
+
+  /** The key when the secret is right; undefined otherwise (no hint which part was wrong). */
+  authenticate(key: string, secret: string): ApiKey | undefined {
+    const entry = this.byKey.get(key);
+    if (!entry) {
+      // Same cost as a real check, so timing does not tell whether a key exists.
+      secretMatches(secret, hashSecret('x', Buffer.alloc(16)));
+      return undefined;
+    }
+    const digest = createHash('sha256').update(entry.secretHash).update('\0').update(secret).digest();
+    const cached = this.verified.get(key);
+    if (cached !== undefined && timingSafeEqual(cached, digest)) return entry;
+    if (!secretMatches(secret, entry.secretHash)) return undefined;
+    this.verified.set(key, digest);
+    return entry;
+  }
+}

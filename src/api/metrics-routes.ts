@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import { Histogram, Registry } from 'prom-client';
+
+/** HTTP metrics of this server; `observe` is wired as a root onResponse hook by `buildApi`. */
+export class HttpMetrics {
+  readonly registry = new Registry();
+  private readonly latency = new Histogram({
+    name: 'profile_stream_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    this.latency.observe({ method, route, status: String(status) }, seconds);
+  }
+}
+
+/** `/metrics` in Prometheus text format: HTTP latency plus the stream runtime's registries. */
+export async function metricsRoutes(app: FastifyInstance, options: { http: HttpMetrics; registries: readonly Registry[] }): Promise<void> {
+  app.get('/metrics', { schema: { hide: false } }, async (_request, reply) => {
+    const merged = Registry.merge([options.http.registry, ...options.registries]);
+    reply.header('content-type', merged.contentType);
+    return merged.metrics();
+  });
+}

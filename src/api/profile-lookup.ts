@@ -1,0 +1,23 @@
+import type { ProfileState } from '../schema/profile-state.ts';
+
+/** Who answers for a key: this instance, or the one at `applicationServer` (host:port). */
+export type KeyOwner = { readonly local: true } | { readonly local: false; readonly applicationServer: string | undefined };
+
+/** Why a lookup could not answer now; the route turns both into 503 with Retry-After. */
+export type Unavailable = { readonly unavailable: 'restoring' | 'not_running' | 'moved'; readonly detail: string };
+
+/**
+ * What the Profile API needs of the stream processor. Routes use this and never the runtime directly,
+ * so they can be tested with an in-memory implementation and the runtime can change behind it.
+ */
+export interface ProfileLookup {
+  ownerOfProfile(mpid: string): Promise<KeyOwner>;
+  ownerOfIdentity(type: string, value: string): Promise<KeyOwner>;
+  /** Only for keys this instance owns. */
+  getProfile(mpid: string): Promise<{ profile: ProfileState | undefined; freshness: string } | Unavailable>;
+  resolveIdentity(type: string, value: string): Promise<{ mpid: string | undefined } | Unavailable>;
+}
+
+export function isUnavailable(value: object): value is Unavailable {
+  return 'unavailable' in value;
+}

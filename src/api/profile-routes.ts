@@ -1,0 +1,165 @@
+import type {} from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyStore } from './api-keys.ts';
+import { authenticate, requireWorkspace } from './basic-auth.ts';
+import { ApiError } from './errors.ts';
+import { FORWARDED_HEADER, type Forwarder } from './forwarder.ts';
+import { isUnavailable, type KeyOwner, type ProfileLookup } from './profile-lookup.ts';
+import { PROFILE_FIELDS, parseFields, toProfileResponse, type ProfileField } from './profile-response.ts';
+
+export const FRESHNESS_HEADER = 'x-profile-stream-offsets';
+
+export interface ProfileRoutesOptions {
+  readonly lookup: ProfileLookup;
+  readonly keys: ApiKeyStore;
+  readonly forwarder: Forwarder;
+  /** The identity type the resolve route accepts (mParticle's "immutable ID"); customer_id by default. */
+  readonly immutableIdType: string;
+}
+
+const identityList = { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, encoding: { type: 'string' }, value: { type: 'string' } } } };
+const profileResponseSchema = {
+  type: 'object',
+  properties: {
+    mpid: { type: 'string', description: 'The user, as a decimal string (64-bit ids do not fit JSON numbers).' },
+    created_timestamp_ms: { type: 'integer' },
+    last_stored_timestamp_ms: { type: 'integer' },
+    is_opted_out: { type: 'boolean' },
+    limit_ad_tracking: { type: 'boolean' },
+    user_identities: identityList,
+    device_identities: identityList,
+    user_attributes: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
+    audience_memberships: {
+      type: 'array',
+      items: { type: 'object', properties: { audience_id: { type: 'string' }, audience_name: { type: ['string', 'null'] }, expiration_timestamp_ms: { type: ['integer', 'null'] } } },
+    },
+    attribution: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          device_application_stamp: { type: 'string' },
+          install_referrer: { type: ['string', 'null'] },
+          publisher: { type: ['string', 'null'] },
+          campaign: { type: ['string', 'null'] },
+          attributed_timestamp_ms: { type: ['integer', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } }, additionalProperties: true } as const;
+const pathParams = {
+  type: 'object',
+  required: ['orgId', 'accountId', 'workspaceId'],
+  properties: { orgId: { type: 'string' }, accountId: { type: 'string' }, workspaceId: { type: 'string' }, mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' } },
+} as const;
+const fieldsQuery = { type: 'object', properties: { fields: { type: 'string', description: `comma-separated: ${PROFILE_FIELDS.join(', ')}` } } } as const;
+const responses = { 200: profileResponseSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
+
+type Params = { orgId: string; accountId: string; workspaceId: string; mpid?: string };
+
+function fieldsOf(raw: string | undefined): Set<ProfileField> {
+  const fields = parseFields(raw);
+  if (!fields) throw new ApiError('PS_ERR_API_BAD_FIELDS', `query parameter "fields" is required: a comma-separated subset of ${PROFILE_FIELDS.join(', ')}`);
+  return fields;
+}
+
+function notReady(detail: string): ApiError {
+  return new ApiError('PS_ERR_API_NOT_READY', `the partition that owns this user is not ready (${detail}); retry shortly`, {}, 1);
+}
+
+/** Profile API: GET by MPID and POST resolve by immutable identity, answered by whichever instance owns the key. */
+export async function profileRoutes(app: FastifyInstance, options: ProfileRoutesOptions): Promise<void> {
+  const { lookup, keys, forwarder } = options;
+
+  /** Forwards this request to the owner, or returns false when this instance must answer. */
+  async function forwarded(request: FastifyRequest, reply: FastifyReply, owner: KeyOwner): Promise<boolean> {
+    if (owner.local) return false;
+    if (request.headers[FORWARDED_HEADER]) throw notReady('ownership moved while the request was forwarded');
+    if (!owner.applicationServer) throw notReady('no instance owns the partition yet');
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (request.headers.authorization) headers.authorization = request.headers.authorization;
+    let res;
+    try {
+      res = await forwarder.forward(owner.applicationServer, {
+        method: request.method as 'GET' | 'POST',
+        path: request.url,
+        headers,
+        ...(request.method === 'POST' ? { body: JSON.stringify(request.body) } : {}),
+      });
+    } catch (error) {
+      throw new ApiError('PS_ERR_API_OWNER_UNREACHABLE', `the instance that owns this user (${owner.applicationServer}) did not answer: ${(error as Error).message}`, {}, 1);
+    }
+    reply.code(res.statusCode).header('content-type', res.headers['content-type'] ?? 'application/json');
+    for (const h of [FRESHNESS_HEADER, 'retry-after', 'www-authenticate']) if (res.headers[h]) reply.header(h, res.headers[h]);
+    reply.header('x-profile-stream-answered-by', owner.applicationServer);
+    await reply.send(res.body);
+    return true;
+  }
+
+  async function answerLocally(reply: FastifyReply, mpid: string, workspaceId: string, fields: Set<ProfileField>): Promise<unknown> {
+    const found = await lookup.getProfile(mpid);
+    if (isUnavailable(found)) throw notReady(found.detail);
+    if (!found.profile) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no profile for mpid ${mpid}`);
+    reply.header(FRESHNESS_HEADER, found.freshness);
+    return toProfileResponse(found.profile, workspaceId, fields);
+  }
+
+  app.get<{ Params: Params; Querystring: { fields?: string } }>(
+    '/userprofile/v1/:orgId/:accountId/:workspaceId/:mpid',
+    { schema: { summary: 'A user\'s profile by MPID', tags: ['profile'], params: pathParams, querystring: fieldsQuery, response: responses } },
+    async (request, reply) => {
+      const key = authenticate(request, keys);
+      requireWorkspace(key, request.params.workspaceId);
+      const fields = fieldsOf(request.query.fields);
+      const mpid = request.params.mpid!;
+      if (await forwarded(request, reply, await lookup.ownerOfProfile(mpid))) return reply;
+      return answerLocally(reply, mpid, request.params.workspaceId, fields);
+    },
+  );
+
+  app.post<{ Params: Params; Querystring: { fields?: string }; Body: { environment_type: string; identity: { type: string; value: string } } }>(
+    '/userprofile/v1/resolve/:orgId/:accountId/:workspaceId',
+    {
+      schema: {
+        summary: 'A user\'s profile by immutable identity',
+        tags: ['profile'],
+        params: pathParams,
+        querystring: fieldsQuery,
+        body: {
+          type: 'object',
+          required: ['identity'],
+          properties: {
+            environment_type: { type: 'string', enum: ['production', 'development'] },
+            identity: { type: 'object', required: ['type', 'value'], properties: { type: { type: 'string', minLength: 1 }, value: { type: 'string', minLength: 1 } } },
+          },
+        },
+        response: responses,
+      },
+    },
+    async (request, reply) => {
+      const key = authenticate(request, keys);
+      requireWorkspace(key, request.params.workspaceId);
+      const fields = fieldsOf(request.query.fields);
+      const { type, value } = request.body.identity;
+      if (type !== options.immutableIdType) {
+        throw new ApiError('PS_ERR_API_BAD_REQUEST', `identity.type must be the immutable ID type "${options.immutableIdType}", not "${type}"`);
+      }
+      // Hop 1: the instance that owns the identity resolves it.
+      if (await forwarded(request, reply, await lookup.ownerOfIdentity(type, value))) return reply;
+      const resolved = await lookup.resolveIdentity(type, value);
+      if (isUnavailable(resolved)) throw notReady(resolved.detail);
+      if (!resolved.mpid) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no user with ${type} "${value}"`);
+      // Hop 2: the instance that owns the MPID answers with the profile.
+      const owner = await lookup.ownerOfProfile(resolved.mpid);
+      if (!owner.local) {
+        const path = `/userprofile/v1/${encodeURIComponent(request.params.orgId)}/${encodeURIComponent(request.params.accountId)}/${encodeURIComponent(request.params.workspaceId)}/${resolved.mpid}?fields=${encodeURIComponent(request.query.fields ?? '')}`;
+        const proxied = { ...request, method: 'GET', url: path, headers: { ...request.headers, [FORWARDED_HEADER]: undefined } } as unknown as FastifyRequest;
+        await forwarded(proxied, reply, owner);
+        return reply;
+      }
+      return answerLocally(reply, resolved.mpid, request.params.workspaceId, fields);
+    },
+  );
+}

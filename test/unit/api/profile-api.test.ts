@@ -1,0 +1,192 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
+import { buildApi } from '../../../src/api/build-app.ts';
+import type { KeyOwner, ProfileLookup, Unavailable } from '../../../src/api/profile-lookup.ts';
+import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import type { Batch } from '../../../src/schema/batch.ts';
+import type { ProfileState } from '../../../src/schema/profile-state.ts';
+import { attrs, batch, identities } from '../profiles/support/batches.ts';
+
+const basic = (key: string, secret: string) => `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+
+/** Profiles held in memory; `owner` says which instance answers for which MPID (the runtime's job in production). */
+class MemoryLookup implements ProfileLookup {
+  state: 'ready' | 'restoring' = 'ready';
+  constructor(
+    readonly profiles: Map<string, ProfileState>,
+    private readonly owner: (key: string) => KeyOwner = () => ({ local: true }),
+  ) {}
+  async ownerOfProfile(mpid: string): Promise<KeyOwner> {
+    return this.owner(mpid);
+  }
+  async ownerOfIdentity(type: string, value: string): Promise<KeyOwner> {
+    return this.owner(`${type}:${value}`);
+  }
+  async getProfile(mpid: string): Promise<{ profile: ProfileState | undefined; freshness: string } | Unavailable> {
+    if (this.state === 'restoring') return { unavailable: 'restoring', detail: 'task 0_1 is restoring' };
+    return { profile: this.profiles.get(mpid), freshness: 'raw.web:0@41' };
+  }
+  async resolveIdentity(type: string, value: string): Promise<{ mpid: string | undefined } | Unavailable> {
+    for (const p of this.profiles.values()) if (p.user_identities[type]?.value === value) return { mpid: p.mpid };
+    return { mpid: undefined };
+  }
+}
+
+const bob: Batch = batch({
+  id: 'b1',
+  mpid: '8000000000000000001',
+  workspace_id: 'ws1',
+  user_identities: identities({ customer_id: 'bob-1', email: 'bob@example.com' }),
+  user_attributes: attrs({ favourite_drink: 'Coke', age: 42, tags: ['a', 'b'], ['__proto__']: 'plain' }),
+});
+
+describe('Profile API', () => {
+  const keys = new ApiKeyStore([
+    { key: 'key-ws1-0001', workspaces: ['ws1'], secretHash: hashSecret('secret-one') },
+    { key: 'key-ws2-0002', workspaces: ['ws2'], secretHash: hashSecret('secret-two') },
+  ]);
+  const lookup = new MemoryLookup(new Map([[bob.mpid!, referenceFold([bob])!]]));
+  let app: FastifyInstance;
+  const url = `/userprofile/v1/1/2/ws1/${bob.mpid}?fields=user_identities,user_attributes,audience_memberships`;
+  const auth = { authorization: basic('key-ws1-0001', 'secret-one') };
+
+  beforeAll(async () => {
+    app = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup, keys });
+  });
+  afterAll(async () => app.close());
+
+  it('returns the profile in mParticle\'s shape, with a freshness header', async () => {
+    const res = await app.inject({ url, headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-profile-stream-offsets']).toBe('raw.web:0@41');
+    const body = res.json();
+    expect(body.mpid).toBe('8000000000000000001');
+    expect(body.user_identities).toEqual([
+      { type: 'customer_id', encoding: 'none', value: 'bob-1' },
+      { type: 'email', encoding: 'none', value: 'bob@example.com' },
+    ]);
+    // JSON.parse keeps "__proto__" as an own key, so the attribute named __proto__ is visible here.
+    expect(Object.keys(body.user_attributes).sort()).toEqual(['__proto__', 'age', 'favourite_drink', 'tags']);
+    expect(body.user_attributes.favourite_drink).toBe('Coke');
+    expect(body.user_attributes.age).toBe('42');
+    expect(body.user_attributes.tags).toEqual(['a', 'b']);
+    expect(Object.getOwnPropertyDescriptor(body.user_attributes, '__proto__')?.value).toBe('plain');
+    expect(body.audience_memberships).toEqual([]);
+    expect(body.device_identities).toBeUndefined();
+  });
+
+  it('requires fields and names the allowed values', async () => {
+    const res = await app.inject({ url: `/userprofile/v1/1/2/ws1/${bob.mpid}`, headers: auth });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toBe('PS_ERR_API_BAD_FIELDS');
+    expect(res.json().message).toContain('user_identities, device_identities, user_attributes, audience_memberships, attribution');
+    expect((await app.inject({ url: `/userprofile/v1/1/2/ws1/${bob.mpid}?fields=secrets`, headers: auth })).statusCode).toBe(400);
+  });
+
+  it('answers 404 for an unknown user and 503 with Retry-After while restoring, never an empty profile', async () => {
+    const missing = await app.inject({ url: url.replace(bob.mpid!, '123'), headers: auth });
+    expect(missing.statusCode).toBe(404);
+    lookup.state = 'restoring';
+    const restoring = await app.inject({ url, headers: auth });
+    lookup.state = 'ready';
+    expect(restoring.statusCode).toBe(503);
+    expect(restoring.headers['retry-after']).toBe('1');
+    expect(restoring.json().error).toBe('PS_ERR_API_NOT_READY');
+  });
+
+  it('resolves the immutable ID to the profile', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/userprofile/v1/resolve/1/2/ws1?fields=user_attributes',
+      headers: auth,
+      payload: { environment_type: 'production', identity: { type: 'customer_id', value: 'bob-1' } },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().mpid).toBe(bob.mpid);
+    const unknown = await app.inject({ method: 'POST', url: '/userprofile/v1/resolve/1/2/ws1?fields=user_attributes', headers: auth, payload: { identity: { type: 'customer_id', value: 'nobody' } } });
+    expect(unknown.statusCode).toBe(404);
+    const wrongType = await app.inject({ method: 'POST', url: '/userprofile/v1/resolve/1/2/ws1?fields=user_attributes', headers: auth, payload: { identity: { type: 'email', value: 'bob@example.com' } } });
+    expect(wrongType.statusCode).toBe(400);
+    expect(wrongType.json().message).toContain('customer_id');
+  });
+
+  describe('auth', () => {
+    it('no credentials: 401 with WWW-Authenticate', async () => {
+      const res = await app.inject({ url });
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Basic realm="profile-stream"');
+    });
+    it('wrong secret: 401', async () => {
+      expect((await app.inject({ url, headers: { authorization: basic('key-ws1-0001', 'nope') } })).statusCode).toBe(401);
+      expect((await app.inject({ url, headers: { authorization: basic('no-such-key', 'secret-one') } })).statusCode).toBe(401);
+    });
+    it("another workspace's key reading this workspace's attributes: 403", async () => {
+      const res = await app.inject({ url, headers: { authorization: basic('key-ws2-0002', 'secret-two') } });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error).toBe('PS_ERR_API_FORBIDDEN_WORKSPACE');
+    });
+    it('secrets are stored as salted scrypt hashes, never in plain text', () => {
+      const a = hashSecret('secret-one');
+      const b = hashSecret('secret-one');
+      expect(a).toMatch(/^scrypt\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
+      expect(a).not.toContain('secret-one');
+      expect(a).not.toBe(b);
+      expect(ApiKeyStore.parse(`api_keys:\n  - key: key-ws1-0001\n    secret_hash: "${a}"\n    workspaces: [ws1]\n`, 'k.yaml').authenticate('key-ws1-0001', 'secret-one')?.key).toBe('key-ws1-0001');
+      expect(() => ApiKeyStore.parse('api_keys:\n  - key: key-ws1-0001\n    secret_hash: secret-one\n    workspaces: [ws1]\n', 'k.yaml')).toThrow(/scrypt/);
+    });
+  });
+
+  it('describes every route in /openapi.json', async () => {
+    const spec = (await app.inject({ url: '/openapi.json' })).json();
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining(['/userprofile/v1/{orgId}/{accountId}/{workspaceId}/{mpid}', '/userprofile/v1/resolve/{orgId}/{accountId}/{workspaceId}', '/health', '/ready', '/metrics']),
+    );
+  });
+
+  it('serves Prometheus metrics with HTTP latency', async () => {
+    await app.inject({ url: '/health' });
+    const res = await app.inject({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('profile_stream_http_request_duration_seconds_bucket');
+  });
+});
+
+describe('two instances: a request for a user the other instance owns', () => {
+  const keys = new ApiKeyStore([{ key: 'key-ws1-0001', workspaces: ['ws1'], secretHash: hashSecret('secret-one') }]);
+  const auth = { authorization: basic('key-ws1-0001', 'secret-one') };
+  let a: FastifyInstance;
+  let b: FastifyInstance;
+  let addressB = '';
+
+  beforeAll(async () => {
+    // b owns everything; a owns nothing and knows b's address, as the assignment's host map would say.
+    b = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[bob.mpid!, referenceFold([bob])!]])), keys });
+    addressB = (await b.listen({ host: '127.0.0.1', port: 0 })).replace('http://', '');
+    a = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map(), () => ({ local: false, applicationServer: addressB })), keys });
+  });
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+  });
+
+  it('is forwarded to the owner and answered identically', async () => {
+    const url = `/userprofile/v1/1/2/ws1/${bob.mpid}?fields=user_attributes,user_identities`;
+    const direct = await b.inject({ url, headers: auth });
+    const viaA = await a.inject({ url, headers: auth });
+    expect(viaA.statusCode).toBe(200);
+    expect(viaA.json()).toEqual(direct.json());
+    expect(viaA.headers['x-profile-stream-answered-by']).toBe(addressB);
+    const resolved = await a.inject({ method: 'POST', url: '/userprofile/v1/resolve/1/2/ws1?fields=user_attributes', headers: auth, payload: { identity: { type: 'customer_id', value: 'bob-1' } } });
+    expect(resolved.statusCode).toBe(200);
+    expect(resolved.json().mpid).toBe(bob.mpid);
+  });
+
+  it('answers 503 when the owner cannot be reached', async () => {
+    const down = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map(), () => ({ local: false, applicationServer: '127.0.0.1:1' })), keys });
+    const res = await down.inject({ url: `/userprofile/v1/1/2/ws1/${bob.mpid}?fields=user_attributes`, headers: auth });
+    await down.close();
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toBe('PS_ERR_API_OWNER_UNREACHABLE');
+  });
+});
