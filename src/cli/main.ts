@@ -8,6 +8,7 @@ import { topicsCommand } from './topics-command.ts';
 import { produceCommand } from './produce-command.ts';
 import { consumeCommand } from './consume-command.ts';
 import { startCommand } from './start-command.ts';
+import { hashSecret } from '../api/api-keys.ts';
 
 const USAGE = `profile-stream <command> [options]
 
@@ -19,11 +20,13 @@ Commands:
   produce --sample N [--seed S]   produce N generated sample batches to a raw topic
   produce --file F                produce the JSON batches in F (one batch, an array, or one per line)
           [--source NAME]         which raw topic (default: the first source in topology/app.yaml)
+  hash-secret SECRET              print the scrypt hash to put in topology/api-keys.yaml
   consume TOPIC [--count N] [--timeout SECONDS]
                                   print records of a topic (Avro decoded) as JSON lines
 
 Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, HTTP_HOST (127.0.0.1), HTTP_PORT (8080), STATE_DIR,
-TOPOLOGY_DIR (./topology), PROCESSING_GUARANTEE (exactly_once | at_least_once), LOG_LEVEL (info).`;
+TOPOLOGY_DIR (./topology), PROCESSING_GUARANTEE (exactly_once | at_least_once), LOG_LEVEL (info),
+APPLICATION_SERVER (host:port other instances forward Profile API requests to; default HTTP_HOST:HTTP_PORT).`;
 
 export async function main(argv: string[], out: CliOutput): Promise<number> {
   const [command, ...rest] = argv;
@@ -45,6 +48,14 @@ export async function main(argv: string[], out: CliOutput): Promise<number> {
     },
   });
   if (command === 'stack') return stackCommand(positionals[0], out);
+  if (command === 'hash-secret') {
+    if (!positionals[0]) {
+      out.error('hash-secret needs the secret: profile-stream hash-secret \'my secret\'');
+      return 2;
+    }
+    out.info(hashSecret(positionals[0]));
+    return 0;
+  }
   const env = readRuntimeEnv();
   const deployment = await loadDeployment(env.topologyDir);
   switch (command) {

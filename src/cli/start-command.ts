@@ -9,6 +9,20 @@ import type { RuntimeEnv } from '../config/runtime-env.ts';
 import type { CliOutput } from './cli-output.ts';
 import { connect } from './connection.ts';
 import { printTopics } from './topics-command.ts';
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { ApiKeyStore } from '../api/api-keys.ts';
+import { BatchProducer } from '../app/batch-producer.ts';
+import { StreamsProfileLookup } from '../app/streams-profile-lookup.ts';
+import { rawTopicFor } from '../config/app-config.ts';
+
+async function loadApiKeys(file: string, out: CliOutput): Promise<ApiKeyStore> {
+  if (!existsSync(file)) {
+    out.error(`warning: ${file} not found: the Profile API and ingestion will refuse every request (401)`);
+    return new ApiKeyStore([]);
+  }
+  return ApiKeyStore.load(file);
+}
 
 /**
  * `profile-stream start`: stack (unless the user brought Kafka), topics, the stream processor, the HTTP API.
@@ -18,14 +32,30 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
   const logger = pino({ level: env.logLevel, base: { app: deployment.app.applicationId } });
   const conn = await connect(env, out, { startStack: true });
   const outcomes = await ensureTopics(conn.brokers, planTopics(deployment));
-  const service = createService({ deployment, env, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, logger });
-  await service.start();
-  const api = await buildApi({ readiness: service });
+  const keys = await loadApiKeys(join(env.topologyDir, 'api-keys.yaml'), out);
+  const applicationServer = env.applicationServer ?? (env.httpPort !== 0 ? `${env.httpHost}:${env.httpPort}` : undefined);
+  const service = createService({ deployment, env, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, logger, ...(applicationServer ? { applicationServer } : {}) });
+  const producer = new BatchProducer(conn.brokers, conn.schemaRegistryUrl, `${deployment.app.applicationId}-http-ingest`);
+  await producer.connect();
+  const { app } = deployment;
+  const api = await buildApi({
+    readiness: service,
+    lookup: new StreamsProfileLookup(service.app, app.rawTopics),
+    keys,
+    ingest: {
+      sink: producer,
+      rawTopicOf: (source) => (app.sources.includes(source) ? rawTopicFor(app.applicationId, source) : undefined),
+      defaultSource: app.sources[0]!,
+    },
+    metricsRegistries: [service.app.metrics.registry],
+  });
+  // Listening before the processor runs: /ready answers 503 with what is restoring until it is done.
   const address = await api.listen({ host: env.httpHost, port: env.httpPort });
+  await service.start();
 
   out.info('');
   out.info('profile-stream is running');
-  out.info(`  HTTP:            ${address}  (/health, /ready)`);
+  out.info(`  HTTP:            ${address}  (Profile API, /v2/events, /health, /ready, /metrics, /openapi.json)`);
   out.info(`  Kafka:           ${conn.brokers.join(',')}${conn.localStack ? ' (local stack)' : ''}`);
   out.info(`  Schema registry: ${conn.schemaRegistryUrl}`);
   out.info(`  State:           ${env.stateDir}`);
@@ -45,6 +75,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     try {
       await api.close();
       await service.close();
+      await producer.disconnect();
       if (options.stopStack && conn.localStack) {
         await new LocalStack().down();
         out.info('local stack stopped');

@@ -13,6 +13,8 @@ export interface RuntimeEnv {
   readonly topologyDir: string;
   readonly processingGuarantee: 'at_least_once' | 'exactly_once';
   readonly logLevel: string;
+  /** host:port other instances use to reach this one's HTTP API; default HTTP_HOST:HTTP_PORT. */
+  readonly applicationServer: string | undefined;
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -43,5 +45,6 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     topologyDir: resolve(env.TOPOLOGY_DIR || 'topology'),
     processingGuarantee: guarantee,
     logLevel: env.LOG_LEVEL || 'info',
+    applicationServer: env.APPLICATION_SERVER || undefined,
   };
 }

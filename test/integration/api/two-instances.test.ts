@@ -1,0 +1,205 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
+import { buildApi } from '../../../src/api/build-app.ts';
+import { BatchProducer } from '../../../src/app/batch-producer.ts';
+import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
+import { StreamsProfileLookup } from '../../../src/app/streams-profile-lookup.ts';
+import { StreamsService } from '../../../src/app/streams-service.ts';
+import { ensureTopics } from '../../../src/app/topic-admin.ts';
+import { planTopics } from '../../../src/app/topic-plan.ts';
+import { rawTopicFor } from '../../../src/config/app-config.ts';
+import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
+import { sampleBatches } from '../../../src/generator/sample-batches.ts';
+import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import type { Batch } from '../../../src/schema/batch.ts';
+import type { ProfileState } from '../../../src/schema/profile-state.ts';
+import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { testDeployment } from '../../support/test-deployment.ts';
+import { readTopic } from '../../support/topic-reader.ts';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const auth = { authorization: `Basic ${Buffer.from('key-ws1-0001:secret-one').toString('base64')}` };
+const FIELDS = 'user_identities,device_identities,user_attributes,audience_memberships,attribution';
+
+interface Instance {
+  service: StreamsService;
+  api: FastifyInstance;
+  stateDir: string;
+}
+
+describe('Profile API on two instances over the real pipeline', () => {
+  const { deployment } = testDeployment({ partitions: 4, sources: ['web', 'ios'] });
+  const keys = new ApiKeyStore([{ key: 'key-ws1-0001', workspaces: ['1'], secretHash: hashSecret('secret-one') }]);
+  const batches: Batch[] = [...sampleBatches({ seed: 5, users: 200, batches: 600, sources: ['web', 'ios'], startTimeMs: 1_780_000_000_000, workspaceId: '1' })];
+  const byUser = new Map<string, Batch[]>();
+  for (const b of batches) byUser.set(b.mpid!, [...(byUser.get(b.mpid!) ?? []), b]);
+  const expected = new Map([...byUser].map(([mpid, list]) => [mpid, referenceFold(list)!]));
+  const instances: Instance[] = [];
+  let producer: BatchProducer;
+
+  async function startInstance(): Promise<Instance> {
+    const port = await freePort();
+    const stateDir = await mkdtemp(join(tmpdir(), 'ps-api-'));
+    const service = new StreamsService({
+      deployment,
+      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' }),
+      brokers: kafkaBrokers(),
+      schemaRegistryUrl: schemaRegistryUrl(),
+      logger: pino({ level: 'warn' }),
+      applicationServer: `127.0.0.1:${port}`,
+      commitIntervalMs: 100,
+    });
+    const api = await buildApi({
+      readiness: service,
+      lookup: new StreamsProfileLookup(service.app, deployment.app.rawTopics),
+      keys,
+      ingest: { sink: producer, rawTopicOf: (s) => (deployment.app.sources.includes(s) ? rawTopicFor(deployment.app.applicationId, s) : undefined), defaultSource: 'web' },
+    });
+    await api.listen({ host: '127.0.0.1', port });
+    const instance = { service, api, stateDir };
+    instances.push(instance);
+    return instance;
+  }
+
+  async function stop(instance: Instance): Promise<void> {
+    await instance.api.close();
+    await instance.service.close();
+    await rm(instance.stateDir, { recursive: true, force: true });
+    instances.splice(instances.indexOf(instance), 1);
+  }
+
+  beforeAll(async () => {
+    await ensureTopics(kafkaBrokers(), planTopics(deployment));
+    producer = new BatchProducer(kafkaBrokers(), schemaRegistryUrl());
+    await producer.connect();
+    const [a, b] = await Promise.all([startInstance(), startInstance()]);
+    await Promise.all([a.service.start(), b.service.start()]);
+    for (const [i, source] of ['web', 'ios'].entries()) await producer.send(deployment.app.rawTopics[i]!, batches.filter((x) => x.source === source));
+    // Everything processed: the history topic holds one record per batch.
+    expect(await readTopic(kafkaBrokers(), deployment.app.historyTopic, batches.length, 120_000)).toHaveLength(batches.length);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const i of [...instances]) await stop(i);
+    await producer.disconnect();
+  });
+
+  async function profileVia(instance: Instance, mpid: string) {
+    return instance.api.inject({ url: `/userprofile/v1/o/a/1/${mpid}?fields=${FIELDS}`, headers: auth });
+  }
+
+  it('both instances own partitions and answer every user identically, whichever owns the user', async () => {
+    const [a, b] = instances;
+    expect(a!.service.app.restoreStatus().length).toBeGreaterThan(0);
+    expect(b!.service.app.restoreStatus().length).toBeGreaterThan(0);
+    let forwarded = 0;
+    for (const [mpid, profile] of expected) {
+      const [ra, rb] = await Promise.all([profileVia(a!, mpid), profileVia(b!, mpid)]);
+      expect(ra.statusCode, mpid).toBe(200);
+      expect(rb.statusCode, mpid).toBe(200);
+      expect(ra.json()).toEqual(rb.json());
+      expect(ra.json().user_identities).toEqual(
+        Object.entries(profile.user_identities).filter(([, v]) => v.value !== null).map(([type, v]) => ({ type, encoding: 'none', value: v.value })).sort((x, y) => x.type.localeCompare(y.type)),
+      );
+      expect(Object.keys(ra.json().user_attributes).sort()).toEqual(Object.keys(profile.workspaces['1']?.user_attributes ?? {}).filter((k) => profile.workspaces['1']!.user_attributes[k]!.value !== null).sort());
+      if (ra.headers['x-profile-stream-answered-by'] || rb.headers['x-profile-stream-answered-by']) forwarded += 1;
+      const customerId = profile.user_identities.customer_id?.value;
+      if (customerId) {
+        const payload = { environment_type: 'production', identity: { type: 'customer_id', value: customerId } };
+        const [xa, xb] = await Promise.all(
+          [a!, b!].map((i) => i.api.inject({ method: 'POST', url: `/userprofile/v1/resolve/o/a/1?fields=${FIELDS}`, headers: auth, payload })),
+        );
+        expect(xa!.statusCode).toBe(200);
+        expect(xa!.json()).toEqual(ra.json());
+        expect(xb!.json()).toEqual(ra.json());
+      }
+    }
+    // Every user was asked of both instances, so every user owned by one was forwarded by the other.
+    expect(forwarded).toBe(expected.size);
+    // And the answers equal the store: spot-check through the owner's interactive query.
+    const some = [...expected.keys()].slice(0, 20);
+    for (const mpid of some) {
+      const local = await Promise.all([a!, b!].map(async (i) => (await i.service.app.metadataForKey(PROFILES_STORE, mpid)).local));
+      expect(local.filter(Boolean)).toHaveLength(1);
+      const holder = local[0] ? a! : b!;
+      expect(await holder.service.app.store<string, ProfileState>(PROFILES_STORE).get(mpid)).toEqual(expected.get(mpid));
+    }
+  }, 240_000);
+
+  it('after one instance stops, the other answers 503 (never 404 or a wrong body) until restored, then every user', async () => {
+    const [a, b] = instances;
+    await stop(b!);
+    const statuses = new Set<number>();
+    const deadline = Date.now() + 120_000;
+    let allGood = false;
+    while (!allGood && Date.now() < deadline) {
+      allGood = true;
+      for (const [mpid] of expected) {
+        const res = await profileVia(a!, mpid);
+        statuses.add(res.statusCode);
+        if (res.statusCode === 503) {
+          expect(res.headers['retry-after']).toBeDefined();
+          allGood = false;
+          break;
+        }
+        expect(res.statusCode, `${mpid}: ${res.body}`).toBe(200);
+        expect(res.json().mpid).toBe(mpid);
+      }
+      if (!allGood) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(allGood).toBe(true);
+    expect([...statuses].every((s) => s === 200 || s === 503)).toBe(true);
+  }, 180_000);
+
+  it('accepts a valid batch with 202 and it comes out enriched; rejects invalid ones with nothing produced', async () => {
+    const [a] = instances;
+    const json = { mpid: '777000777', source_request_id: 'http-1', environment: 'production', user_attributes: { tier: 'gold' }, events: [{ event_type: 'custom_event', data: { event_name: 'signup', custom_event_type: 'other' } }] };
+    const res = await a!.api.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: json });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ accepted: ['http-1'] });
+    const all = deployment.integrations.find((i) => i.name === 'all')!;
+    const out = await readTopic(kafkaBrokers(), all.outputTopic, batches.length + 1, 60_000);
+    expect(out).toHaveLength(batches.length + 1);
+
+    const bad = await a!.api.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: { events: [{ event_type: 'custom_event', data: { event_name: 7 } }] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toBe('PS_ERR_API_INVALID_BATCH');
+    expect(bad.json().problems.length).toBeGreaterThan(0);
+    const malformed = await a!.api.inject({ method: 'POST', url: '/v2/events', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"mpid": ' });
+    expect(malformed.statusCode).toBe(400);
+    const tooMany: Record<string, string> = {};
+    for (let i = 0; i < 101; i++) tooMany[`a${i}`] = 'x';
+    const over = await a!.api.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: { mpid: '1', user_attributes: tooMany } });
+    expect(over.statusCode).toBe(400);
+    expect(JSON.stringify(over.json().problems)).toMatch(/100/);
+    const huge = await a!.api.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: { mpid: '1', user_attributes: { big: 'x'.repeat(2 * 1024 * 1024) } } });
+    expect(huge.statusCode).toBe(413);
+    // Nothing of the rejected requests reached Kafka: the output count did not move.
+    expect(await readTopic(kafkaBrokers(), all.outputTopic, batches.length + 2, 5_000)).toHaveLength(batches.length + 1);
+  }, 120_000);
+
+  it('answers 503 and accepts nothing when Kafka is unreachable', async () => {
+    const deadKafka = new BatchProducer(['127.0.0.1:1'], schemaRegistryUrl());
+    const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, keys, ingest: { sink: deadKafka, rawTopicOf: () => 'nowhere', defaultSource: 'web' } });
+    const res = await api.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: { mpid: '1', user_attributes: { a: 'b' } } });
+    await api.close();
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error).toBe('PS_ERR_API_KAFKA_UNAVAILABLE');
+  }, 60_000);
+});
