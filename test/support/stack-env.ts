@@ -19,3 +19,12 @@ export function schemaRegistryUrl(): string {
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
+
+/**
+ * Event time for generated test batches: recent, because records keep their batch's timestamp and the
+ * broker's time-based retention (7 days on raw and output topics) deletes older ones, active segment
+ * included, on its first check 30 s after start — test data from months ago vanishes mid-test.
+ */
+export function recentStartTimeMs(batches: number, intervalMs = 1000): number {
+  return Date.now() - (batches + 60) * intervalMs;
+}

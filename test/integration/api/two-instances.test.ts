@@ -19,7 +19,7 @@ import { sampleBatches } from '../../../src/generator/sample-batches.ts';
 import { referenceFold } from '../../../src/profiles/reference-fold.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 
@@ -46,7 +46,7 @@ interface Instance {
 describe('Profile API on two instances over the real pipeline', () => {
   const { deployment } = testDeployment({ partitions: 4, sources: ['web', 'ios'] });
   const keys = new ApiKeyStore([{ key: 'key-ws1-0001', workspaces: ['1'], secretHash: hashSecret('secret-one') }]);
-  const batches: Batch[] = [...sampleBatches({ seed: 5, users: 200, batches: 600, sources: ['web', 'ios'], startTimeMs: 1_780_000_000_000, workspaceId: '1' })];
+  const batches: Batch[] = [...sampleBatches({ seed: 5, users: 200, batches: 600, sources: ['web', 'ios'], startTimeMs: recentStartTimeMs(600), workspaceId: '1' })];
   const byUser = new Map<string, Batch[]>();
   for (const b of batches) byUser.set(b.mpid!, [...(byUser.get(b.mpid!) ?? []), b]);
   const expected = new Map([...byUser].map(([mpid, list]) => [mpid, referenceFold(list)!]));

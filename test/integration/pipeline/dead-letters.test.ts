@@ -14,7 +14,7 @@ import { sampleBatches } from '../../../src/generator/sample-batches.ts';
 import { createAvroSerde, createSchemaRegistry } from '../../../src/schema/avro-serde.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 
@@ -24,7 +24,7 @@ describe('corrupt raw messages among good ones', () => {
   const allTopic = deployment.integrations.find((i) => i.name === 'all')!.outputTopic;
   let service: Service;
   let stateDir: string;
-  const good: Batch[] = [...sampleBatches({ seed: 42, users: 5, batches: 6, sources: ['web'], startTimeMs: 1_780_000_000_000, workspaceId: '1' })];
+  const good: Batch[] = [...sampleBatches({ seed: 42, users: 5, batches: 6, sources: ['web'], startTimeMs: recentStartTimeMs(6), workspaceId: '1' })];
 
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'ps-dlq-'));

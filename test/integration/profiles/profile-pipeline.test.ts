@@ -19,7 +19,7 @@ import type { Batch } from '../../../src/schema/batch.ts';
 import type { EnrichedBatch } from '../../../src/schema/enriched-batch.ts';
 import type { HistoryRecord } from '../../../src/schema/history-record.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 
@@ -44,7 +44,7 @@ describe('profiles from batches of 1,000 users, three sources, shuffled, 4 parti
   let stateDir: string;
   let service: StreamsService | undefined;
   // Every user gets at least one batch: 1,000 batches round the user ids, then Zipf-distributed extras.
-  const generated = [...sampleBatches({ seed: 11, users: USERS, batches: 3000, sources: SOURCES, startTimeMs: 1_780_000_000_000, workspaceId: '1' })];
+  const generated = [...sampleBatches({ seed: 11, users: USERS, batches: 3000, sources: SOURCES, startTimeMs: recentStartTimeMs(3000), workspaceId: '1' })];
   const batches = shuffled(generated, 99);
   const byUser = new Map<string, Batch[]>();
   for (const b of batches) byUser.set(b.mpid!, [...(byUser.get(b.mpid!) ?? []), b]);
