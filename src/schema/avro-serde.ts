@@ -60,12 +60,28 @@ export function createAvroSerde<T>(options: AvroSerdeOptions): AvroSerde<T> {
   const decoders = new Map<number, (payload: Buffer) => unknown>();
   const pendingDecoders = new Map<number, Promise<(payload: Buffer) => unknown>>();
 
+  /**
+   * Instances starting together register the same new subject at once; the registry may refuse the loser
+   * (Apicurio: "A rule named 'COMPATIBILITY' already exists") although the schema is then there. A retry
+   * finds it; a real refusal (incompatible schema, registry down) fails the same way each time.
+   */
+  async function registerWithRetry(subject: string): Promise<number> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        return (await registry.register({ type: SchemaType.AVRO, schema: schemaText }, { subject })).id;
+      } catch (error) {
+        lastError = error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+    throw lastError;
+  }
+
   function writerIdFor(subject: string): Promise<number> {
     let id = writerIds.get(subject);
     if (!id) {
-      id = registry
-        .register({ type: SchemaType.AVRO, schema: schemaText }, { subject })
-        .then((registered) => registered.id)
+      id = registerWithRetry(subject)
         .catch((error: unknown) => {
           writerIds.delete(subject); // let the next call retry
           throw new SchemaRegistryError(`could not register the ${readerName} schema under subject ${subject}: ${(error as Error).message}`, { cause: error });
