@@ -2,6 +2,8 @@ import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
 import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../schema/avro-serde.ts';
 import type { Batch } from '../schema/batch.ts';
+import pino from 'pino';
+import { kafkajsLogCreator } from './kafkajs-logger.ts';
 
 /**
  * Produces batches to raw topics in the form profile-stream reads: Confluent-framed Avro, subject
@@ -14,7 +16,8 @@ export class BatchProducer {
 
   constructor(brokers: string[], schemaRegistryUrl: string, clientId = 'profile-stream-producer') {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-    const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, retry: { retries: 3 } });
+    // kafkajs's own logger prints retried coordinator errors at ERROR on a fresh broker; ours keeps them at debug.
+    const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(pino({ level: 'warn' }, pino.destination(2))), retry: { retries: 3 } });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(schemaRegistryUrl), schema: SCHEMAS.batch });
   }
