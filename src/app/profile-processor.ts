@@ -8,6 +8,10 @@ import type { IdentityChange } from '../profiles/identity-merge.ts';
 import type { Batch } from '../schema/batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
+import type { ErasureRecord } from '../profiles/erasure.ts';
+import { HISTORY_STORE, historyKey } from './history-store.ts';
+import { ERASURES_STORE } from './profile-lifecycle-processor.ts';
+import { reengage } from './reengagement-step.ts';
 
 export const PROFILES_STORE = 'profiles';
 
@@ -16,31 +20,39 @@ export const integrationSinkName = (integration: IntegrationConfig): string => `
 export const HISTORY_SINK = 'history';
 export const IDENTITY_REPARTITION = 'identity-changes';
 /** `Topology.addRepartition(name)` names the sink that writes the repartition topic `<name>-sink`. */
-const IDENTITY_REPARTITION_SINK = `${IDENTITY_REPARTITION}-sink`;
+export const IDENTITY_REPARTITION_SINK = `${IDENTITY_REPARTITION}-sink`;
 
 /**
  * Merges each raw batch into its user's profile (the `profiles` store, keyed by MPID) and forwards:
  * the enriched batch to each integration that takes it, the batch with its profile snapshot to history,
  * and identity changes to the identity index (re-keyed by `type:value`). A replayed batch changes and
  * emits nothing. A batch over a limit throws, and the runtime dead-letters it with the limit named.
+ * A user absent from `profiles` is reengaged from the `history` store (unless erased); every batch is
+ * kept there with its snapshot, under the same key the history topic gets.
  */
 export class ProfileProcessor implements Processor<string, Batch, unknown, unknown> {
   private ctx!: ProcessorContext<unknown, unknown>;
   private profiles!: KeyValueStore<string, ProfileState>;
+  private history!: KeyValueStore<string, HistoryRecord>;
+  private erasures!: KeyValueStore<string, ErasureRecord>;
 
   constructor(
     private readonly integrations: readonly IntegrationConfig[],
     private readonly logger: Logger,
+    private readonly rawTopics: readonly string[] = [],
   ) {}
 
   init(context: ProcessorContext<unknown, unknown>): void {
     this.ctx = context;
     this.profiles = context.store<string, ProfileState>(PROFILES_STORE);
+    this.history = context.store<string, HistoryRecord>(HISTORY_STORE);
+    this.erasures = context.store<string, ErasureRecord>(ERASURES_STORE);
   }
 
   async prefetch(records: readonly Record<string, Batch>[]): Promise<void> {
     // One read for the whole fetched batch; the write cache keeps the values for `process`.
-    await this.profiles.getMany([...new Set(records.map((r) => r.key))]);
+    const keys = [...new Set(records.map((r) => r.key))];
+    await Promise.all([this.profiles.getMany(keys), this.erasures.getMany(keys)]);
   }
 
   async process(record: Record<string, Batch>): Promise<void> {
@@ -49,10 +61,12 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
       this.logger.warn({ key: record.key, mpid: batch.mpid }, 'record key differs from the batch mpid; the batch mpid wins');
     }
     const mpid = batch.mpid ?? record.key;
-    const current = await this.profiles.get(mpid);
+    const stored = await this.profiles.get(mpid);
+    const restored = stored === undefined ? await reengage(mpid, { history: this.history, erasures: this.erasures }, this.logger) : undefined;
+    const current = stored ?? restored?.profile;
     const { profile, changes } = mergeBatch(current, batch.mpid === null ? { ...batch, mpid } : batch, { recordTimestampMs: record.timestamp });
     if (changes.duplicate) return;
-    if (changes.changed) await this.profiles.put(mpid, profile);
+    if (changes.changed || restored?.profile) await this.profiles.put(mpid, profile);
 
     const now = this.ctx.currentWallClockTime();
     const forwards: Promise<void>[] = [];
@@ -61,10 +75,18 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
       if (enriched) forwards.push(this.ctx.forward(new Record(mpid, enriched, record.timestamp), integrationSinkName(integration)));
     }
     const history: HistoryRecord = { batch, processed_timestamp_ms: now, profile };
-    forwards.push(this.ctx.forward(new Record(mpid, history, record.timestamp), HISTORY_SINK));
-    for (const change of changes.identities) {
+    const key = historyKey(mpid, now, this.historySequence());
+    await this.history.put(key, history);
+    forwards.push(this.ctx.forward(new Record(key, history, record.timestamp), HISTORY_SINK));
+    for (const change of [...(restored?.identities ?? []), ...changes.identities]) {
       forwards.push(this.ctx.forward(new Record<string, IdentityChange>(change.key, change, record.timestamp), IDENTITY_REPARTITION_SINK));
     }
     await Promise.all(forwards);
+  }
+
+  /** The input offset, with the raw topic's position beside it: unique per task within one millisecond. */
+  private historySequence(): bigint {
+    const md = this.ctx.recordMetadata();
+    return md ? BigInt(md.offset) * 100n + BigInt(Math.max(0, this.rawTopics.indexOf(md.topic))) : 0n;
   }
 }

@@ -8,6 +8,10 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import { IDENTITY_INDEX_STORE, IdentityIndexProcessor, type IdentityOwner } from './identity-index-processor.ts';
 import { HISTORY_SINK, IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, integrationSinkName } from './profile-processor.ts';
 import { profileStateSerde } from './profile-state-serde.ts';
+import type { DsrEvent, DsrRequested, DsrStatus, ErasureCommand, ErasureRecord } from '../profiles/erasure.ts';
+import { DSR_IDENTITY_REPARTITION, DSR_STATUS_STORE, DsrIdentityResolveProcessor, DsrRouterProcessor } from './dsr-processors.ts';
+import { HISTORY_STORE, historyPartitioner, historyRecordSerde } from './history-store.ts';
+import { DSR_COMPLETION_SINK, ERASURE_REPARTITION, ERASURES_STORE, ProfileLifecycleProcessor, type RetentionOptions } from './profile-lifecycle-processor.ts';
 
 /** Value serdes of the topics users read and write: Avro through the schema registry in production. */
 export interface TopicSerdes {
@@ -16,24 +20,44 @@ export interface TopicSerdes {
   readonly history: Serde<HistoryRecord>;
 }
 
+/** Sweep intervals for tests and operators; lifetimes come from the deployment's retention settings. */
+export type TopologyRetentionOptions = Pick<RetentionOptions, 'profileSweepIntervalMs' | 'historySweepIntervalMs' | 'leaveAudiences'>;
+
 /**
  * profile-stream's topology:
- *   raw topics → profile-merge [profiles] → enriched-<integration> sinks, history sink,
+ *   raw topics → profile-merge [profiles, history, erasures] → enriched-<integration> sinks, history sink,
  *                                         → identity-changes (repartition by type:value) → identity-index [identity-index]
+ *   erasures (repartition by MPID) → profile-lifecycle [same stores; retention sweeps] → history sink (tombstones),
+ *                                         identity-changes (removals), dsr-completions (DSR topic)
+ *   DSR topic → dsr-router [dsr-status] → erasures, or dsr-identity (repartition by type:value) → dsr-resolve [identity-index] → erasures
  */
-export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes, logger: Logger): Topology {
+export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes, logger: Logger, retention: TopologyRetentionOptions = {}): Topology {
   const { app, integrations } = deployment;
+  const lifecycle: RetentionOptions = { profileLifetimeDays: app.profileLifetimeDays, historyRetentionDays: app.historyRetentionDays, ...retention };
   const topology = new Topology()
+    // The profile sub-topology is added first so it keeps id 0 (task ids name state directories).
     .addSource('raw', app.rawTopics, { keySerde: stringSerde, valueSerde: serdes.batch })
-    .addProcessor('profile-merge', () => new ProfileProcessor(integrations, logger), 'raw')
-    .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), 'profile-merge');
+    .addProcessor('profile-merge', () => new ProfileProcessor(integrations, logger, app.rawTopics), 'raw')
+    // Erasure requests are routed first (by request id, then identity), so their repartition topic exists
+    // before the profile-lifecycle processor that reads it is added.
+    .addSource('dsr', [app.dsrTopic], { keySerde: stringSerde, valueSerde: jsonSerde<DsrEvent>() })
+    .addProcessor('dsr-router', () => new DsrRouterProcessor(logger), 'dsr')
+    .addStateStore(Stores.persistentKeyValueStore(DSR_STATUS_STORE, stringSerde, jsonSerde<DsrStatus>()), 'dsr-router')
+    .addRepartition(DSR_IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<DsrRequested>() }, 'dsr-router')
+    .addProcessor('dsr-resolve', () => new DsrIdentityResolveProcessor(), DSR_IDENTITY_REPARTITION)
+    .addRepartition(ERASURE_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<ErasureCommand>() }, 'dsr-router', 'dsr-resolve')
+    .addProcessor('profile-lifecycle', () => new ProfileLifecycleProcessor(lifecycle, logger), ERASURE_REPARTITION)
+    .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), 'profile-merge', 'profile-lifecycle')
+    .addStateStore(Stores.persistentKeyValueStore(HISTORY_STORE, stringSerde, historyRecordSerde()), 'profile-merge', 'profile-lifecycle')
+    .addStateStore(Stores.persistentKeyValueStore(ERASURES_STORE, stringSerde, jsonSerde<ErasureRecord>()), 'profile-merge', 'profile-lifecycle')
+    .addSink(DSR_COMPLETION_SINK, app.dsrTopic, { keySerde: stringSerde, valueSerde: jsonSerde<DsrEvent>() }, 'profile-lifecycle');
   for (const integration of integrations) {
     topology.addSink(integrationSinkName(integration), integration.outputTopic, { keySerde: stringSerde, valueSerde: serdes.enriched }, 'profile-merge');
   }
   topology
-    .addSink(HISTORY_SINK, app.historyTopic, { keySerde: stringSerde, valueSerde: serdes.history }, 'profile-merge')
-    .addRepartition(IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<IdentityChange>() }, 'profile-merge')
+    .addSink(HISTORY_SINK, app.historyTopic, { keySerde: stringSerde, valueSerde: serdes.history, partitioner: historyPartitioner }, 'profile-merge', 'profile-lifecycle')
+    .addRepartition(IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<IdentityChange>() }, 'profile-merge', 'profile-lifecycle')
     .addProcessor('identity-index', () => new IdentityIndexProcessor(logger), IDENTITY_REPARTITION)
-    .addStateStore(Stores.persistentKeyValueStore(IDENTITY_INDEX_STORE, stringSerde, jsonSerde<IdentityOwner>()), 'identity-index');
+    .addStateStore(Stores.persistentKeyValueStore(IDENTITY_INDEX_STORE, stringSerde, jsonSerde<IdentityOwner>()), 'identity-index', 'dsr-resolve');
   return topology;
 }

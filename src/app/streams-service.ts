@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { StreamsApp, type StreamsState } from '../streams/index.ts';
+import { StreamsApp, type Clock, type StreamsState } from '../streams/index.ts';
 import type { Deployment } from '../config/deployment.ts';
 import type { RuntimeEnv } from '../config/runtime-env.ts';
 import { createAvroSerde, createSchemaRegistry } from '../schema/avro-serde.ts';
@@ -7,7 +7,7 @@ import type { Batch } from '../schema/batch.ts';
 import type { EnrichedBatch } from '../schema/enriched-batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
-import { buildProfileTopology } from './profile-topology.ts';
+import { buildProfileTopology, type TopologyRetentionOptions } from './profile-topology.ts';
 import type { Service } from './service.ts';
 
 export interface StreamsServiceOptions {
@@ -19,6 +19,10 @@ export interface StreamsServiceOptions {
   /** `host:port` other instances forward Profile API requests to. */
   readonly applicationServer?: string;
   readonly commitIntervalMs?: number;
+  /** Wall-clock time for commits, punctuators and retention; tests pass one they can move. */
+  readonly clock?: Clock;
+  /** Retention sweep intervals (lifetimes come from the deployment). */
+  readonly retention?: TopologyRetentionOptions;
 }
 
 /** The profile topology running on the stream runtime, as the CLI and the API see it. */
@@ -36,6 +40,7 @@ export class StreamsService implements Service {
         history: createAvroSerde<HistoryRecord>({ registry, schema: SCHEMAS['history-record'] }),
       },
       options.logger,
+      options.retention,
     );
     this.app = new StreamsApp(topology, {
       applicationId: options.deployment.app.applicationId,
@@ -46,6 +51,7 @@ export class StreamsService implements Service {
       logger: options.logger,
       ...(options.applicationServer !== undefined ? { applicationServer: options.applicationServer } : {}),
       ...(options.commitIntervalMs !== undefined ? { commitIntervalMs: options.commitIntervalMs } : {}),
+      ...(options.clock !== undefined ? { clock: options.clock } : {}),
     });
     this.app.on('state', (next: StreamsState) => {
       if (next === 'ERROR') {

@@ -29,10 +29,12 @@ export function planTopics(deployment: Deployment): PlannedTopic[] {
     {
       topic: app.historyTopic,
       partitions: p,
-      purpose: 'history: each batch with the profile snapshot',
-      config: { 'retention.ms': String(app.historyRetentionDays * DAY_MS) },
+      purpose: 'history: each batch with the profile snapshot (key mpid|time|seq; erasure writes tombstones)',
+      // Compacted as well as time-limited: each batch has its own key, so compaction keeps them all until an
+      // erasure's tombstones remove a user's batches; retention.ms still drops whatever is older.
+      config: { 'retention.ms': String(app.historyRetentionDays * DAY_MS), 'cleanup.policy': 'compact,delete' },
     },
     { topic: app.audienceMembershipsTopic, partitions: p, purpose: 'audience membership changes', config: {} },
-    { topic: app.dsrTopic, partitions: p, purpose: 'erasure requests (DSR)', config: {} },
+    { topic: app.dsrTopic, partitions: p, purpose: 'erasure requests and completions (DSR; JSON keyed by request id)', config: {} },
   ];
 }

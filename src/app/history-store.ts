@@ -1,0 +1,59 @@
+import { partitionForKey, type KeyValueStore, type Partitioner, type Serde } from '../streams/index.ts';
+import { avroTypeFor } from '../schema/avro-type.ts';
+import type { HistoryRecord } from '../schema/history-record.ts';
+import { SCHEMAS } from '../schema/schema-catalog.ts';
+
+export const HISTORY_STORE = 'history';
+
+// Fixed widths keep byte order equal to time order within one user: `<mpid>|<ms, 15 digits>|<seq, 20 digits>`.
+// `|` never occurs in an MPID (a decimal string), so one user's prefix never matches another's.
+const SEP = '|';
+
+/**
+ * The history store's key (and the history topic's): per user, ordered by processing time, then by
+ * a sequence (the input offset) that keeps two batches of one millisecond apart.
+ */
+export function historyKey(mpid: string, processedMs: number, sequence: number | bigint | string): string {
+  return `${mpid}${SEP}${String(processedMs).padStart(15, '0')}${SEP}${String(sequence).padStart(20, '0')}`;
+}
+
+export function historyPrefix(mpid: string): string {
+  return `${mpid}${SEP}`;
+}
+
+export function parseHistoryKey(key: string): { mpid: string; processedMs: number; sequence: string } {
+  const [mpid, ms, sequence] = key.split(SEP);
+  return { mpid: mpid!, processedMs: Number(ms), sequence: sequence ?? '' };
+}
+
+/**
+ * History records go to the partition of their MPID, as if keyed by the MPID alone: a reader of the
+ * topic sees one user's history in order, on the partition the raw topics use for that user.
+ */
+export const historyPartitioner: Partitioner = (_topic, key, partitions) => {
+  if (key === null) return undefined;
+  const text = key.toString('utf8');
+  const at = text.indexOf(SEP);
+  return partitionForKey(Buffer.from(at < 0 ? text : text.slice(0, at), 'utf8'), partitions);
+};
+
+const FORMAT_V1 = 1;
+
+/** The store's value: Avro (schemas/history-record.avsc) without the registry, like the profiles store. */
+export function historyRecordSerde(): Serde<HistoryRecord> {
+  const type = avroTypeFor(SCHEMAS['history-record']);
+  return {
+    serialize: (_topic, value) => Buffer.concat([Buffer.from([FORMAT_V1]), type.toBuffer(value)]),
+    deserialize: (topic, data) => {
+      if (data[0] !== FORMAT_V1) throw new Error(`history record on ${topic} has unknown format ${data[0]}`);
+      return type.fromBuffer(data.subarray(1)) as HistoryRecord;
+    },
+  };
+}
+
+/** One user's history, oldest first. Finishes the iteration before returning (no iterator across awaits that commit). */
+export async function historyOf(store: Pick<KeyValueStore<string, HistoryRecord>, 'prefix'>, mpid: string): Promise<Array<{ key: string; value: HistoryRecord }>> {
+  const out: Array<{ key: string; value: HistoryRecord }> = [];
+  for await (const { key, value } of store.prefix(historyPrefix(mpid))) out.push({ key, value });
+  return out;
+}

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../streams/index.ts';
+import { erasureRecord, type DsrCompleted, type ErasureCommand, type ErasureRecord } from '../profiles/erasure.ts';
+import { identityKey, type IdentityChange } from '../profiles/identity-merge.ts';
+import { entriesOf } from '../profiles/dictionary.ts';
+import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
+import type { HistoryRecord } from '../schema/history-record.ts';
+import type { ProfileState } from '../schema/profile-state.ts';
+import { HISTORY_STORE, historyOf, parseHistoryKey } from './history-store.ts';
+import { HISTORY_SINK, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
+
+export const ERASURES_STORE = 'erasures';
+export const ERASURE_REPARTITION = 'erasures';
+export const DSR_COMPLETION_SINK = 'dsr-completions';
+
+export interface RetentionOptions {
+  /** 30, 60 or 90 days of inactivity before a profile expires. */
+  readonly profileLifetimeDays: number;
+  /** How long the history store keeps a batch (the history topic's retention.ms matches). */
+  readonly historyRetentionDays: number;
+  /** How often the profiles store is swept for expired profiles. Default one hour. */
+  readonly profileSweepIntervalMs?: number;
+  /** How often the history store is swept by time. Default one day. */
+  readonly historySweepIntervalMs?: number;
+  /**
+   * Hook for audiences: called for each expired or erased profile, before it is deleted, so the
+   * audience step can emit the membership deletes. Not wired yet (see src/profiles/RETENTION.md).
+   */
+  readonly leaveAudiences?: (profile: ProfileState, nowMs: number) => Promise<void>;
+}
+
+/**
+ * The profile's end of life, in the task that owns the user (same sub-topology and stores as
+ * `profile-merge`): the retention sweeps (punctuators on the injected clock) and erasure commands
+ * arriving from the DSR sub-topology through the `erasures` repartition topic.
+ *
+ * Every removal is a store delete, so the changelogs get tombstones; identity index entries go away
+ * through `removed` identity changes on the identity repartition topic; history topic entries get
+ * tombstones under their own keys (the topic is compacted and time-limited).
+ */
+export class ProfileLifecycleProcessor implements Processor<string, ErasureCommand, unknown, unknown> {
+  private ctx!: ProcessorContext<unknown, unknown>;
+  private profiles!: KeyValueStore<string, ProfileState>;
+  private history!: KeyValueStore<string, HistoryRecord>;
+  private erasures!: KeyValueStore<string, ErasureRecord>;
+
+  constructor(
+    private readonly options: RetentionOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  init(context: ProcessorContext<unknown, unknown>): void {
+    this.ctx = context;
+    this.profiles = context.store(PROFILES_STORE);
+    this.history = context.store(HISTORY_STORE);
+    this.erasures = context.store(ERASURES_STORE);
+    context.schedule(this.options.profileSweepIntervalMs ?? 60 * 60 * 1000, async (now) => void (await this.sweepProfiles(now)));
+    context.schedule(this.options.historySweepIntervalMs ?? DAY_MS, async (now) => void (await this.sweepHistory(now)));
+  }
+
+  /** Expires every profile inactive for longer than the lifetime. Its history stays (reengagement reads it). */
+  async sweepProfiles(nowMs: number): Promise<number> {
+    const expired: ProfileState[] = [];
+    // Collect first, delete after: no store iterator is held open across writes.
+    for await (const { value } of this.profiles.range()) {
+      if (isExpired(value, nowMs, this.options.profileLifetimeDays)) expired.push(value);
+    }
+    for (const profile of expired) {
+      await this.options.leaveAudiences?.(profile, nowMs);
+      await this.profiles.delete(profile.mpid);
+      await this.removeIdentities(profile, nowMs);
+    }
+    if (expired.length > 0) this.logger.info({ task: this.ctx.taskId, expired: expired.length, lifetimeDays: this.options.profileLifetimeDays }, 'expired inactive profiles');
+    return expired.length;
+  }
+
+  /** Deletes history entries processed before the retention cutoff (keys carry the time; values are not needed). */
+  async sweepHistory(nowMs: number): Promise<number> {
+    const cutoff = historyCutoffMs(nowMs, this.options.historyRetentionDays);
+    const old: string[] = [];
+    for await (const { key } of this.history.range()) if (parseHistoryKey(key).processedMs < cutoff) old.push(key);
+    for (const key of old) await this.history.delete(key);
+    if (old.length > 0) this.logger.info({ task: this.ctx.taskId, removed: old.length, retentionDays: this.options.historyRetentionDays }, 'swept history past retention');
+    return old.length;
+  }
+
+  async process(record: Record<string, ErasureCommand>): Promise<void> {
+    const command = record.value;
+    if (command === null || command === undefined) return;
+    const now = this.ctx.currentWallClockTime();
+    const result = command.mpid === undefined ? 'not_found' : await this.erase(command.mpid, command.request_id, now);
+    const completed: DsrCompleted = { kind: 'completed', request_id: command.request_id, workspace_id: command.workspace_id, completed_ms: now, result };
+    await this.ctx.forward(new Record(command.request_id, completed, now), DSR_COMPLETION_SINK);
+  }
+
+  /**
+   * Removes everything of `mpid` this task holds: profile, history (store and topic), identity index
+   * entries; then records the erasure so the user is never restored by reengagement.
+   */
+  private async erase(mpid: string, requestId: string, nowMs: number): Promise<'erased' | 'not_found'> {
+    const [profile, previous] = await Promise.all([this.profiles.get(mpid), this.erasures.get(mpid)]);
+    const entries = await historyOf(this.history, mpid);
+    const snapshots = entries.flatMap((e) => (e.value.profile ? [e.value.profile] : []));
+    if (profile) {
+      await this.options.leaveAudiences?.(profile, nowMs);
+      await this.profiles.delete(mpid);
+      await this.removeIdentities(profile, nowMs);
+    }
+    const forwards: Promise<void>[] = [];
+    for (const { key } of entries) {
+      await this.history.delete(key);
+      forwards.push(this.ctx.forward(new Record<string, HistoryRecord | null>(key, null, nowMs), HISTORY_SINK));
+    }
+    await Promise.all(forwards);
+    const found = profile !== undefined || entries.length > 0;
+    await this.erasures.put(mpid, erasureRecord(previous, mpid, requestId, nowMs, profile ? [profile, ...snapshots] : snapshots));
+    this.logger.info({ mpid, request_id: requestId, history_entries: entries.length, had_profile: profile !== undefined }, 'erased user');
+    return found ? 'erased' : 'not_found';
+  }
+
+  /** The index keeps a claim only while the user holds it: one `removed` change per identity the profile has. */
+  private async removeIdentities(profile: ProfileState, nowMs: number): Promise<void> {
+    const forwards: Promise<void>[] = [];
+    for (const [type, state] of entriesOf(profile.user_identities)) {
+      if (state.value === null) continue;
+      const key = identityKey(type, state.value);
+      const change: IdentityChange = { op: 'removed', identity_type: type, value: state.value, key, mpid: profile.mpid, updated_ms: state.updated_ms };
+      forwards.push(this.ctx.forward(new Record(key, change, nowMs), IDENTITY_REPARTITION_SINK));
+    }
+    await Promise.all(forwards);
+  }
+}
