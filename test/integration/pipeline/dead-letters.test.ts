@@ -30,7 +30,7 @@ describe('corrupt raw messages among good ones', () => {
     stateDir = await mkdtemp(join(tmpdir(), 'ps-dlq-'));
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
     const env = readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' });
-    service = createService({ deployment, env, brokers: kafkaBrokers(), schemaRegistryUrl: schemaRegistryUrl(), logger: pino({ level: 'silent' }) });
+    service = createService({ deployment, env, brokers: kafkaBrokers(), schemaRegistryUrl: schemaRegistryUrl(), logger: pino({ level: 'warn' }) });
     await service.start();
 
     // A real framed record, to cut short and to re-frame with an id the registry never issued.
