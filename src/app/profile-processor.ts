@@ -12,6 +12,7 @@ import type { ErasureRecord } from '../profiles/erasure.ts';
 import { HISTORY_STORE, historyKey } from './history-store.ts';
 import { ERASURES_STORE } from './profile-lifecycle-processor.ts';
 import { reengage } from './reengagement-step.ts';
+import type { AudienceStep } from './audience-step.ts';
 
 export const PROFILES_STORE = 'profiles';
 
@@ -40,6 +41,8 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
     private readonly integrations: readonly IntegrationConfig[],
     private readonly logger: Logger,
     private readonly rawTopics: readonly string[] = [],
+    /** Calculated attributes and audiences; absent when the deployment defines none. */
+    private readonly audiences?: AudienceStep,
   ) {}
 
   init(context: ProcessorContext<unknown, unknown>): void {
@@ -47,12 +50,13 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
     this.profiles = context.store<string, ProfileState>(PROFILES_STORE);
     this.history = context.store<string, HistoryRecord>(HISTORY_STORE);
     this.erasures = context.store<string, ErasureRecord>(ERASURES_STORE);
+    this.audiences?.init(context);
   }
 
   async prefetch(records: readonly Record<string, Batch>[]): Promise<void> {
     // One read for the whole fetched batch; the write cache keeps the values for `process`.
     const keys = [...new Set(records.map((r) => r.key))];
-    await Promise.all([this.profiles.getMany(keys), this.erasures.getMany(keys)]);
+    await Promise.all([this.profiles.getMany(keys), this.erasures.getMany(keys), this.audiences?.prefetch(keys)]);
   }
 
   async process(record: Record<string, Batch>): Promise<void> {
@@ -64,9 +68,11 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
     const stored = await this.profiles.get(mpid);
     const restored = stored === undefined ? await reengage(mpid, { history: this.history, erasures: this.erasures }, this.logger) : undefined;
     const current = stored ?? restored?.profile;
-    const { profile, changes } = mergeBatch(current, batch.mpid === null ? { ...batch, mpid } : batch, { recordTimestampMs: record.timestamp });
+    const { profile: merged, changes } = mergeBatch(current, batch.mpid === null ? { ...batch, mpid } : batch, { recordTimestampMs: record.timestamp });
     if (changes.duplicate) return;
-    if (changes.changed || restored?.profile) await this.profiles.put(mpid, profile);
+    // Before storing and enriching: the enriched batch carries the calculated values its events changed.
+    const profile = this.audiences === undefined ? merged : await this.audiences.afterMerge(mpid, batch, merged, record.timestamp);
+    if (changes.changed || profile !== merged || restored?.profile) await this.profiles.put(mpid, profile);
 
     const now = this.ctx.currentWallClockTime();
     const forwards: Promise<void>[] = [];

@@ -8,6 +8,8 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import { IDENTITY_INDEX_STORE, IdentityIndexProcessor, type IdentityOwner } from './identity-index-processor.ts';
 import { HISTORY_SINK, IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, integrationSinkName } from './profile-processor.ts';
 import { profileStateSerde } from './profile-state-serde.ts';
+import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
+import { addAudienceNodes, audienceStepSupplier, type AudienceWiringOptions } from './audience-topology.ts';
 import type { DsrEvent, DsrRequested, DsrStatus, ErasureCommand, ErasureRecord } from '../profiles/erasure.ts';
 import { DSR_IDENTITY_REPARTITION, DSR_STATUS_STORE, DsrIdentityResolveProcessor, DsrRouterProcessor } from './dsr-processors.ts';
 import { HISTORY_STORE, historyPartitioner, historyRecordSerde } from './history-store.ts';
@@ -18,6 +20,8 @@ export interface TopicSerdes {
   readonly batch: Serde<Batch>;
   readonly enriched: Serde<EnrichedBatch>;
   readonly history: Serde<HistoryRecord>;
+  /** Needed when the deployment defines calculated attributes or audiences. */
+  readonly audienceChange?: Serde<AudienceMembershipChange>;
 }
 
 /** Sweep intervals for tests and operators; lifetimes come from the deployment's retention settings. */
@@ -31,13 +35,14 @@ export type TopologyRetentionOptions = Pick<RetentionOptions, 'profileSweepInter
  *                                         identity-changes (removals), dsr-completions (DSR topic)
  *   DSR topic → dsr-router [dsr-status] → erasures, or dsr-identity (repartition by type:value) → dsr-resolve [identity-index] → erasures
  */
-export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes, logger: Logger, retention: TopologyRetentionOptions = {}): Topology {
+export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes, logger: Logger, retention: TopologyRetentionOptions = {}, audiences: AudienceWiringOptions = {}): Topology {
   const { app, integrations } = deployment;
   const lifecycle: RetentionOptions = { profileLifetimeDays: app.profileLifetimeDays, historyRetentionDays: app.historyRetentionDays, ...retention };
+  const audienceStep = audienceStepSupplier(deployment, logger, PROFILES_STORE, audiences);
   const topology = new Topology()
     // The profile sub-topology is added first so it keeps id 0 (task ids name state directories).
     .addSource('raw', app.rawTopics, { keySerde: stringSerde, valueSerde: serdes.batch })
-    .addProcessor('profile-merge', () => new ProfileProcessor(integrations, logger, app.rawTopics), 'raw')
+    .addProcessor('profile-merge', () => new ProfileProcessor(integrations, logger, app.rawTopics, audienceStep?.()), 'raw')
     // Erasure requests are routed first (by request id, then identity), so their repartition topic exists
     // before the profile-lifecycle processor that reads it is added.
     .addSource('dsr', [app.dsrTopic], { keySerde: stringSerde, valueSerde: jsonSerde<DsrEvent>() })
@@ -59,5 +64,6 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addRepartition(IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<IdentityChange>() }, 'profile-merge', 'profile-lifecycle')
     .addProcessor('identity-index', () => new IdentityIndexProcessor(logger), IDENTITY_REPARTITION)
     .addStateStore(Stores.persistentKeyValueStore(IDENTITY_INDEX_STORE, stringSerde, jsonSerde<IdentityOwner>()), 'identity-index', 'dsr-resolve');
+  addAudienceNodes(topology, deployment, serdes.audienceChange, 'profile-merge');
   return topology;
 }

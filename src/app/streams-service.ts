@@ -8,6 +8,8 @@ import type { EnrichedBatch } from '../schema/enriched-batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
 import { buildProfileTopology, type TopologyRetentionOptions } from './profile-topology.ts';
+import type { AudienceWiringOptions } from './audience-topology.ts';
+import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import type { Service } from './service.ts';
 
 export interface StreamsServiceOptions {
@@ -23,6 +25,8 @@ export interface StreamsServiceOptions {
   readonly clock?: Clock;
   /** Retention sweep intervals (lifetimes come from the deployment). */
   readonly retention?: TopologyRetentionOptions;
+  /** Audience sweep interval (window expiry with no new event). */
+  readonly audiences?: AudienceWiringOptions;
 }
 
 /** The profile topology running on the stream runtime, as the CLI and the API see it. */
@@ -38,9 +42,11 @@ export class StreamsService implements Service {
         batch: createAvroSerde<Batch>({ registry, schema: SCHEMAS.batch }),
         enriched: createAvroSerde<EnrichedBatch>({ registry, schema: SCHEMAS['enriched-batch'] }),
         history: createAvroSerde<HistoryRecord>({ registry, schema: SCHEMAS['history-record'] }),
+        audienceChange: createAvroSerde<AudienceMembershipChange>({ registry, schema: SCHEMAS['audience-membership-change'] }),
       },
       options.logger,
       options.retention,
+      options.audiences,
     );
     this.app = new StreamsApp(topology, {
       applicationId: options.deployment.app.applicationId,

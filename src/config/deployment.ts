@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { loadAudiencesConfig, type AudienceDefinition } from '../audiences/audiences-config.ts';
+import { loadCalculatedAttributesConfig, type CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
 import { loadIntegrationsConfig, type IntegrationConfig } from '../profiles/integrations-config.ts';
 import { loadAppConfig, type AppConfig } from './app-config.ts';
 
@@ -6,10 +8,16 @@ import { loadAppConfig, type AppConfig } from './app-config.ts';
 export interface Deployment {
   readonly app: AppConfig;
   readonly integrations: readonly IntegrationConfig[];
+  /** `calculated-attributes.yaml`; none when the file is absent. */
+  readonly calculatedAttributes?: readonly CalculatedAttributeDefinition[];
+  /** `audiences.yaml`, in dependency order; none when the file is absent. */
+  readonly audiences?: readonly AudienceDefinition[];
 }
 
 export async function loadDeployment(topologyDir: string): Promise<Deployment> {
   const app = await loadAppConfig(join(topologyDir, 'app.yaml'));
   const { integrations } = await loadIntegrationsConfig(join(topologyDir, 'integrations.yaml'), { applicationId: app.applicationId });
-  return { app, integrations };
+  const calculatedAttributes = await loadCalculatedAttributesConfig(join(topologyDir, 'calculated-attributes.yaml'));
+  const audiences = await loadAudiencesConfig(join(topologyDir, 'audiences.yaml'));
+  return { app, integrations, calculatedAttributes, audiences };
 }
