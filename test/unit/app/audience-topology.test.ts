@@ -67,8 +67,8 @@ audiences:
     await web.pipeInput('42', batch({ id: 'b1', timestamp_unixtime_ms: NOW, user_identities: identities({ email: 'a@b.c' }), events: [customEvent('purchase', NOW, attrs({ amount: 60 }))] }), NOW);
     await web.pipeInput('42', batch({ id: 'b2', timestamp_unixtime_ms: NOW + 1, events: [customEvent('purchase', NOW + 1, attrs({ amount: 50 }))] }), NOW + 1);
     const enriched = await driver.createOutputTopic('shop.enriched.all', stringSerde, serdes.enriched).readValues();
-    expect(enriched.map((e) => e.profile.calculated_attributes['spend']?.value)).toEqual(['60', '110']);
-    expect(enriched.map((e) => e.profile.calculated_attributes['purchases_3d']?.value)).toEqual(['1', '2']);
+    expect(enriched.map((e) => e!.profile.calculated_attributes['spend']?.value)).toEqual(['60', '110']);
+    expect(enriched.map((e) => e!.profile.calculated_attributes['purchases_3d']?.value)).toEqual(['1', '2']);
     expect(enriched[1]!.profile.audience_memberships.map((m) => m.audience_id)).toEqual(['buyers', 'rich']);
     const out = await changes();
     expect(out.map(([k, v]) => [k, v.audiences.map((a) => `${a.action}:${a.audience_id}`)])).toEqual([['42', ['add:buyers']], ['42', ['add:rich']]]);
