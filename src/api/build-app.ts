@@ -11,6 +11,8 @@ import { ingestRoutes, type BatchSink } from './ingest-routes.ts';
 import { HttpMetrics, metricsRoutes } from './metrics-routes.ts';
 import type { ProfileLookup } from './profile-lookup.ts';
 import { profileRoutes } from './profile-routes.ts';
+import { dsrRoutes, type DsrGateway } from './dsr-routes.ts';
+import { activityViewRoutes, type HistoryLookup } from './activity-view-routes.ts';
 
 export interface ApiOptions {
   readonly readiness: ReadinessSource;
@@ -26,6 +28,10 @@ export interface ApiOptions {
   readonly bodyLimit?: number;
   /** Requests per minute per API key; default 6000. */
   readonly rateLimitPerMinute?: number;
+  /** Erasure requests; without it /v1/dsr is not served. */
+  readonly dsr?: DsrGateway;
+  /** User Activity View (page at `/` from `uiDir`); needs `lookup` and `keys` too. */
+  readonly activityView?: { history: HistoryLookup; uiDir: string };
 }
 
 function sendError(reply: import('fastify').FastifyReply, error: ApiError): void {
@@ -76,6 +82,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   }
   if (options.ingest && options.keys) {
     await app.register(ingestRoutes, { keys: options.keys, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: 100 });
+  }
+  if (options.dsr && options.keys) await app.register(dsrRoutes, { dsr: options.dsr, keys: options.keys, forwarder });
+  if (options.activityView && options.lookup && options.keys) {
+    await app.register(activityViewRoutes, { lookup: options.lookup, history: options.activityView.history, keys: options.keys, forwarder, uiDir: options.activityView.uiDir });
   }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -9,6 +9,7 @@ export const API_ERRORS = {
   PS_ERR_API_BAD_REQUEST: { statusCode: 400, description: 'The request does not match the route\'s schema; the message names the field.' },
   PS_ERR_API_INVALID_BATCH: { statusCode: 400, description: 'A batch failed validation; `problems` lists each one with its JSON path.' },
   PS_ERR_API_PROFILE_NOT_FOUND: { statusCode: 404, description: 'No profile for this MPID or identity.' },
+  PS_ERR_API_DSR_NOT_FOUND: { statusCode: 404, description: 'No erasure request with this id, or the processor has not read it yet; retry shortly after a POST.' },
   PS_ERR_API_NOT_READY: { statusCode: 503, description: 'The partition that owns the user is restoring or being rebalanced; retry after `Retry-After` seconds.' },
   PS_ERR_API_OWNER_UNREACHABLE: { statusCode: 503, description: 'Another instance owns the user and could not be reached; retry shortly.' },
   PS_ERR_API_KAFKA_UNAVAILABLE: { statusCode: 503, description: 'Kafka did not acknowledge the batches; nothing was accepted.' },

@@ -1,10 +1,13 @@
 import { isStreamsError, type StreamsApp } from '../streams/index.ts';
 import type { KeyOwner, ProfileLookup, Unavailable } from '../api/profile-lookup.ts';
+import type { HistoryLookup } from '../api/activity-view-routes.ts';
+import type { HistoryRecord } from '../schema/history-record.ts';
+import { HISTORY_STORE, historyOf } from './history-store.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { IDENTITY_INDEX_STORE, type IdentityOwner } from './identity-index-processor.ts';
 import { PROFILES_STORE } from './profile-processor.ts';
 
-function unavailable(error: unknown): Unavailable {
+export function unavailable(error: unknown): Unavailable {
   if (isStreamsError(error)) {
     if (error.code === 'PS_ERR_STORE_RESTORING') return { unavailable: 'restoring', detail: error.message };
     if (error.code === 'PS_ERR_KEY_NOT_OWNED') return { unavailable: 'moved', detail: error.message };
@@ -13,8 +16,8 @@ function unavailable(error: unknown): Unavailable {
   throw error;
 }
 
-/** The Profile API's lookups answered by the stream runtime's interactive queries. */
-export class StreamsProfileLookup implements ProfileLookup {
+/** The Profile API's and the User Activity View's lookups answered by the stream runtime's interactive queries. */
+export class StreamsProfileLookup implements ProfileLookup, HistoryLookup {
   constructor(
     private readonly app: StreamsApp,
     private readonly rawTopics: readonly string[],
@@ -56,6 +59,16 @@ export class StreamsProfileLookup implements ProfileLookup {
     try {
       const owner = await this.app.store<string, IdentityOwner>(IDENTITY_INDEX_STORE).get(`${type}:${value}`);
       return { mpid: owner?.mpid };
+    } catch (error) {
+      return unavailable(error);
+    }
+  }
+
+  /** The history store is keyed `mpid|time|seq` in the task that owns the MPID: ask with `ownerOfProfile` first. */
+  async getHistory(mpid: string): Promise<{ entries: Array<{ key: string; value: HistoryRecord }> } | Unavailable> {
+    try {
+      await this.app.metadataForKey(PROFILES_STORE, mpid);
+      return { entries: await historyOf(this.app.store<string, HistoryRecord>(HISTORY_STORE), mpid) };
     } catch (error) {
       return unavailable(error);
     }

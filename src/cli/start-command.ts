@@ -14,6 +14,8 @@ import { existsSync } from 'node:fs';
 import { ApiKeyStore } from '../api/api-keys.ts';
 import { BatchProducer } from '../app/batch-producer.ts';
 import { StreamsProfileLookup } from '../app/streams-profile-lookup.ts';
+import { StreamsDsrGateway } from '../app/streams-dsr-gateway.ts';
+import { fileURLToPath } from 'node:url';
 import { rawTopicFor } from '../config/app-config.ts';
 
 async function loadApiKeys(file: string, out: CliOutput): Promise<ApiKeyStore> {
@@ -38,9 +40,14 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
   const producer = new BatchProducer(conn.brokers, conn.schemaRegistryUrl, `${deployment.app.applicationId}-http-ingest`);
   await producer.connect();
   const { app } = deployment;
+  const dsr = new StreamsDsrGateway(service.app, conn.brokers, app.dsrTopic, `${app.applicationId}-http-dsr`);
+  await dsr.connect();
+  const lookup = new StreamsProfileLookup(service.app, app.rawTopics);
   const api = await buildApi({
     readiness: service,
-    lookup: new StreamsProfileLookup(service.app, app.rawTopics),
+    lookup,
+    dsr,
+    activityView: { history: lookup, uiDir: fileURLToPath(new URL('../../ui/', import.meta.url)) },
     keys,
     ingest: {
       sink: producer,
@@ -55,7 +62,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
 
   out.info('');
   out.info('profile-stream is running');
-  out.info(`  HTTP:            ${address}  (Profile API, /v2/events, /health, /ready, /metrics, /openapi.json)`);
+  out.info(`  HTTP:            ${address}  (User Activity View at /, Profile API, /v1/dsr, /v2/events, /health, /ready, /metrics, /openapi.json)`);
   out.info(`  Kafka:           ${conn.brokers.join(',')}${conn.localStack ? ' (local stack)' : ''}`);
   out.info(`  Schema registry: ${conn.schemaRegistryUrl}`);
   out.info(`  State:           ${env.stateDir}`);
@@ -76,6 +83,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
       await api.close();
       await service.close();
       await producer.disconnect();
+      await dsr.disconnect();
       if (options.stopStack && conn.localStack) {
         await new LocalStack().down();
         out.info('local stack stopped');

@@ -1,0 +1,136 @@
+import type {} from '@fastify/swagger';
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DsrRequested, DsrStatus, DsrTarget } from '../profiles/erasure.ts';
+import type { ApiKeyStore } from './api-keys.ts';
+import { authenticate, requireWorkspace } from './basic-auth.ts';
+import { ApiError } from './errors.ts';
+import { FORWARDED_HEADER, type Forwarder } from './forwarder.ts';
+import { isUnavailable, type KeyOwner, type Unavailable } from './profile-lookup.ts';
+
+/** What the DSR routes need of the stream processor: a way in (the DSR topic) and the status store. */
+export interface DsrGateway {
+  /** Resolves once Kafka acknowledged the request on the DSR topic. */
+  submit(request: DsrRequested): Promise<void>;
+  ownerOfRequest(requestId: string): Promise<KeyOwner>;
+  /** Only for request ids this instance owns. */
+  getStatus(requestId: string): Promise<{ status: DsrStatus | undefined } | Unavailable>;
+}
+
+export interface DsrRoutesOptions {
+  readonly dsr: DsrGateway;
+  readonly keys: ApiKeyStore;
+  readonly forwarder: Forwarder;
+  readonly now?: () => number;
+}
+
+export function notReady(detail: string): ApiError {
+  return new ApiError('PS_ERR_API_NOT_READY', `the partition that owns this key is not ready (${detail}); retry shortly`, {}, 1);
+}
+
+/**
+ * Sends a GET on to the instance that owns the key and relays its answer; false when this instance must
+ * answer itself. A forwarded request is never forwarded again (ownership moved: 503, retry).
+ */
+export async function relayToOwner(forwarder: Forwarder, request: FastifyRequest, reply: FastifyReply, owner: KeyOwner): Promise<boolean> {
+  if (owner.local) return false;
+  if (request.headers[FORWARDED_HEADER]) throw notReady('ownership moved while the request was forwarded');
+  if (!owner.applicationServer) throw notReady('no instance owns the partition yet');
+  const headers: Record<string, string> = {};
+  if (request.headers.authorization) headers.authorization = request.headers.authorization;
+  let res;
+  try {
+    res = await forwarder.forward(owner.applicationServer, { method: 'GET', path: request.url, headers });
+  } catch (error) {
+    throw new ApiError('PS_ERR_API_OWNER_UNREACHABLE', `the instance that owns this key (${owner.applicationServer}) did not answer: ${(error as Error).message}`, {}, 1);
+  }
+  reply.code(res.statusCode).header('content-type', res.headers['content-type'] ?? 'application/json');
+  for (const h of ['retry-after', 'www-authenticate']) if (res.headers[h]) reply.header(h, res.headers[h]);
+  reply.header('x-profile-stream-answered-by', owner.applicationServer);
+  await reply.send(res.body);
+  return true;
+}
+
+const statusSchema = {
+  type: 'object',
+  properties: {
+    request_id: { type: 'string' },
+    workspace_id: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'completed'] },
+    requested_ms: { type: 'integer' },
+    completed_ms: { type: ['integer', 'null'] },
+    result: { type: ['string', 'null'], enum: ['erased', 'not_found', null] },
+  },
+} as const;
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } }, additionalProperties: true } as const;
+
+type DsrBody = { workspace_id: string; mpid?: string; identity?: { type: string; value: string } };
+
+/**
+ * Data subject requests: `POST /v1/dsr` puts an erasure request (by MPID or by identity) on the DSR
+ * topic and answers 202 with its id; `GET /v1/dsr/:id` reports pending or completed. Same API keys as
+ * the Profile API; a key sees only requests of its workspaces.
+ */
+export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions): Promise<void> {
+  const { dsr, keys, forwarder } = options;
+  const now = options.now ?? Date.now;
+
+  app.post<{ Body: DsrBody }>(
+    '/v1/dsr',
+    {
+      schema: {
+        summary: 'Request the erasure of a user, by MPID or by identity (type and value)',
+        tags: ['dsr'],
+        body: {
+          type: 'object',
+          required: ['workspace_id'],
+          properties: {
+            workspace_id: { type: 'string', minLength: 1 },
+            mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' },
+            identity: { type: 'object', required: ['type', 'value'], properties: { type: { type: 'string', minLength: 1 }, value: { type: 'string', minLength: 1 } } },
+          },
+        },
+        response: { 202: statusSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const key = authenticate(request, keys);
+      const body = request.body;
+      requireWorkspace(key, body.workspace_id);
+      if ((body.mpid === undefined) === (body.identity === undefined)) {
+        throw new ApiError('PS_ERR_API_BAD_REQUEST', 'send exactly one of "mpid" or "identity" ({ "type", "value" })');
+      }
+      const target: DsrTarget = body.mpid !== undefined ? { mpid: body.mpid } : { identity: { type: body.identity!.type, value: body.identity!.value } };
+      const event: DsrRequested = { kind: 'requested', request_id: randomUUID(), workspace_id: body.workspace_id, requested_ms: now(), target };
+      try {
+        await dsr.submit(event);
+      } catch (error) {
+        throw new ApiError('PS_ERR_API_KAFKA_UNAVAILABLE', `the erasure request could not be written to Kafka: ${(error as Error).message}`, {}, 5);
+      }
+      reply.header('location', `/v1/dsr/${event.request_id}`);
+      return reply.code(202).send({ request_id: event.request_id, workspace_id: event.workspace_id, status: 'pending', requested_ms: event.requested_ms, completed_ms: null, result: null });
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/dsr/:id',
+    {
+      schema: {
+        summary: 'Status of an erasure request',
+        tags: ['dsr'],
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } },
+        response: { 200: statusSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const key = authenticate(request, keys);
+      if (await relayToOwner(forwarder, request, reply, await dsr.ownerOfRequest(request.params.id))) return reply;
+      const found = await dsr.getStatus(request.params.id);
+      if (isUnavailable(found)) throw notReady(found.detail);
+      // A request the processor has not read yet is unknown here: the caller retries, as for any 404 right after the POST.
+      if (!found.status) throw new ApiError('PS_ERR_API_DSR_NOT_FOUND', `no erasure request ${request.params.id} (unknown, or not processed yet)`);
+      requireWorkspace(key, found.status.workspace_id);
+      return found.status;
+    },
+  );
+}
