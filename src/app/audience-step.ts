@@ -19,7 +19,7 @@ export const DEFAULT_AUDIENCE_SWEEP_INTERVAL_MS = 60_000;
 /** The `aggregates` store value: the domain's aggregates and the due-index entry that points at them. */
 export type StoredAggregates = UserAggregates & { due_ms: number | null };
 
-const dueKey = (dueMs: number, mpid: string): string => `${String(dueMs).padStart(15, '0')}:${mpid}`;
+export const dueKey = (dueMs: number, mpid: string): string => `${String(dueMs).padStart(15, '0')}:${mpid}`;
 
 /**
  * Calculated attributes and audiences inside the profile processor: `afterMerge` runs between the merge

@@ -24,13 +24,14 @@ export function audienceStepSupplier(deployment: Deployment, logger: Logger, pro
 
 /**
  * The audience step's stores (in the profile processor's sub-topology, keyed by MPID like `profiles`)
- * and the sink of membership changes (`<app>.audience-memberships`, keyed by MPID).
+ * and the sink of membership changes (`<app>.audience-memberships`, keyed by MPID), connected to each of
+ * `processorNames` (the profile processor, and the lifecycle processor that ends memberships on expiry).
  */
-export function addAudienceNodes(topology: Topology, deployment: Deployment, serde: Serde<AudienceMembershipChange> | undefined, processorName: string): void {
+export function addAudienceNodes(topology: Topology, deployment: Deployment, serde: Serde<AudienceMembershipChange> | undefined, ...processorNames: string[]): void {
   if ((deployment.calculatedAttributes ?? []).length === 0 && (deployment.audiences ?? []).length === 0) return;
   if (serde === undefined) throw new TopologyError('audiences are defined but no serde for audience membership changes was given', AUDIENCE_MEMBERSHIPS_SINK);
   topology
-    .addStateStore(Stores.persistentKeyValueStore(AGGREGATES_STORE, stringSerde, jsonSerde<StoredAggregates>()), processorName)
-    .addStateStore(Stores.persistentKeyValueStore(AUDIENCE_DUE_STORE, stringSerde, stringSerde), processorName)
-    .addSink(AUDIENCE_MEMBERSHIPS_SINK, deployment.app.audienceMembershipsTopic, { keySerde: stringSerde, valueSerde: serde }, processorName);
+    .addStateStore(Stores.persistentKeyValueStore(AGGREGATES_STORE, stringSerde, jsonSerde<StoredAggregates>()), ...processorNames)
+    .addStateStore(Stores.persistentKeyValueStore(AUDIENCE_DUE_STORE, stringSerde, stringSerde), ...processorNames)
+    .addSink(AUDIENCE_MEMBERSHIPS_SINK, deployment.app.audienceMembershipsTopic, { keySerde: stringSerde, valueSerde: serde }, ...processorNames);
 }

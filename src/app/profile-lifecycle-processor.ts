@@ -8,6 +8,7 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { HISTORY_STORE, historyOf, parseHistoryKey } from './history-store.ts';
 import { HISTORY_SINK, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
+import type { AudienceExit } from './audience-exit.ts';
 
 export const ERASURES_STORE = 'erasures';
 export const ERASURE_REPARTITION = 'erasures';
@@ -22,11 +23,6 @@ export interface RetentionOptions {
   readonly profileSweepIntervalMs?: number;
   /** How often the history store is swept by time. Default one day. */
   readonly historySweepIntervalMs?: number;
-  /**
-   * Hook for audiences: called for each expired or erased profile, before it is deleted, so the
-   * audience step can emit the membership deletes. Not wired yet (see src/profiles/RETENTION.md).
-   */
-  readonly leaveAudiences?: (profile: ProfileState, nowMs: number) => Promise<void>;
 }
 
 /**
@@ -47,6 +43,8 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
   constructor(
     private readonly options: RetentionOptions,
     private readonly logger: Logger,
+    /** Membership deletes and aggregate removal; absent when the deployment defines no audiences. */
+    private readonly audiences?: AudienceExit,
   ) {}
 
   init(context: ProcessorContext<unknown, unknown>): void {
@@ -54,6 +52,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     this.profiles = context.store(PROFILES_STORE);
     this.history = context.store(HISTORY_STORE);
     this.erasures = context.store(ERASURES_STORE);
+    this.audiences?.init(context);
     context.schedule(this.options.profileSweepIntervalMs ?? 60 * 60 * 1000, async (now) => void (await this.sweepProfiles(now)));
     context.schedule(this.options.historySweepIntervalMs ?? DAY_MS, async (now) => void (await this.sweepHistory(now)));
   }
@@ -66,7 +65,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
       if (isExpired(value, nowMs, this.options.profileLifetimeDays)) expired.push(value);
     }
     for (const profile of expired) {
-      await this.options.leaveAudiences?.(profile, nowMs);
+      await this.audiences?.leave(profile.mpid, profile, nowMs);
       await this.profiles.delete(profile.mpid);
       await this.removeIdentities(profile, nowMs);
     }
@@ -94,15 +93,15 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
   }
 
   /**
-   * Removes everything of `mpid` this task holds: profile, history (store and topic), identity index
-   * entries; then records the erasure so the user is never restored by reengagement.
+   * Removes everything of `mpid` this task holds: profile, audience memberships and aggregates, history
+   * (store and topic), identity index entries; then records the erasure so the user is never restored by reengagement.
    */
   private async erase(mpid: string, requestId: string, nowMs: number): Promise<'erased' | 'not_found'> {
     const [profile, previous] = await Promise.all([this.profiles.get(mpid), this.erasures.get(mpid)]);
     const entries = await historyOf(this.history, mpid);
     const snapshots = entries.flatMap((e) => (e.value.profile ? [e.value.profile] : []));
+    await this.audiences?.leave(mpid, profile, nowMs);
     if (profile) {
-      await this.options.leaveAudiences?.(profile, nowMs);
       await this.profiles.delete(mpid);
       await this.removeIdentities(profile, nowMs);
     }

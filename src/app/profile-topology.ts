@@ -10,6 +10,7 @@ import { HISTORY_SINK, IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, i
 import { profileStateSerde } from './profile-state-serde.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import { addAudienceNodes, audienceStepSupplier, type AudienceWiringOptions } from './audience-topology.ts';
+import { audienceExitSupplier } from './audience-exit.ts';
 import type { DsrEvent, DsrRequested, DsrStatus, ErasureCommand, ErasureRecord } from '../profiles/erasure.ts';
 import { DSR_IDENTITY_REPARTITION, DSR_STATUS_STORE, DsrIdentityResolveProcessor, DsrRouterProcessor } from './dsr-processors.ts';
 import { HISTORY_STORE, historyPartitioner, historyRecordSerde } from './history-store.ts';
@@ -25,20 +26,21 @@ export interface TopicSerdes {
 }
 
 /** Sweep intervals for tests and operators; lifetimes come from the deployment's retention settings. */
-export type TopologyRetentionOptions = Pick<RetentionOptions, 'profileSweepIntervalMs' | 'historySweepIntervalMs' | 'leaveAudiences'>;
+export type TopologyRetentionOptions = Pick<RetentionOptions, 'profileSweepIntervalMs' | 'historySweepIntervalMs'>;
 
 /**
  * profile-stream's topology:
  *   raw topics → profile-merge [profiles, history, erasures] → enriched-<integration> sinks, history sink,
  *                                         → identity-changes (repartition by type:value) → identity-index [identity-index]
  *   erasures (repartition by MPID) → profile-lifecycle [same stores; retention sweeps] → history sink (tombstones),
- *                                         identity-changes (removals), dsr-completions (DSR topic)
+ *                                         identity-changes (removals), audience-memberships (deletes), dsr-completions (DSR topic)
  *   DSR topic → dsr-router [dsr-status] → erasures, or dsr-identity (repartition by type:value) → dsr-resolve [identity-index] → erasures
  */
 export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes, logger: Logger, retention: TopologyRetentionOptions = {}, audiences: AudienceWiringOptions = {}): Topology {
   const { app, integrations } = deployment;
   const lifecycle: RetentionOptions = { profileLifetimeDays: app.profileLifetimeDays, historyRetentionDays: app.historyRetentionDays, ...retention };
   const audienceStep = audienceStepSupplier(deployment, logger, PROFILES_STORE, audiences);
+  const audienceExit = audienceExitSupplier(deployment);
   const topology = new Topology()
     // The profile sub-topology is added first so it keeps id 0 (task ids name state directories).
     .addSource('raw', app.rawTopics, { keySerde: stringSerde, valueSerde: serdes.batch })
@@ -51,7 +53,7 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addRepartition(DSR_IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<DsrRequested>() }, 'dsr-router')
     .addProcessor('dsr-resolve', () => new DsrIdentityResolveProcessor(), DSR_IDENTITY_REPARTITION)
     .addRepartition(ERASURE_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<ErasureCommand>() }, 'dsr-router', 'dsr-resolve')
-    .addProcessor('profile-lifecycle', () => new ProfileLifecycleProcessor(lifecycle, logger), ERASURE_REPARTITION)
+    .addProcessor('profile-lifecycle', () => new ProfileLifecycleProcessor(lifecycle, logger, audienceExit?.()), ERASURE_REPARTITION)
     .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_STORE, stringSerde, historyRecordSerde()), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(ERASURES_STORE, stringSerde, jsonSerde<ErasureRecord>()), 'profile-merge', 'profile-lifecycle')
@@ -64,6 +66,6 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addRepartition(IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<IdentityChange>() }, 'profile-merge', 'profile-lifecycle')
     .addProcessor('identity-index', () => new IdentityIndexProcessor(logger), IDENTITY_REPARTITION)
     .addStateStore(Stores.persistentKeyValueStore(IDENTITY_INDEX_STORE, stringSerde, jsonSerde<IdentityOwner>()), 'identity-index', 'dsr-resolve');
-  addAudienceNodes(topology, deployment, serdes.audienceChange, 'profile-merge');
+  addAudienceNodes(topology, deployment, serdes.audienceChange, 'profile-merge', 'profile-lifecycle');
   return topology;
 }
