@@ -96,9 +96,16 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
     app.get(path, { schema: { hide: true } }, async (_request, reply) => reply.type(type).header('cache-control', 'no-cache').send(await readFile(join(options.uiDir, file))));
   }
 
-  app.get('/v1/activity/session', { schema: { summary: 'The API key the User Activity View logged in with', tags: ['activity-view'] } }, async (request) => {
-    const key = authenticate(request, keys);
-    return { key: key.key, workspaces: key.workspaces };
+  app.get('/v1/activity/session', { schema: { summary: 'The API key the User Activity View logged in with', tags: ['activity-view'] } }, async (request, reply) => {
+    try {
+      const key = authenticate(request, keys);
+      return { key: key.key, workspaces: key.workspaces };
+    } catch (error) {
+      // Answered here, without `WWW-Authenticate`: the page shows its own message, and a browser would
+      // otherwise open its built-in login dialog over it.
+      if (error instanceof ApiError && error.code === 'PS_ERR_API_UNAUTHORIZED') return reply.code(401).send({ error: error.code, message: error.message });
+      throw error;
+    }
   });
 
   /** Resolves `?mpid=` or `?identity_type=&identity_value=` to an MPID; relays to the identity's owner when it is elsewhere. */
