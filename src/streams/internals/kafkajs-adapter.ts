@@ -81,8 +81,22 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
     },
     async endOffsets(topic) {
       await adminReady;
-      const offs = await admin.fetchTopicOffsets(topic);
-      return new Map(offs.map((o) => [o.partition, BigInt(o.high)]));
+      // A topic created a moment ago may not have its leaders yet ("not the leader for that
+      // topic-partition", unknown partition): the broker says so with a retriable error. Wait it out
+      // for a bounded time, refreshing metadata, rather than failing the app at start.
+      const deadline = Date.now() + 30_000;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const offs = await admin.fetchTopicOffsets(topic);
+          return new Map(offs.map((o) => [o.partition, BigInt(o.high)]));
+        } catch (error) {
+          const retriable = (error as { retriable?: boolean }).retriable === true || /leader|unknown topic or partition/i.test((error as Error).message);
+          if (!retriable || Date.now() > deadline) throw error;
+          log.debug({ topic, attempt, err: (error as Error).message }, 'end offsets not available yet; retrying');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 100 * 2 ** attempt)));
+          await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        }
+      }
     },
     async describeGroup(groupId) {
       await adminReady;
