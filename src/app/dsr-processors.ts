@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../streams/index.ts';
 import { applyDsrEvent, type DsrEvent, type DsrRequested, type DsrStatus, type ErasureCommand } from '../profiles/erasure.ts';
 import { identityKey } from '../profiles/identity-merge.ts';
-import { IDENTITY_INDEX_STORE, type IdentityOwner } from './identity-index-processor.ts';
+import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, type ExpiredIdentity, type IdentityOwner } from './identity-index-processor.ts';
 import { ERASURE_REPARTITION } from './profile-lifecycle-processor.ts';
 
 export const DSR_STATUS_STORE = 'dsr-status';
@@ -51,18 +51,23 @@ export class DsrRouterProcessor implements Processor<string, DsrEvent, string, u
   }
 }
 
-/** Resolves an erasure request by identity through the identity index (this task owns the identity's key). */
+/**
+ * Resolves an erasure request by identity through the identity index (this task owns the identity's
+ * key), or, when no live profile holds it, through the identities of expired profiles whose history is kept.
+ */
 export class DsrIdentityResolveProcessor implements Processor<string, DsrRequested, string, ErasureCommand> {
   private ctx!: ProcessorContext<string, ErasureCommand>;
   private index!: KeyValueStore<string, IdentityOwner>;
+  private expired!: KeyValueStore<string, ExpiredIdentity>;
 
   init(context: ProcessorContext<string, ErasureCommand>): void {
     this.ctx = context;
     this.index = context.store(IDENTITY_INDEX_STORE);
+    this.expired = context.store(EXPIRED_IDENTITIES_STORE);
   }
 
   async process(record: Record<string, DsrRequested>): Promise<void> {
-    const owner = await this.index.get(record.key);
+    const owner = (await this.index.get(record.key)) ?? (await this.expired.get(record.key));
     // Nobody holds the identity: the completion still has to be reported, by any task (keyed by request id).
     const key = owner?.mpid ?? record.value.request_id;
     await this.ctx.forward(new Record(key, commandOf(record.value, owner?.mpid), record.timestamp), ERASURE_REPARTITION_SINK);

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../streams/index.ts';
-import { erasureRecord, type DsrCompleted, type ErasureCommand, type ErasureRecord } from '../profiles/erasure.ts';
-import { identityKey, type IdentityChange } from '../profiles/identity-merge.ts';
+import { erasureRecord, identitiesOf, type DsrCompleted, type ErasureCommand, type ErasureRecord } from '../profiles/erasure.ts';
+import { identityKey } from '../profiles/identity-merge.ts';
 import { entriesOf } from '../profiles/dictionary.ts';
+import type { IndexedIdentityChange } from './identity-index-processor.ts';
 import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
@@ -67,7 +68,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     for (const profile of expired) {
       await this.audiences?.leave(profile.mpid, profile, nowMs);
       await this.profiles.delete(profile.mpid);
-      await this.removeIdentities(profile, nowMs);
+      await this.expireIdentities(profile, nowMs);
     }
     if (expired.length > 0) this.logger.info({ task: this.ctx.taskId, expired: expired.length, lifetimeDays: this.options.profileLifetimeDays }, 'expired inactive profiles');
     return expired.length;
@@ -101,10 +102,10 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     const entries = await historyOf(this.history, mpid);
     const snapshots = entries.flatMap((e) => (e.value.profile ? [e.value.profile] : []));
     await this.audiences?.leave(mpid, profile, nowMs);
-    if (profile) {
-      await this.profiles.delete(mpid);
-      await this.removeIdentities(profile, nowMs);
-    }
+    if (profile) await this.profiles.delete(mpid);
+    // Every identity the user ever held here, live or kept for an expired profile; the index only acts on this MPID's own claims.
+    const allProfiles = profile ? [profile, ...snapshots] : snapshots;
+    await this.forwardIdentityChanges(identitiesOf(allProfiles).map(({ type, value }) => ({ type, value, updated_ms: nowMs })), mpid, 'erased', nowMs);
     const forwards: Promise<void>[] = [];
     for (const { key } of entries) {
       await this.history.delete(key);
@@ -112,20 +113,25 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     }
     await Promise.all(forwards);
     const found = profile !== undefined || entries.length > 0;
-    await this.erasures.put(mpid, erasureRecord(previous, mpid, requestId, nowMs, profile ? [profile, ...snapshots] : snapshots));
+    await this.erasures.put(mpid, erasureRecord(previous, mpid, requestId, nowMs, allProfiles));
     this.logger.info({ mpid, request_id: requestId, history_entries: entries.length, had_profile: profile !== undefined }, 'erased user');
     return found ? 'erased' : 'not_found';
   }
 
-  /** The index keeps a claim only while the user holds it: one `removed` change per identity the profile has. */
-  private async removeIdentities(profile: ProfileState, nowMs: number): Promise<void> {
-    const forwards: Promise<void>[] = [];
-    for (const [type, state] of entriesOf(profile.user_identities)) {
-      if (state.value === null) continue;
-      const key = identityKey(type, state.value);
-      const change: IdentityChange = { op: 'removed', identity_type: type, value: state.value, key, mpid: profile.mpid, updated_ms: state.updated_ms };
-      forwards.push(this.ctx.forward(new Record(key, change, nowMs), IDENTITY_REPARTITION_SINK));
-    }
-    await Promise.all(forwards);
+  /**
+   * The index keeps a claim only while the user holds it: one `removed` change per identity the profile
+   * has, marked `expired` so the index keeps it aside for an erasure by identity while the history lasts.
+   */
+  private async expireIdentities(profile: ProfileState, nowMs: number): Promise<void> {
+    const held = entriesOf(profile.user_identities).flatMap(([type, state]) => (state.value === null ? [] : [{ type, value: state.value, updated_ms: state.updated_ms }]));
+    await this.forwardIdentityChanges(held, profile.mpid, 'expired', nowMs);
+  }
+
+  private async forwardIdentityChanges(identities: ReadonlyArray<{ type: string; value: string; updated_ms: number }>, mpid: string, reason: 'expired' | 'erased', nowMs: number): Promise<void> {
+    await Promise.all(identities.map(({ type, value, updated_ms }) => {
+      const key = identityKey(type, value);
+      const change: IndexedIdentityChange = { op: 'removed', identity_type: type, value, key, mpid, updated_ms, reason };
+      return this.ctx.forward(new Record(key, change, nowMs), IDENTITY_REPARTITION_SINK);
+    }));
   }
 }

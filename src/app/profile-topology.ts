@@ -5,7 +5,7 @@ import type { IdentityChange } from '../profiles/identity-merge.ts';
 import type { Batch } from '../schema/batch.ts';
 import type { EnrichedBatch } from '../schema/enriched-batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
-import { IDENTITY_INDEX_STORE, IdentityIndexProcessor, type IdentityOwner } from './identity-index-processor.ts';
+import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, IdentityIndexProcessor, type ExpiredIdentity, type IdentityOwner } from './identity-index-processor.ts';
 import { HISTORY_SINK, IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, integrationSinkName } from './profile-processor.ts';
 import { profileStateSerde } from './profile-state-serde.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
@@ -31,10 +31,10 @@ export type TopologyRetentionOptions = Pick<RetentionOptions, 'profileSweepInter
 /**
  * profile-stream's topology:
  *   raw topics → profile-merge [profiles, history, erasures] → enriched-<integration> sinks, history sink,
- *                                         → identity-changes (repartition by type:value) → identity-index [identity-index]
+ *                                         → identity-changes (repartition by type:value) → identity-index [identity-index, expired-identities]
  *   erasures (repartition by MPID) → profile-lifecycle [same stores; retention sweeps] → history sink (tombstones),
  *                                         identity-changes (removals), audience-memberships (deletes), dsr-completions (DSR topic)
- *   DSR topic → dsr-router [dsr-status] → erasures, or dsr-identity (repartition by type:value) → dsr-resolve [identity-index] → erasures
+ *   DSR topic → dsr-router [dsr-status] → erasures, or dsr-identity (repartition by type:value) → dsr-resolve [identity-index, expired-identities] → erasures
  */
 export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes, logger: Logger, retention: TopologyRetentionOptions = {}, audiences: AudienceWiringOptions = {}): Topology {
   const { app, integrations } = deployment;
@@ -64,8 +64,9 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
   topology
     .addSink(HISTORY_SINK, app.historyTopic, { keySerde: stringSerde, valueSerde: serdes.history, partitioner: historyPartitioner }, 'profile-merge', 'profile-lifecycle')
     .addRepartition(IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<IdentityChange>() }, 'profile-merge', 'profile-lifecycle')
-    .addProcessor('identity-index', () => new IdentityIndexProcessor(logger), IDENTITY_REPARTITION)
-    .addStateStore(Stores.persistentKeyValueStore(IDENTITY_INDEX_STORE, stringSerde, jsonSerde<IdentityOwner>()), 'identity-index', 'dsr-resolve');
+    .addProcessor('identity-index', () => new IdentityIndexProcessor(logger, { historyRetentionDays: lifecycle.historyRetentionDays, sweepIntervalMs: lifecycle.historySweepIntervalMs }), IDENTITY_REPARTITION)
+    .addStateStore(Stores.persistentKeyValueStore(IDENTITY_INDEX_STORE, stringSerde, jsonSerde<IdentityOwner>()), 'identity-index', 'dsr-resolve')
+    .addStateStore(Stores.persistentKeyValueStore(EXPIRED_IDENTITIES_STORE, stringSerde, jsonSerde<ExpiredIdentity>()), 'identity-index', 'dsr-resolve');
   addAudienceNodes(topology, deployment, serdes.audienceChange, 'profile-merge', 'profile-lifecycle');
   return topology;
 }
