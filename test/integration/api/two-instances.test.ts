@@ -93,6 +93,18 @@ describe('Profile API on two instances over the real pipeline', () => {
     for (const [i, source] of ['web', 'ios'].entries()) await producer.send(deployment.app.rawTopics[i]!, batches.filter((x) => x.source === source));
     // Everything processed: the history topic holds one record per batch.
     expect(await readTopic(kafkaBrokers(), deployment.app.historyTopic, batches.length, 120_000)).toHaveLength(batches.length);
+    // The identity index is a second sub-topology fed through a repartition topic, so it may trail the
+    // profiles by a commit or two: wait until it has every customer id before comparing answers.
+    const customerIds = [...expected.values()].flatMap((p) => (p.user_identities.customer_id?.value ? [p.user_identities.customer_id.value] : []));
+    const deadline = Date.now() + 60_000;
+    for (const value of customerIds) {
+      for (;;) {
+        const res = await a.api.inject({ method: 'POST', url: '/userprofile/v1/resolve/o/a/1?fields=user_attributes', headers: auth, payload: { identity: { type: 'customer_id', value } } });
+        if (res.statusCode === 200) break;
+        if (Date.now() > deadline) throw new Error(`identity index never caught up: customer_id ${value} → ${res.statusCode} ${res.body}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
   }, 240_000);
 
   afterAll(async () => {
