@@ -127,11 +127,11 @@ describe('expired users over the real pipeline: audience deletes on expiry, eras
     const posted = await api.inject({ method: 'POST', url: '/v1/dsr', headers: auth, payload: { workspace_id: '1', identity: { type: 'email', value: 'dora@example.com' } } });
     expect(posted.statusCode).toBe(202);
     const id = posted.json().request_id as string;
-    const done = await eventually(`DSR ${id} completed`, async () => {
+    const done = await eventually(`DSR ${id} completed`, async (): Promise<{ result: string } | undefined> => {
       const res = await api.inject({ url: `/v1/dsr/${id}`, headers: auth });
       return res.statusCode === 200 && res.json().status === 'completed' ? res.json() : undefined;
     });
-    expect(done.result).toBe('erased');
+    expect(done?.result).toBe('erased');
     expect(await historyKeys('501')).toEqual([]);
     await eventually('dora forgotten', async () => ((await expired('email:dora@example.com')) === undefined ? true : undefined));
     expect((await api.inject({ url: '/v1/activity/timeline?mpid=501', headers: auth })).json().entries).toEqual([]);
