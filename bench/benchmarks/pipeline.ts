@@ -1,0 +1,269 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { planTopics } from '../../src/app/topic-plan.ts';
+import { BenchChild, REPO_ROOT } from '../lib/child.ts';
+import type { BenchContext } from '../lib/context.ts';
+import { benchDeployment } from '../lib/deployment.ts';
+import { BenchAdmin } from '../lib/kafka.ts';
+import { measureThroughput } from '../lib/measure.ts';
+import { log } from '../lib/progress.ts';
+import type { BenchResult, Target } from '../lib/results.ts';
+import { ratio, round, summarize } from '../lib/stats.ts';
+import { BENCH_TMP, loadWorkload, produceRecords, type Workload } from '../lib/workload.ts';
+import { consumerPerf, producerPerf } from './perf-tools.ts';
+import type { WorkerConfig } from '../workers/service-worker.ts';
+import { buildPeer, peerChild } from './peer.ts';
+
+export type Guarantee = 'at_least_once' | 'exactly_once';
+const SHORT: Record<Guarantee, 'alos' | 'eos'> = { at_least_once: 'alos', exactly_once: 'eos' };
+
+/** Same commit interval for profile-stream and the peer: Kafka Streams' EOS default (100 ms), 1 s at-least-once. */
+export const COMMIT_INTERVAL_MS: Record<Guarantee, number> = { at_least_once: 1000, exactly_once: 100 };
+
+export interface SharedInput {
+  readonly topic: string;
+  readonly workload: Workload;
+}
+
+/** Generates (or loads) the workload and produces it once to the raw topic every system in this run reads. */
+export async function prepareInput(ctx: BenchContext, admin: BenchAdmin, batches = ctx.options.batches): Promise<SharedInput> {
+  const { options: o } = ctx;
+  const topic = `${ctx.runId}.raw.web`;
+  // Subject `<topic>-value` is registered for a fixed name so the cached workload's schema id stays valid.
+  const workload = await loadWorkload({ seed: o.seed, batches, users: o.users, partitions: o.partitions, workspaceId: '1' }, ctx.registryUrl, 'bench.raw.web');
+  await admin.create([{ topic, partitions: o.partitions, config: { 'retention.ms': '-1' } }]);
+  log(`workload: ${workload.records.length.toLocaleString('en-US')} batches, ${workload.distinctUsers.toLocaleString('en-US')} users, mean ${Math.round(workload.meanValueBytes)} bytes (Avro)`);
+  const ms = await produceRecords(ctx.brokers, topic, workload.records, 'pre-producing raw batches');
+  log(`pre-produced in ${(ms / 1000).toFixed(1)} s (${Math.round(workload.records.length / (ms / 1000))}/s)`);
+  return { topic, workload };
+}
+
+export function serviceChild(ctx: BenchContext, config: WorkerConfig, label: string): BenchChild {
+  const flags = ctx.options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_TMP, 'profiles')}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
+  return BenchChild.node(label, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(config)], flags);
+}
+
+export function workerConfig(ctx: BenchContext, applicationId: string, rawTopic: string, guarantee: Guarantee): WorkerConfig {
+  const stateDir = join(BENCH_TMP, 'state', applicationId);
+  mkdirSync(stateDir, { recursive: true });
+  return { applicationId, partitions: ctx.options.partitions, rawTopic, brokers: ctx.brokers, registryUrl: ctx.registryUrl, stateDir, guarantee, commitIntervalMs: COMMIT_INTERVAL_MS[guarantee] };
+}
+
+/** Output topics are created by the harness (as `profile-stream topics` would) with no time-based deletion. */
+export async function createServiceTopics(admin: BenchAdmin, applicationId: string, rawTopic: string, partitions: number): Promise<string[]> {
+  const deployment = benchDeployment({ applicationId, partitions, rawTopic });
+  const planned = planTopics(deployment).filter((t) => t.topic !== rawTopic);
+  await admin.create(planned.map((t) => ({ topic: t.topic, partitions: t.partitions, config: { ...t.config, 'retention.ms': '-1' } })));
+  return deployment.integrations.map((i) => i.outputTopic);
+}
+
+function du(path: string): number {
+  if (!existsSync(path)) return 0;
+  return Number(execFileSync('du', ['-sb', path], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+/** Bytes of a topic's partitions in Kafka's log directory (local stack only). */
+function topicBytes(dataDir: string | undefined, topic: string): number | undefined {
+  if (!dataDir || !existsSync(dataDir)) return undefined;
+  return readdirSync(dataDir).filter((d) => d.startsWith(`${topic}-`) && /-\d+$/.test(d)).reduce((s, d) => s + du(join(dataDir, d)), 0);
+}
+
+interface ServiceRun {
+  batchesPerS: number;
+  peakRssMb: number | undefined;
+  stateBytes: number;
+  profilesChangelogBytes: number | undefined;
+}
+
+async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, guarantee: Guarantee, run: number): Promise<ServiceRun> {
+  const applicationId = `${ctx.runId}-ps-${SHORT[guarantee]}-${run}`;
+  const [all] = await createServiceTopics(admin, applicationId, input.topic, ctx.options.partitions);
+  const config = workerConfig(ctx, applicationId, input.topic, guarantee);
+  const child = serviceChild(ctx, config, `profile-stream ${SHORT[guarantee]} #${run}`);
+  try {
+    const m = await measureThroughput({ label: `profile-stream ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
+    await child.stop();
+    const stateBytes = du(config.stateDir);
+    const profilesChangelogBytes = topicBytes(ctx.kafkaDataDir, `${applicationId}-profiles-changelog`);
+    return { batchesPerS: m.recordsPerS, peakRssMb: m.peakRssMb, stateBytes, profilesChangelogBytes };
+  } finally {
+    await child.stop(5000);
+    rmSync(config.stateDir, { recursive: true, force: true });
+    await admin.deleteByPrefix(applicationId);
+    await admin.deleteGroups([applicationId]);
+  }
+}
+
+async function runPassthrough(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, run: number): Promise<number> {
+  const groupId = `${ctx.runId}-passthrough-${run}`;
+  const output = `${groupId}.out`;
+  await admin.create([{ topic: output, partitions: ctx.options.partitions, config: { 'retention.ms': '-1' } }]);
+  const child = BenchChild.node('passthrough', join(REPO_ROOT, 'bench/workers/passthrough-worker.ts'), [JSON.stringify({ brokers: ctx.brokers, groupId, input: input.topic, output })]);
+  try {
+    const m = await measureThroughput({ label: `kafkajs pass-through run ${run}`, child, admin, groupId, inputTopic: input.topic, outputTopic: output, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
+    return m.recordsPerS;
+  } finally {
+    await child.stop(5000);
+    await admin.deleteByPrefix(groupId);
+    await admin.deleteGroups([groupId]);
+  }
+}
+
+async function runPeer(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, guarantee: Guarantee, run: number): Promise<{ batchesPerS: number; peakRssMb: number | undefined }> {
+  const applicationId = `${ctx.runId}-peer-${SHORT[guarantee]}-${run}`;
+  const [all, ads] = await createServiceTopics(admin, applicationId, input.topic, ctx.options.partitions);
+  const stateDir = join(BENCH_TMP, 'state', applicationId);
+  const child = peerChild({ applicationId, brokers: ctx.brokers, registryUrl: ctx.registryUrl, input: input.topic, outputAll: all!, outputAds: ads!, guarantee, commitIntervalMs: COMMIT_INTERVAL_MS[guarantee], stateDir });
+  try {
+    const m = await measureThroughput({ label: `Kafka Streams peer ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
+    return { batchesPerS: m.recordsPerS, peakRssMb: m.peakRssMb };
+  } finally {
+    await child.stop(10_000);
+    rmSync(stateDir, { recursive: true, force: true });
+    await admin.deleteByPrefix(applicationId);
+    await admin.deleteGroups([applicationId]);
+  }
+}
+
+/** Generous: 150 batches/s would be a broken system, not a slow one. */
+function timeoutFor(input: SharedInput): number {
+  return 120_000 + (input.workload.records.length / 150) * 1000;
+}
+
+export interface PipelineResults {
+  readonly pipeline: BenchResult;
+  readonly ceilings: BenchResult;
+  readonly memory: BenchResult;
+}
+
+/** pipeline + ceilings + memory: all from the same runs over the same pre-produced records. */
+export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResults> {
+  const started = Date.now();
+  const { options: o } = ctx;
+  const admin = new BenchAdmin(ctx.brokers);
+  await admin.connect();
+  const skip = o.skip;
+  const notes: string[] = [];
+  const failures: string[] = [];
+  const peerReady = !skip.has('peer') && (await buildPeer().then(() => true, (e: Error) => {
+    notes.push(`peer skipped: ${e.message.split('\n')[0]}`);
+    return false;
+  }));
+  const input = await prepareInput(ctx, admin);
+  const n = input.workload.records.length;
+  const runs: Record<string, number | undefined>[] = [];
+  const memoryRuns: Record<string, number | undefined>[] = [];
+  const ceilingRuns: Record<string, number | undefined>[] = [];
+  // Each run measures every system once, in the same order, so a noisy minute hits one run of each.
+  const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (e) {
+      failures.push(`${what}: ${(e as Error).message.split('\n')[0]}`);
+      log(`FAILED ${what}: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  try {
+    for (let run = 1; run <= o.runs; run++) {
+      const alos = await attempt(`alos run ${run}`, () => runService(ctx, admin, input, 'at_least_once', run));
+      const eos = skip.has('eos') ? undefined : await attempt(`eos run ${run}`, () => runService(ctx, admin, input, 'exactly_once', run));
+      const pass = skip.has('passthrough') ? undefined : await attempt(`passthrough run ${run}`, () => runPassthrough(ctx, admin, input, run));
+      const peerAlos = peerReady ? await attempt(`peer alos run ${run}`, () => runPeer(ctx, admin, input, 'at_least_once', run)) : undefined;
+      const peerEos = peerReady && !skip.has('eos') ? await attempt(`peer eos run ${run}`, () => runPeer(ctx, admin, input, 'exactly_once', run)) : undefined;
+      let producerRate: number | undefined;
+      let consumerRate: number | undefined;
+      if (!skip.has('perf-tools')) {
+        const perfTopic = `${ctx.runId}-perf-${run}`;
+        await admin.create([{ topic: perfTopic, partitions: o.partitions, config: { 'retention.ms': '-1' } }]);
+        log(`kafka-producer-perf-test / kafka-consumer-perf-test run ${run}`);
+        producerRate = await attempt(`producer perf run ${run}`, () => producerPerf({ kafkaLibs: ctx.kafkaLibs, brokers: ctx.brokers, topic: perfTopic, records: n, recordSize: Math.round(input.workload.meanValueBytes) }));
+        consumerRate = await attempt(`consumer perf run ${run}`, () => consumerPerf({ kafkaLibs: ctx.kafkaLibs, brokers: ctx.brokers, topic: input.topic, records: n, groupId: `${perfTopic}-consumer` }));
+        await admin.deleteByPrefix(perfTopic);
+        await admin.deleteGroups([`${perfTopic}-consumer`]);
+      }
+      runs.push({
+        alos_batches_per_s: alos?.batchesPerS, eos_batches_per_s: eos?.batchesPerS, passthrough_batches_per_s: pass,
+        peer_alos_batches_per_s: peerAlos?.batchesPerS, peer_eos_batches_per_s: peerEos?.batchesPerS,
+      });
+      ceilingRuns.push({ passthrough_batches_per_s: pass, producer_perf_records_per_s: producerRate, consumer_perf_records_per_s: consumerRate, alos_batches_per_s: alos?.batchesPerS });
+      memoryRuns.push({
+        peak_rss_mb: Math.max(alos?.peakRssMb ?? 0, eos?.peakRssMb ?? 0) || undefined,
+        alos_peak_rss_mb: alos?.peakRssMb, eos_peak_rss_mb: eos?.peakRssMb,
+        peer_alos_peak_rss_mb: peerAlos?.peakRssMb, peer_eos_peak_rss_mb: peerEos?.peakRssMb,
+        state_dir_bytes_per_profile: alos ? round(alos.stateBytes / input.workload.distinctUsers, 0) : undefined,
+        profiles_changelog_bytes_per_profile: alos?.profilesChangelogBytes !== undefined ? round(alos.profilesChangelogBytes / input.workload.distinctUsers, 0) : undefined,
+      });
+      log(`run ${run}: ${JSON.stringify(runs.at(-1))}`);
+    }
+  } finally {
+    await admin.deleteByPrefix(input.topic);
+    await admin.disconnect();
+  }
+  const common = {
+    started_at: new Date(started).toISOString(),
+    duration_s: (Date.now() - started) / 1000,
+    size: o.size,
+    machine: ctx.machine,
+    parameters: {
+      batches: n, users_requested: o.users, distinct_users: input.workload.distinctUsers, partitions: o.partitions, seed: o.seed,
+      mean_batch_bytes: Math.round(input.workload.meanValueBytes), integrations: ['all (every batch)', 'ads (custom events, 3 attributes, 2 identity types)'],
+      commit_interval_ms: COMMIT_INTERVAL_MS, peer_stream_threads: 1,
+    },
+  };
+  const s = summarize(runs);
+  const pipelineTargets: Target[] = [
+    { label: 'at-least-once ≥ 1.0× peer', key: 'alos_vs_peer', op: '>=', value: 1 },
+    { label: 'exactly-once ≥ 1.0× peer', key: 'eos_vs_peer', op: '>=', value: 1 },
+    { label: 'at-least-once ≥ 0.6× kafkajs pass-through', key: 'alos_vs_passthrough', op: '>=', value: 0.6 },
+    { label: 'exactly-once ≥ 0.7× at-least-once', key: 'eos_vs_alos', op: '>=', value: 0.7 },
+  ];
+  const pipelineNotes = [
+    'Throughput = input batches / (lag zero − first output record), polled every 100 ms; start-up (JVM, group join) is excluded for every system alike.',
+    'profile-stream does more per batch than the peer: it also writes the history topic and history store (batch + profile snapshot), and the identity index (repartition + store); the peer only merges attributes/identities and writes both integrations.',
+    ...notes, ...failures.map((f) => `failed: ${f}`),
+  ];
+  const pipeline: BenchResult = {
+    benchmark: 'pipeline', ...common, ...s, runs,
+    ratios: {
+      alos_vs_peer: ratio(s.median.alos_batches_per_s, s.median.peer_alos_batches_per_s),
+      eos_vs_peer: ratio(s.median.eos_batches_per_s, s.median.peer_eos_batches_per_s),
+      alos_vs_passthrough: ratio(s.median.alos_batches_per_s, s.median.passthrough_batches_per_s),
+      eos_vs_passthrough: ratio(s.median.eos_batches_per_s, s.median.passthrough_batches_per_s),
+      eos_vs_alos: ratio(s.median.eos_batches_per_s, s.median.alos_batches_per_s),
+      peer_eos_vs_peer_alos: ratio(s.median.peer_eos_batches_per_s, s.median.peer_alos_batches_per_s),
+    },
+    targets: pipelineTargets,
+    units: Object.fromEntries(Object.keys(s.median).map((k) => [k, 'batches/s'])),
+    notes: pipelineNotes,
+  };
+  const c = summarize(ceilingRuns);
+  const ceilings: BenchResult = {
+    benchmark: 'ceilings', ...common, ...c, runs: ceilingRuns,
+    ratios: {
+      passthrough_vs_producer_perf: ratio(c.median.passthrough_batches_per_s, c.median.producer_perf_records_per_s),
+      passthrough_vs_consumer_perf: ratio(c.median.passthrough_batches_per_s, c.median.consumer_perf_records_per_s),
+      alos_vs_producer_perf: ratio(c.median.alos_batches_per_s, c.median.producer_perf_records_per_s),
+    },
+    targets: [],
+    units: Object.fromEntries(Object.keys(c.median).map((k) => [k, 'records/s'])),
+    notes: [
+      'kafkajs pass-through: consume the raw topic, produce the same bytes (acks=all), commit; no decode, no state.',
+      'kafka-producer-perf-test: records of the workload\'s mean size, acks=all, linger.ms=5, batch.size=256 KiB. kafka-consumer-perf-test reads the same raw topic; its fetch.nMsg.sec (group join excluded).',
+    ],
+  };
+  const m = summarize(memoryRuns);
+  const memory: BenchResult = {
+    benchmark: 'memory', ...common, ...m, runs: memoryRuns,
+    ratios: { peak_rss_vs_peer_alos: ratio(m.median.alos_peak_rss_mb, m.median.peer_alos_peak_rss_mb) },
+    targets: [{ label: 'peak RSS ≤ 400 MB', key: 'peak_rss_mb', op: '<=', value: 400 }],
+    units: Object.fromEntries(Object.keys(m.median).map((k) => [k, k.includes('bytes') ? 'bytes' : 'MB'])),
+    notes: [
+      'Peak RSS is the kernel\'s high-water mark (VmHWM) of the profile-stream worker process (or the peer\'s JVM) during the pipeline run.',
+      'state_dir_bytes_per_profile: the whole RocksDB state directory after the run (profiles + history store with every batch and its snapshot + identity index) divided by distinct users; profiles_changelog_bytes_per_profile: the profiles changelog on the broker (not yet compacted) divided by distinct users.',
+      `users: ${input.workload.distinctUsers.toLocaleString('en-US')} distinct of ${o.users.toLocaleString('en-US')} requested (Zipf: many users draw no batch at this size).`,
+    ],
+  };
+  return { pipeline, ceilings, memory };
+}

@@ -1,0 +1,49 @@
+import type { BenchAdmin } from './kafka.ts';
+import { sleep } from './kafka.ts';
+import { Progress } from './progress.ts';
+import type { BenchChild } from './child.ts';
+
+export interface ThroughputMeasure {
+  readonly recordsPerS: number;
+  readonly seconds: number;
+  readonly peakRssMb: number | undefined;
+}
+
+/**
+ * One method for every system, so the figures compare: poll Kafka every 100 ms; the clock starts when
+ * the first output record appears (its topic's end offset moves) and stops when the consumer group has
+ * committed every input record (lag zero). So start-up (JVM, group join, topic checks) is excluded, and
+ * the last commit interval is included for all alike.
+ */
+export async function measureThroughput(o: {
+  label: string;
+  child: BenchChild;
+  admin: BenchAdmin;
+  groupId: string;
+  inputTopic: string;
+  outputTopic: string;
+  records: number;
+  timeoutMs: number;
+}): Promise<ThroughputMeasure> {
+  const progress = new Progress(o.label);
+  const deadline = Date.now() + o.timeoutMs;
+  let first: number | undefined;
+  let peak: number | undefined;
+  for (;;) {
+    if (o.child.process.exitCode !== null) throw new Error(`${o.label}: process exited (${o.child.process.exitCode}): ${o.child.stderr.slice(-1500)}`);
+    if (Date.now() > deadline) throw new Error(`${o.label}: not done within ${o.timeoutMs} ms`);
+    const now = Date.now();
+    if (first === undefined && (await o.admin.endOffsetSum(o.outputTopic)) > 0) first = now;
+    const committed = await o.admin.committedSum(o.groupId, o.inputTopic);
+    peak = o.child.peakRssMb() ?? peak;
+    if (first !== undefined) {
+      const rate = committed / Math.max(0.001, (Date.now() - first) / 1000);
+      progress.update(committed, o.records, `committed, ~${Math.round(rate)}/s, rss peak ${peak ?? '?'} MB`);
+    }
+    if (committed >= o.records && first !== undefined) {
+      const seconds = (now - first) / 1000;
+      return { recordsPerS: o.records / Math.max(0.001, seconds), seconds, peakRssMb: o.child.peakRssMb() ?? peak };
+    }
+    await sleep(100);
+  }
+}

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+
+export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api'] as const;
+export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
+
+/** Every size a benchmark uses; `full` is issue 8's, `quick` fits a few minutes, `tiny` is for `npm test`. */
+export interface BenchOptions {
+  readonly size: 'full' | 'quick' | 'tiny' | 'custom';
+  readonly runs: number;
+  readonly batches: number;
+  readonly users: number;
+  readonly partitions: number;
+  readonly seed: number;
+  /** Parts of the pipeline benchmark to skip (e.g. `peer` when Maven or Java is missing). */
+  readonly skip: ReadonlySet<string>;
+  readonly latencySeconds: number;
+  /** Fixed input rate for latency; 0 = 50% of the pipeline's measured at-least-once maximum. */
+  readonly latencyRate: number;
+  readonly restoreProfiles: number;
+  readonly apiSeconds: number;
+  readonly apiConnections: number;
+  readonly apiUsers: number;
+  /** Where results and BENCHMARKS.md go (tests write elsewhere so they never overwrite real results). */
+  readonly resultsDir: string;
+  readonly markdownFile: string | undefined;
+  /** Profile the profile-stream worker (`--cpu-prof`) into bench/tmp/profiles. */
+  readonly cpuProf: boolean;
+}
+
+const PRESETS = {
+  full: { runs: 3, batches: 1_000_000, users: 200_000, latencySeconds: 60, restoreProfiles: 1_000_000, apiSeconds: 15, apiUsers: 2_000 },
+  quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, restoreProfiles: 100_000, apiSeconds: 10, apiUsers: 1_000 },
+  tiny: { runs: 1, batches: 400, users: 100, latencySeconds: 3, restoreProfiles: 500, apiSeconds: 2, apiUsers: 50 },
+} as const;
+
+export interface ParsedCommand {
+  readonly names: BenchmarkName[];
+  readonly options: BenchOptions;
+}
+
+const num = (flag: string | undefined, env: string | undefined, fallback: number): number => {
+  const raw = flag ?? env;
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replaceAll('_', ''));
+  if (!Number.isFinite(n) || n < 0) throw new Error(`expected a non-negative number, got "${raw}"`);
+  return n;
+};
+
+export function usage(): string {
+  return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--quick|--tiny] [--runs N] [--batches N] [--users N]
+       [--partitions N] [--seed N] [--skip peer,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
+       [--restore-profiles N] [--api-seconds N] [--api-connections N] [--cpu-prof]
+Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=...). Defaults: issue 8's full sizes.`;
+}
+
+export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, resultsDir: string, markdownFile: string): ParsedCommand {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      quick: { type: 'boolean' }, tiny: { type: 'boolean' }, runs: { type: 'string' }, batches: { type: 'string' }, users: { type: 'string' },
+      partitions: { type: 'string' }, seed: { type: 'string' }, skip: { type: 'string' }, 'latency-seconds': { type: 'string' },
+      'latency-rate': { type: 'string' }, 'restore-profiles': { type: 'string' }, 'api-seconds': { type: 'string' },
+      'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) throw new Error(usage());
+  const unknown = positionals.filter((p) => !(BENCHMARK_NAMES as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}\n${usage()}`);
+  const preset = values.tiny || env.BENCH_SIZE === 'tiny' ? 'tiny' : values.quick || env.BENCH_SIZE === 'quick' ? 'quick' : 'full';
+  const p = PRESETS[preset];
+  const pick = (name: string, fallback: number) => num((values as Record<string, string | undefined>)[name], env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`], fallback);
+  const sized = ['runs', 'batches', 'users', 'latency-seconds', 'restore-profiles', 'api-seconds', 'api-users']
+    .some((n) => (values as Record<string, unknown>)[n] !== undefined || env[`BENCH_${n.toUpperCase().replaceAll('-', '_')}`] !== undefined);
+  const options: BenchOptions = {
+    size: sized ? 'custom' : preset,
+    runs: Math.max(1, Math.round(pick('runs', p.runs))),
+    batches: Math.round(pick('batches', p.batches)),
+    users: Math.round(pick('users', p.users)),
+    partitions: Math.round(pick('partitions', 8)),
+    seed: Math.round(pick('seed', 8)),
+    skip: new Set((values.skip ?? env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+    latencySeconds: pick('latency-seconds', p.latencySeconds),
+    latencyRate: pick('latency-rate', 0),
+    restoreProfiles: Math.round(pick('restore-profiles', p.restoreProfiles)),
+    apiSeconds: pick('api-seconds', p.apiSeconds),
+    apiConnections: Math.round(pick('api-connections', 64)),
+    apiUsers: Math.round(pick('api-users', p.apiUsers)),
+    resultsDir,
+    markdownFile,
+    cpuProf: values['cpu-prof'] === true || env.BENCH_CPU_PROF === '1',
+  };
+  return { names: positionals.length > 0 ? (positionals as BenchmarkName[]) : [...BENCHMARK_NAMES], options };
+}

@@ -1,0 +1,53 @@
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MachineInfo } from './machine.ts';
+import type { Summary } from './stats.ts';
+
+/** Issue 8's targets: `figure` in `median` or `ratios`, compared with `op` against `value`. */
+export interface Target {
+  readonly label: string;
+  readonly key: string;
+  readonly op: '>=' | '<=';
+  readonly value: number;
+}
+
+export interface BenchResult extends Summary {
+  readonly benchmark: string;
+  readonly started_at: string;
+  readonly duration_s: number;
+  readonly size: string;
+  readonly machine: MachineInfo;
+  readonly parameters: Record<string, unknown>;
+  readonly runs: Record<string, number | undefined>[];
+  readonly ratios: Record<string, number | undefined>;
+  readonly targets: Target[];
+  /** Units of each figure, for the tables ("batches/s", "ms", "MB"). */
+  readonly units: Record<string, string>;
+  readonly notes: string[];
+}
+
+export function writeResult(dir: string, result: BenchResult): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${result.benchmark}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
+
+export function readResults(dir: string): BenchResult[] {
+  if (!existsSync(dir)) return [];
+  const order = ['pipeline', 'ceilings', 'memory', 'latency', 'restore', 'api'];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchResult)
+    .sort((a, b) => order.indexOf(a.benchmark) - order.indexOf(b.benchmark));
+}
+
+export function targetValue(r: BenchResult, key: string): number | undefined {
+  return r.ratios[key] ?? r.median[key];
+}
+
+export function targetMet(r: BenchResult, t: Target): boolean | undefined {
+  const v = targetValue(r, t.key);
+  if (v === undefined) return undefined;
+  return t.op === '>=' ? v >= t.value : v <= t.value;
+}

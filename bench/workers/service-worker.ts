@@ -1,0 +1,90 @@
+/**
+ * One profile-stream instance in its own process, so the harness can read its peak RSS and give it a
+ * clean heap: `node --import tsx bench/workers/service-worker.ts '<json WorkerConfig>'`.
+ * Prints JSON lines on stdout: `{"event":"running"}`, `{"event":"restore","ms":…}`, `{"event":"api","port":…}`.
+ * SIGTERM closes it cleanly (commit, close stores) and prints `{"event":"closed"}`.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { ApiKeyStore, hashSecret } from '../../src/api/api-keys.ts';
+import { buildApi } from '../../src/api/build-app.ts';
+import { StreamsProfileLookup } from '../../src/app/streams-profile-lookup.ts';
+import { StreamsService } from '../../src/app/streams-service.ts';
+import { readRuntimeEnv } from '../../src/config/runtime-env.ts';
+import { benchDeployment } from '../lib/deployment.ts';
+
+export interface WorkerConfig {
+  applicationId: string;
+  partitions: number;
+  rawTopic: string;
+  brokers: string[];
+  registryUrl: string;
+  stateDir: string;
+  guarantee: 'at_least_once' | 'exactly_once';
+  commitIntervalMs: number;
+  /** Serve the Profile API on this port (0: none). */
+  apiPort?: number;
+  apiKey?: { key: string; secret: string; workspace: string };
+}
+
+const config = JSON.parse(process.argv[2]!) as WorkerConfig;
+const emit = (event: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify({ ...event, t: Date.now() })}\n`);
+};
+
+// Info lines are parsed for the runtime's own restore timing; warnings and errors go to stderr.
+const sink = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      try {
+        const entry = JSON.parse(line) as { level: number; msg: string; ms?: number };
+        if (entry.msg === 'restore finished') emit({ event: 'restore', ms: entry.ms });
+        if (entry.level >= 40) process.stderr.write(`${line}\n`);
+      } catch {
+        process.stderr.write(`${line}\n`);
+      }
+    }
+    done();
+  },
+});
+const logger = pino({ level: 'info', base: { app: config.applicationId } }, sink);
+const deployment = benchDeployment({ applicationId: config.applicationId, partitions: config.partitions, rawTopic: config.rawTopic });
+const apiPort = config.apiPort ?? 0;
+const service = new StreamsService({
+  deployment,
+  env: readRuntimeEnv({ STATE_DIR: config.stateDir, PROCESSING_GUARANTEE: config.guarantee }),
+  brokers: config.brokers,
+  schemaRegistryUrl: config.registryUrl,
+  logger,
+  commitIntervalMs: config.commitIntervalMs,
+  ...(apiPort ? { applicationServer: `127.0.0.1:${apiPort}` } : {}),
+});
+service.onFatal((e) => {
+  process.stderr.write(`service-worker: ${e.message}\n`);
+  process.exit(3);
+});
+
+let api: Awaited<ReturnType<typeof buildApi>> | undefined;
+if (apiPort && config.apiKey) {
+  const keys = new ApiKeyStore([{ key: config.apiKey.key, workspaces: [config.apiKey.workspace], secretHash: hashSecret(config.apiKey.secret) }]);
+  // The default per-key rate limit (6,000/min) would answer most of a load test with 429.
+  api = await buildApi({ readiness: service, lookup: new StreamsProfileLookup(service.app, deployment.app.rawTopics), keys, rateLimitPerMinute: 1_000_000_000 });
+  await api.listen({ host: '127.0.0.1', port: apiPort });
+  emit({ event: 'api', port: apiPort });
+}
+
+let closing = false;
+process.on('SIGTERM', () => {
+  if (closing) return;
+  closing = true;
+  void (async () => {
+    await api?.close();
+    await service.close();
+    emit({ event: 'closed' });
+    process.exit(0);
+  })();
+});
+
+await service.start();
+emit({ event: 'running' });
