@@ -40,7 +40,8 @@ export async function prepareInput(ctx: BenchContext, admin: BenchAdmin, batches
 }
 
 export function serviceChild(ctx: BenchContext, config: WorkerConfig, label: string): BenchChild {
-  const flags = ctx.options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_TMP, 'profiles')}`, `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`] : [];
+  // One directory per worker: V8 writes a profile per thread (tsx's loader thread too); the largest is the main thread.
+  const flags = ctx.options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_TMP, 'profiles', label.replace(/[^a-z0-9-]+/gi, '-'))}`] : [];
   return BenchChild.node(label, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(config)], flags);
 }
 

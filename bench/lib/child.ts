@@ -85,7 +85,10 @@ export class BenchChild {
   async stop(graceMs = 30_000): Promise<number | null> {
     if (this.process.exitCode !== null) return this.process.exitCode;
     this.process.kill('SIGTERM');
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => {
+      process.stderr.write(`[bench] ${this.name} did not stop within ${graceMs} ms of SIGTERM: killing it\n`);
+      this.process.kill('SIGKILL');
+    }, graceMs);
     const code = await this.exited;
     clearTimeout(timer);
     return code;
