@@ -19,7 +19,9 @@ export async function ensureTopics(brokers: string[], planned: readonly PlannedT
     const missing = planned.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs' own wait retries only LEADER_NOT_AVAILABLE; a KRaft broker answers a just-created topic's
+        // metadata with UNKNOWN_TOPIC_OR_PARTITION for a moment too, so we wait ourselves.
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t.topic,
           numPartitions: t.partitions,
@@ -27,6 +29,7 @@ export async function ensureTopics(brokers: string[], planned: readonly PlannedT
           configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
         })),
       });
+      await waitForLeaders(admin, missing.map((t) => t.topic));
     }
     const present = planned.filter((t) => existing.has(t.topic));
     const metadata = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present.map((t) => t.topic) }) : { topics: [] };
@@ -40,5 +43,22 @@ export async function ensureTopics(brokers: string[], planned: readonly PlannedT
     });
   } finally {
     await admin.disconnect();
+  }
+}
+
+const TRANSIENT_METADATA_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER']);
+
+/** Until every partition of `topics` has a leader; transient metadata errors are retried, others thrown. */
+async function waitForLeaders(admin: ReturnType<Kafka['admin']>, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.length === topics.length && found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (!TRANSIENT_METADATA_ERRORS.has((error as { type?: string }).type ?? '')) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

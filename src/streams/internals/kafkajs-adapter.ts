@@ -71,13 +71,28 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
       await adminReady;
       if (specs.length === 0) return;
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs' own wait for leaders retries only LEADER_NOT_AVAILABLE, but a KRaft broker also answers
+        // a just-created topic's metadata with UNKNOWN_TOPIC_OR_PARTITION for a moment: wait here instead.
+        waitForLeaders: false,
         topics: specs.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
           configEntries: s.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
         })),
       });
+      const topics = specs.map((s) => s.topic);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          const md = await admin.fetchTopicMetadata({ topics });
+          if (md.topics.length === topics.length && md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+        } catch (error) {
+          const retriable = (error as { retriable?: boolean }).retriable === true || /leader|unknown topic or partition|does not host/i.test((error as Error).message);
+          if (!retriable) throw error;
+        }
+        if (Date.now() > deadline) throw new Error(`created topics have no leader after 30 s: ${topics.join(', ')}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     },
     async endOffsets(topic) {
       await adminReady;
