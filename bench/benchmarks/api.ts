@@ -1,5 +1,141 @@
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { BenchChild, REPO_ROOT } from '../lib/child.ts';
 import type { BenchContext } from '../lib/context.ts';
+import { BenchAdmin, sleep } from '../lib/kafka.ts';
+import { log } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
-export async function apiBenchmark(_ctx: BenchContext): Promise<BenchResult> {
-  throw new Error('api: not yet');
+import { ratio, summarize } from '../lib/stats.ts';
+import { loadWorkload, produceRecords } from '../lib/workload.ts';
+import { createServiceTopics, serviceChild, workerConfig } from './pipeline.ts';
+
+const KEY = { key: 'bench-key-0001', secret: 'bench-secret', workspace: '1' };
+const AUTH = `Basic ${Buffer.from(`${KEY.key}:${KEY.secret}`).toString('base64')}`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const profilePath = (mpid: string): string => `/userprofile/v1/o/a/${KEY.workspace}/${mpid}?fields=user_identities,user_attributes,audience_memberships`;
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** autocannon in this process, cycling through the paths so every request asks for another user. */
+async function load(port: number, paths: readonly string[], ctx: BenchContext, label: string): Promise<Load> {
+  let i = 0;
+  log(`autocannon ${label}: ${ctx.options.apiConnections} connections, ${ctx.options.apiSeconds} s`);
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: ctx.options.apiConnections,
+    duration: ctx.options.apiSeconds,
+    headers: { authorization: AUTH },
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+export async function apiBenchmark(ctx: BenchContext): Promise<BenchResult> {
+  const started = Date.now();
+  const { options: o } = ctx;
+  const admin = new BenchAdmin(ctx.brokers);
+  await admin.connect();
+  const notes: string[] = [];
+  const runs: Record<string, number | undefined>[] = [];
+  const applicationId = `${ctx.runId}-api`;
+  const rawTopic = `${applicationId}.raw.web`;
+  const instances: BenchChild[] = [];
+  const stateDirs: string[] = [];
+  let hello: BenchChild | undefined;
+  let owned: string[] = [];
+  let forwarded: string[] = [];
+  try {
+    const workload = await loadWorkload({ seed: o.seed + 1, batches: o.apiUsers * 2, users: o.apiUsers, partitions: o.partitions, workspaceId: KEY.workspace }, ctx.registryUrl, 'bench.raw.web');
+    await admin.create([{ topic: rawTopic, partitions: o.partitions, config: { 'retention.ms': '-1' } }]);
+    await createServiceTopics(admin, applicationId, rawTopic, o.partitions);
+    await produceRecords(ctx.brokers, rawTopic, workload.records, 'producing the API benchmark\'s users');
+    const ports = [await freePort(), await freePort()];
+    for (const [n, port] of ports.entries()) {
+      const config = { ...workerConfig(ctx, `${applicationId}`, rawTopic, 'at_least_once'), stateDir: join(REPO_ROOT, 'bench', 'tmp', 'state', `${applicationId}-${n}`), apiPort: port, apiKey: KEY };
+      stateDirs.push(config.stateDir);
+      instances.push(serviceChild(ctx, config, `api instance ${n}`));
+    }
+    await Promise.all(instances.map((i) => i.waitFor('running', 180_000)));
+    const deadline = Date.now() + 300_000;
+    while ((await admin.committedSum(applicationId, rawTopic)) < workload.records.length) {
+      if (Date.now() > deadline) throw new Error('the two instances did not process the API users in time');
+      await sleep(500);
+    }
+    await sleep(2000); // both instances' metadata settled after the last rebalance
+    // Which users instance 0 answers itself and which it forwards: its answer says who answered.
+    const mpids = [...new Set(workload.records.map((r) => r.key.toString()))];
+    for (const mpid of mpids) {
+      const res = await fetch(`http://127.0.0.1:${ports[0]}${profilePath(mpid)}`, { headers: { authorization: AUTH } });
+      if (res.status !== 200) throw new Error(`probe of ${mpid}: HTTP ${res.status} ${await res.text()}`);
+      (res.headers.get('x-profile-stream-answered-by') ? forwarded : owned).push(mpid);
+    }
+    log(`instance 0 owns ${owned.length} of ${mpids.length} users, forwards ${forwarded.length}`);
+    const helloPort = await freePort();
+    hello = BenchChild.node('hello-world', join(REPO_ROOT, 'bench/workers/hello-worker.ts'), [String(helloPort)]);
+    await hello.waitFor('api', 60_000);
+    for (let run = 1; run <= o.runs; run++) {
+      const h = await load(helloPort, ['/hello'], ctx, `hello-world run ${run}`);
+      const ow = await load(ports[0]!, owned.map(profilePath), ctx, `owned run ${run}`);
+      const fw = forwarded.length ? await load(ports[0]!, forwarded.map(profilePath), ctx, `forwarded run ${run}`) : undefined;
+      runs.push({
+        hello_rps: h.rps, hello_p50_ms: h.p50, hello_p99_ms: h.p99,
+        owned_rps: ow.rps, owned_p50_ms: ow.p50, owned_p99_ms: ow.p99, owned_errors: ow.errors + ow.non2xx,
+        forwarded_rps: fw?.rps, forwarded_p50_ms: fw?.p50, forwarded_p99_ms: fw?.p99, forwarded_errors: fw ? fw.errors + fw.non2xx : undefined,
+      });
+      log(`api run ${run}: ${JSON.stringify(runs.at(-1))}`);
+    }
+  } finally {
+    await hello?.stop(5000);
+    await Promise.all(instances.map((i) => i.stop(30_000)));
+    for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
+    await admin.deleteByPrefix(applicationId);
+    await admin.deleteGroups([applicationId]);
+    await admin.disconnect();
+  }
+  const s = summarize(runs);
+  return {
+    benchmark: 'api',
+    started_at: new Date(started).toISOString(),
+    duration_s: (Date.now() - started) / 1000,
+    size: o.size,
+    machine: ctx.machine,
+    parameters: { connections: o.apiConnections, seconds: o.apiSeconds, users: owned.length + forwarded.length, owned_users: owned.length, forwarded_users: forwarded.length, instances: 2, partitions: o.partitions },
+    ...s,
+    runs,
+    ratios: {
+      vs_hello_world: ratio(s.median.owned_rps, s.median.hello_rps),
+      forwarded_vs_hello_world: ratio(s.median.forwarded_rps, s.median.hello_rps),
+      forwarded_vs_owned: ratio(s.median.forwarded_rps, s.median.owned_rps),
+    },
+    targets: [
+      { label: 'owned ≥ 0.6× fastify hello-world (requests/s)', key: 'vs_hello_world', op: '>=', value: 0.6 },
+      { label: 'owned p99 ≤ 5 ms', key: 'owned_p99_ms', op: '<=', value: 5 },
+      { label: 'forwarded p99 ≤ 10 ms', key: 'forwarded_p99_ms', op: '<=', value: 10 },
+    ],
+    units: Object.fromEntries(Object.keys(s.median).map((k) => [k, k.endsWith('_rps') ? 'requests/s' : k.endsWith('_errors') ? 'count' : 'ms'])),
+    notes: [
+      'GET /userprofile/v1/{org}/{account}/{workspace}/{mpid} with Basic auth, against instance 0 of two; "owned" users are on instance 0\'s partitions, "forwarded" ones are relayed to instance 1. Each request asks for the next user in the list.',
+      'autocannon runs in the harness process on the same 2 cores as both instances, the hello-world server and Kafka; the per-key rate limit is raised for the load test (the default, 6,000/min, would answer most requests with 429).',
+      ...notes,
+    ],
+  };
 }
