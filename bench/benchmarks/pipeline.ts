@@ -14,6 +14,7 @@ import { BENCH_TMP, loadWorkload, produceRecords, type Workload } from '../lib/w
 import { consumerPerf, producerPerf } from './perf-tools.ts';
 import type { WorkerConfig } from '../workers/service-worker.ts';
 import { buildPeer, peerChild } from './peer.ts';
+import { checkPeerEquivalence, COMPARED, NOT_COMPARED, type PeerCheck } from './peer-check.ts';
 
 export type Guarantee = 'at_least_once' | 'exactly_once';
 const SHORT: Record<Guarantee, 'alos' | 'eos'> = { at_least_once: 'alos', exactly_once: 'eos' };
@@ -153,6 +154,16 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
   }));
   const input = await prepareInput(ctx, admin);
   const n = input.workload.records.length;
+  let peerCheck: PeerCheck | undefined;
+  if (peerReady) {
+    try {
+      peerCheck = await checkPeerEquivalence(ctx, admin, input.workload.records.slice(0, Math.min(2000, n)));
+      const bad = Object.entries(peerCheck.mismatches);
+      notes.push(`peer equivalence on a sample of ${peerCheck.sample} batches (${peerCheck.compared} enriched outputs of both integrations compared on ${COMPARED.join(', ')}): ${bad.length === 0 ? 'identical' : `DIFFERENT: ${bad.map(([k, v]) => `${k} ×${v}`).join(', ')}; e.g. ${peerCheck.examples.join(' | ')}`}. Not compared: ${NOT_COMPARED.join('; ')}; they differed in ${JSON.stringify(peerCheck.otherDifferences)} outputs.`);
+    } catch (e) {
+      notes.push(`peer equivalence check failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   const runs: Record<string, number | undefined>[] = [];
   const memoryRuns: Record<string, number | undefined>[] = [];
   const ceilingRuns: Record<string, number | undefined>[] = [];
@@ -209,7 +220,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
     machine: ctx.machine,
     parameters: {
       batches: n, users_requested: o.users, distinct_users: input.workload.distinctUsers, partitions: o.partitions, seed: o.seed,
-      mean_batch_bytes: Math.round(input.workload.meanValueBytes), integrations: ['all (every batch)', 'ads (custom events, 3 attributes, 2 identity types)'],
+      mean_batch_bytes: Math.round(input.workload.meanValueBytes), peer_check: peerCheck ? { sample: peerCheck.sample, compared: peerCheck.compared, mismatches: peerCheck.mismatches } : 'not run', integrations: ['all (every batch)', 'ads (custom events, 3 attributes, 2 identity types)'],
       commit_interval_ms: COMMIT_INTERVAL_MS, peer_stream_threads: 1,
     },
   };
