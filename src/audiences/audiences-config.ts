@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { IDENTITY_TYPES, type IdentityType } from '../schema/batch.ts';
 import type { DocumentPath } from '../profiles/yaml-location.ts';
 import { contentKey, contentVersion } from './content-hash.ts';
-import { audiencesReferenced, type Criterion } from './criteria.ts';
+import { audiencesReferenced, type Criterion } from './audience-criteria.ts';
 import type { DateRange } from './date-range.ts';
-import { eventFilterSchema } from './event-filter.ts';
+import { eventConditionSchema } from './event-condition.ts';
 import { valueConditionSchema } from './value-condition.ts';
 import { parseDate, parseYaml, readYamlFile, type YamlDocument } from './yaml-document.ts';
 
@@ -77,14 +77,14 @@ function parseCriterion(y: YamlDocument, raw: unknown, at: DocumentPath): Criter
       return { kind, of: parseCriterion(y, value, [...at, kind]) };
     case 'event': {
       only('at_least', 'at_most', 'exactly', 'within_days', 'since');
-      const event = y.check(eventFilterSchema, value, [...at, 'event']);
+      const event = y.check(eventConditionSchema, value, [...at, 'event']);
       const ops = (['at_least', 'at_most', 'exactly'] as const).filter((k) => node[k] !== undefined);
       if (ops.length > 1) y.fail(at, 'give one of at_least, at_most, exactly');
       const op = ops[0] ?? 'at_least';
       const n = node[op] ?? 1;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) y.fail([...at, op], 'expected a whole number, 0 or more');
       const range = parseRange(y, node, at);
-      return { kind, count: { op, n: n as number }, counter: { key: `~${contentKey({ event: value, range })}`, event, range } };
+      return { kind, count: { op, n: n as number }, counter: { key: `~${contentKey({ event: value, range })}`, version: 0, event, attribute: null, range } };
     }
     case 'user_attribute':
     case 'calculated_attribute': {

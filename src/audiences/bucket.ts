@@ -48,29 +48,38 @@ export function emptyBucket(d: number): Bucket {
  * definition has none or the event lacks it): events without it count in `n` only.
  */
 export function addEvent(bucket: Bucket, timeMs: number, value: UserAttributeValue | undefined): Bucket {
-  const next: Bucket = {
-    ...bucket,
-    n: bucket.n + 1,
-    ft: bucket.ft === null ? timeMs : Math.min(bucket.ft, timeMs),
-    lt: bucket.lt === null ? timeMs : Math.max(bucket.lt, timeMs),
-  };
-  if (value === undefined || value === null) return next;
+  const next = cloneBucket(bucket);
+  addInto(next, timeMs, value);
+  return next;
+}
+
+/** A copy whose value counts can be changed without touching the original (the tuples are never mutated). */
+export function cloneBucket(bucket: Bucket): Bucket {
+  return { ...bucket, v: dict(entriesOf(bucket.v)) };
+}
+
+/**
+ * `addEvent` in place, for a bucket the caller just cloned: a batch clones each touched bucket once,
+ * instead of copying up to MAX_TRACKED_VALUES counts per event.
+ */
+export function addInto(b: Bucket, timeMs: number, value: UserAttributeValue | undefined): void {
+  b.n += 1;
+  b.ft = b.ft === null ? timeMs : Math.min(b.ft, timeMs);
+  b.lt = b.lt === null ? timeMs : Math.max(b.lt, timeMs);
+  if (value === undefined || value === null) return;
   const n = numberOf(value);
   if (n !== undefined) {
-    next.c += 1;
-    next.s += n;
-    next.lo = next.lo === null ? n : Math.min(next.lo, n);
-    next.hi = next.hi === null ? n : Math.max(next.hi, n);
+    b.c += 1;
+    b.s += n;
+    b.lo = b.lo === null ? n : Math.min(b.lo, n);
+    b.hi = b.hi === null ? n : Math.max(b.hi, n);
   }
   const text = textOf(value);
-  next.f = earlier(next.f, [timeMs, text]);
-  next.l = later(next.l, [timeMs, text]);
-  const seen = get(bucket.v, text);
-  if (seen !== undefined || Object.keys(bucket.v).length < MAX_TRACKED_VALUES) {
-    next.v = dict(entriesOf(bucket.v));
-    setEntry(next.v, text, (seen ?? 0) + 1);
-  }
-  return next;
+  b.f = earlier(b.f, [timeMs, text]);
+  b.l = later(b.l, [timeMs, text]);
+  const seen = get(b.v, text);
+  // Counting keys is O(keys); only needed for a value not seen yet.
+  if (seen !== undefined || Object.keys(b.v).length < MAX_TRACKED_VALUES) setEntry(b.v, text, (seen ?? 0) + 1);
 }
 
 /** The merge of several buckets (a window's days), as one bucket of day `d`. */

@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { CALCULATIONS, NEEDS_ATTRIBUTE, type Calculation } from './calculation.ts';
 import { contentVersion } from './content-hash.ts';
 import type { DateRange } from './date-range.ts';
-import { eventFilterSchema, type EventFilter } from './event-filter.ts';
+import { eventConditionSchema, type EventCondition } from './event-condition.ts';
 import { parseDate, parseYaml, readYamlFile } from './yaml-document.ts';
 
 export interface CalculatedAttributeDefinition {
   readonly name: string;
   readonly workspace: string;
   readonly calculation: Calculation;
-  readonly event: EventFilter;
+  readonly event: EventCondition;
   /** The event attribute aggregated; null for count, first/last timestamp. */
   readonly attribute: string | null;
   readonly range: DateRange;
@@ -24,7 +24,7 @@ const definitionSchema = z.strictObject({
   name: z.string().regex(NAME, 'letters, digits, "_", "$", " ", ".", "-" (at most 100)'),
   workspace: z.union([z.string().min(1), z.number().int()]).transform(String),
   calculation: z.enum(CALCULATIONS),
-  event: eventFilterSchema,
+  event: eventConditionSchema,
   attribute: z.string().min(1).optional(),
   within_days: z.number().int().min(1).max(3650).optional(),
   since: z.unknown().optional(),

@@ -1,7 +1,7 @@
 import type { TrackedDefinition } from './aggregates.ts';
 import type { AudienceDefinition } from './audiences-config.ts';
 import type { CalculatedAttributeDefinition } from './calculated-attributes-config.ts';
-import { countersOf } from './criteria.ts';
+import { countersOf } from './audience-criteria.ts';
 
 /** Both YAML files, indexed the way evaluation needs them. */
 export interface Definitions {
@@ -22,8 +22,7 @@ export function compileDefinitions(calculated: readonly CalculatedAttributeDefin
   };
   for (const c of calculated) add(c.workspace, { key: c.name, version: c.version, event: c.event, attribute: c.attribute, range: c.range });
   for (const a of audiences) {
-    // The key is the content hash of the counter, so it is its own version.
-    for (const counter of countersOf(a.criteria)) add(a.workspace, { key: counter.key, version: 0, event: counter.event, attribute: null, range: counter.range });
+    for (const counter of countersOf(a.criteria)) add(a.workspace, counter);
   }
   return {
     calculated,

@@ -1,13 +1,10 @@
 import type { AudienceChange, AudienceMembershipChange } from '../schema/audience-membership-change.ts';
-import type { AudienceMembershipState, CalculatedAttributeState, ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
+import type { CalculatedAttributeState, ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
 import { copyDict, dict, entriesOf, get, setEntry } from '../profiles/dictionary.ts';
-import {
-  DEFAULT_RETENTION, emptyState, foldEvent, prune, recompute, retain, stateExpiresAt, windowBucket,
-  type DefinitionState, type RetentionLimits, type UserAggregates, type WorkspaceAggregates,
-} from './aggregates.ts';
-import { evaluateAudience } from './audience-evaluation.ts';
-import { calculate } from './calculation.ts';
+import { DEFAULT_RETENTION, retain, type RetentionLimits, type UserAggregates, type WorkspaceAggregates } from './aggregates.ts';
+import { applyEvents, emptyState, expire, nextChangeAt, recompute, valueOf, type CalculationState } from './calculation-state.ts';
 import type { Definitions } from './definitions.ts';
+import { diffMemberships, evaluateAudiences } from './evaluate-audience.ts';
 import type { EventView } from './event-view.ts';
 import { membershipChange } from './membership-change.ts';
 
@@ -57,19 +54,14 @@ export function refreshUser(input: RefreshInput): RefreshResult {
     const incoming = input.events?.workspace === workspaceId ? input.events.views : [];
     if (old === undefined && incoming.length === 0 && get(profile.workspaces, workspaceId) === undefined) continue;
     const log = incoming.length === 0 && old !== undefined ? old.log : retain(old?.log ?? [], incoming, nowMs, retention);
-    const defs = dict<DefinitionState>();
+    const defs = dict<CalculationState>();
     let changed = old === undefined || log !== old.log || Object.keys(old.defs).length !== tracked.length;
     for (const def of tracked) {
       const previous = old === undefined ? undefined : get(old.defs, def.key);
-      let state: DefinitionState;
-      if (previous === undefined || previous.version !== def.version) {
-        // New or changed definition: from the retained events alone, never blended with the old state.
-        state = old === undefined ? emptyState(def.version) : recompute(def, old.log, nowMs);
-      } else {
-        state = previous;
-      }
-      for (const event of incoming) state = foldEvent(state, def, event, nowMs);
-      state = prune(state, def, nowMs);
+      // New or changed definition: from the retained events alone, never blended with the old state.
+      const base = previous !== undefined && previous.version === def.version ? previous
+        : old === undefined ? emptyState(def.version) : recompute(def, old.log, nowMs);
+      const state = expire(applyEvents(base, def, incoming, nowMs), def, nowMs);
       if (state !== previous) changed = true;
       setEntry(defs, def.key, state);
     }
@@ -80,18 +72,17 @@ export function refreshUser(input: RefreshInput): RefreshResult {
   if (Object.keys(before).some((ws) => !definitions.trackedByWorkspace.has(ws))) aggregatesChanged = true;
 
   const { profile: withMemberships, changes } = evaluateMemberships(profile, aggregates, definitions, nowMs);
-  return { profile: withMemberships, aggregates, aggregatesChanged, changes, nextChangeAtMs: nextChangeAt(aggregates, definitions) };
+  return { profile: withMemberships, aggregates, aggregatesChanged, changes, nextChangeAtMs: nextDue(aggregates, definitions, nowMs) };
 }
 
 function withCalculatedAttributes(profile: ProfileState, workspaceId: string, definitions: Definitions, agg: WorkspaceAggregates, nowMs: number): ProfileState {
   const workspace = get(profile.workspaces, workspaceId);
   if (workspace === undefined) return profile;
-  const tracked = new Map(definitions.trackedByWorkspace.get(workspaceId)!.map((d) => [d.key, d]));
   const next = dict<CalculatedAttributeState>();
   let changed = false;
   for (const def of definitions.calculated) {
     if (def.workspace !== workspaceId) continue;
-    const value = calculate(def.calculation, windowBucket(get(agg.defs, def.name), tracked.get(def.name)!, nowMs));
+    const value = valueOf(get(agg.defs, def.name), def, nowMs);
     const current = get(workspace.calculated_attributes, def.name);
     if (current !== undefined && current.definition_version === def.version && sameValue(current.value, value)) {
       setEntry(next, def.name, current);
@@ -112,49 +103,32 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 function evaluateMemberships(profile: ProfileState, aggregates: UserAggregates, definitions: Definitions, nowMs: number): { profile: ProfileState; changes: AudienceMembershipChange[] } {
-  const members = new Set<string>();
-  for (const audience of definitions.audiences) {
-    const workspace = get(profile.workspaces, audience.workspace);
-    // A user never seen in the audience's workspace is in none of its audiences (even under `not`).
-    if (workspace === undefined) continue;
-    const agg = get(aggregates.workspaces, audience.workspace);
-    const tracked = new Map((definitions.trackedByWorkspace.get(audience.workspace) ?? []).map((d) => [d.key, d]));
-    const isIn = evaluateAudience(audience, {
-      profile,
-      workspace,
-      eventCount: (key) => windowBucket(agg === undefined ? undefined : get(agg.defs, key), tracked.get(key)!, nowMs).n,
-      isMember: (id) => members.has(id),
-    });
-    if (isIn) members.add(audience.id);
-  }
-
-  const byWorkspace = new Map<string, AudienceChange[]>();
-  const note = (workspace: string, change: AudienceChange) => byWorkspace.set(workspace, [...(byWorkspace.get(workspace) ?? []), change]);
-  const next = dict<AudienceMembershipState>();
-  const workspaceOf = new Map(definitions.audiences.map((a) => [a.id, a]));
-  for (const [id, membership] of entriesOf(profile.audience_memberships)) {
-    const audience = workspaceOf.get(id);
-    // Memberships of audiences no longer defined end: the audience is gone, downstream must hear it.
-    if (audience === undefined || !members.has(id)) note(audience?.workspace ?? '', { audience_id: id, audience_name: membership.audience_name, action: 'delete' });
-    else setEntry(next, id, membership);
-  }
-  for (const audience of definitions.audiences) {
-    if (!members.has(audience.id) || get(profile.audience_memberships, audience.id) !== undefined) continue;
-    setEntry(next, audience.id, { audience_name: audience.name, added_ms: nowMs, expiration_ms: null });
-    note(audience.workspace, { audience_id: audience.id, audience_name: audience.name, action: 'add' });
-  }
-  if (byWorkspace.size === 0) return { profile, changes: [] };
-  const updated = { ...profile, audience_memberships: next };
-  const changes = [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ws, list]) => membershipChange(updated, ws, list, nowMs));
-  return { profile: updated, changes };
+  const after = evaluateAudiences(definitions.audiences, { profile, aggregates, nowMs });
+  const diff = diffMemberships(profile.audience_memberships, after);
+  // Unchanged memberships keep the profile object: the caller skips the write and the message.
+  if (diff.length === 0) return { profile, changes: [] };
+  const updated = { ...profile, audience_memberships: after };
+  return { profile: updated, changes: messagesByWorkspace(updated, definitions, diff, nowMs) };
 }
 
-function nextChangeAt(aggregates: UserAggregates, definitions: Definitions): number | null {
+/** One change message per workspace (sorted); a deleted audience no longer defined goes under workspace ''. */
+function messagesByWorkspace(profile: ProfileState, definitions: Definitions, changes: readonly AudienceChange[], nowMs: number): AudienceMembershipChange[] {
+  const workspaceOf = new Map(definitions.audiences.map((a) => [a.id, a.workspace]));
+  const byWorkspace = new Map<string, AudienceChange[]>();
+  for (const change of changes) {
+    const ws = workspaceOf.get(change.audience_id) ?? '';
+    byWorkspace.set(ws, [...(byWorkspace.get(ws) ?? []), change]);
+  }
+  return [...byWorkspace].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([ws, list]) => membershipChange(profile, ws, list, nowMs));
+}
+
+/** The earliest time a tracked day (calculated attribute or audience counter) leaves its window. */
+function nextDue(aggregates: UserAggregates, definitions: Definitions, nowMs: number): number | null {
   let next: number | null = null;
   for (const [workspaceId, agg] of entriesOf(aggregates.workspaces)) {
     for (const def of definitions.trackedByWorkspace.get(workspaceId) ?? []) {
       const state = get(agg.defs, def.key);
-      const at = state === undefined ? null : stateExpiresAt(state, def);
+      const at = state === undefined ? null : nextChangeAt(state, def, nowMs);
       if (at !== null && (next === null || at < next)) next = at;
     }
   }
@@ -163,12 +137,6 @@ function nextChangeAt(aggregates: UserAggregates, definitions: Definitions): num
 
 /** Every membership ends: for a profile that expires or is erased (one delete per audience). */
 export function leaveAllAudiences(profile: ProfileState, definitions: Definitions, nowMs: number): AudienceMembershipChange[] {
-  const byWorkspace = new Map<string, AudienceChange[]>();
-  const workspaceOf = new Map(definitions.audiences.map((a) => [a.id, a.workspace]));
-  for (const [id, m] of entriesOf(profile.audience_memberships)) {
-    const ws = workspaceOf.get(id) ?? '';
-    byWorkspace.set(ws, [...(byWorkspace.get(ws) ?? []), { audience_id: id, audience_name: m.audience_name, action: 'delete' }]);
-  }
-  return [...byWorkspace].map(([ws, list]) => membershipChange(profile, ws, list, nowMs));
+  return messagesByWorkspace(profile, definitions, diffMemberships(profile.audience_memberships, dict()), nowMs);
 }
 

@@ -3,7 +3,7 @@ import type { UserAggregates } from '../../../src/audiences/aggregates.ts';
 import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
 import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
 import { compileDefinitions, type Definitions } from '../../../src/audiences/definitions.ts';
-import { applySeed } from '../../../src/audiences/seeds.ts';
+import { applySeedToUser } from '../../../src/audiences/aggregates.ts';
 import { refreshUser, type RefreshResult } from '../../../src/audiences/user-refresh.ts';
 import { emptyProfile, emptyWorkspace } from '../../../src/profiles/profile.ts';
 import { dict, setEntry } from '../../../src/profiles/dictionary.ts';
@@ -79,8 +79,9 @@ describe('calculated attributes on a user', () => {
 
   it('accumulates across batches and keeps state bounded by days, not events', () => {
     let state: { profile: ProfileState; aggregates?: UserAggregates } = { profile: profileIn() };
+    const d = defs();
     for (let i = 0; i < 50; i++) {
-      const r = run(defs(), [ev('purchase', NOW - (i % 3) * DAY, { amount: 1, currency: 'EUR' })], state);
+      const r = run(d, [ev('purchase', NOW - (i % 3) * DAY, { amount: 1, currency: 'EUR' })], state);
       state = { profile: r.profile, aggregates: r.aggregates };
     }
     expect(state.profile.workspaces['1']!.calculated_attributes['purchases_week']!.value).toBe('50');
@@ -104,7 +105,7 @@ describe('calculated attributes on a user', () => {
     const d = defs();
     const cutoff = NOW - 2 * DAY;
     const first = run(d, [ev('purchase', NOW - 5 * DAY, { amount: 7, currency: 'EUR' }), ev('purchase', NOW - DAY, { amount: 3, currency: 'EUR' })], { profile: profileIn() });
-    const seeded = applySeed(first.aggregates, d.calculated, { name: 'spend', workspace: '1', cutoff_ms: cutoff, sum: 100, count: 4 }, NOW);
+    const seeded = applySeedToUser(first.aggregates, d.calculated, { name: 'spend', workspace: '1', cutoff_ms: cutoff, sum: 100, count: 4 }, NOW);
     const r = refreshUser({ profile: first.profile, aggregates: seeded, definitions: d, nowMs: NOW });
     // 100 from the seed, 3 from the live event after the cutoff; the 7 before it is the seed's.
     expect(value(r, 'spend')).toBe('103');

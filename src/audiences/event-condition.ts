@@ -6,7 +6,7 @@ import { matchesValue, valueConditionSchema, type ValueCondition } from './value
 export type AttributeCondition = ValueCondition & { readonly attribute: string };
 
 /** Which events a definition reads: by type, by name (case-insensitive), and conditions on attributes (all must hold). */
-export interface EventFilter {
+export interface EventCondition {
   readonly type: EventType | null;
   readonly name: string | null;
   readonly where: readonly AttributeCondition[];
@@ -25,15 +25,15 @@ const attributeConditionSchema = z
     return { attribute, ...parsed.data } as AttributeCondition;
   });
 
-export const eventFilterSchema = z
+export const eventConditionSchema = z
   .strictObject({
     type: z.enum(EVENT_TYPES).optional(),
     name: z.string().min(1).optional(),
     where: z.array(attributeConditionSchema).default([]),
   })
-  .transform((f): EventFilter => ({ type: f.type ?? null, name: f.name ?? null, where: f.where }));
+  .transform((f): EventCondition => ({ type: f.type ?? null, name: f.name ?? null, where: f.where }));
 
-export function matchesEvent(filter: EventFilter, event: EventView): boolean {
+export function matchesEvent(filter: EventCondition, event: EventView): boolean {
   if (filter.type !== null && filter.type !== event.type) return false;
   if (filter.name !== null && (event.name === null || event.name.toLowerCase() !== filter.name.toLowerCase())) return false;
   return filter.where.every((c) => matchesValue(c, attributeOf(event, c.attribute)));

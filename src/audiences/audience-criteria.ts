@@ -1,16 +1,16 @@
 import type { IdentityType } from '../schema/batch.ts';
-import type { DateRange } from './date-range.ts';
-import type { EventFilter } from './event-filter.ts';
+import type { StateDefinition } from './calculation-state.ts';
 import type { ValueCondition } from './value-condition.ts';
 
 /**
  * An audience's event condition keeps its own per-day count in the user's aggregates, under `key`
- * (a content hash of filter and window): two audiences with the same condition share it.
+ * (a content hash of condition and window): two audiences with the same condition share it. The key is
+ * its own version (a changed condition is another counter), so `version` is always 0.
  */
-export interface EventCounter {
+export interface EventCounter extends StateDefinition {
   readonly key: string;
-  readonly event: EventFilter;
-  readonly range: DateRange;
+  readonly version: 0;
+  readonly attribute: null;
 }
 
 export type CountComparison = { readonly op: 'at_least' | 'at_most' | 'exactly'; readonly n: number };
