@@ -4,6 +4,12 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
 
 export const HISTORY_STORE = 'history';
+/**
+ * `<day start ms, 15 digits>|<mpid>` → mpid: which users have history processed on which (UTC) day, so
+ * the retention sweep reads only the days past the cutoff instead of every batch of every user.
+ */
+export const HISTORY_DAYS_STORE = 'history-days';
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 // Fixed widths keep byte order equal to time order within one user: `<mpid>|<ms, 15 digits>|<seq, 20 digits>`.
 // `|` never occurs in an MPID (a decimal string), so one user's prefix never matches another's.
@@ -15,6 +21,20 @@ const SEP = '|';
  */
 export function historyKey(mpid: string, processedMs: number, sequence: number | bigint | string): string {
   return `${mpid}${SEP}${String(processedMs).padStart(15, '0')}${SEP}${String(sequence).padStart(20, '0')}`;
+}
+
+/** The `history-days` key of a batch processed at `processedMs`. */
+export function historyDayKey(processedMs: number, mpid: string): string {
+  return `${String(historyDay(processedMs)).padStart(15, '0')}${SEP}${mpid}`;
+}
+
+export function historyDay(processedMs: number): number {
+  return Math.floor(processedMs / DAY_MS) * DAY_MS;
+}
+
+export function parseHistoryDayKey(key: string): { dayMs: number; mpid: string } {
+  const at = key.indexOf(SEP);
+  return { dayMs: Number(key.slice(0, at)), mpid: key.slice(at + 1) };
 }
 
 export function historyPrefix(mpid: string): string {

@@ -7,7 +7,7 @@ import type { IndexedIdentityChange } from './identity-index-processor.ts';
 import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
-import { HISTORY_STORE, historyOf, parseHistoryKey } from './history-store.ts';
+import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDay, historyDayKey, historyKey, historyOf, parseHistoryDayKey, parseHistoryKey } from './history-store.ts';
 import { HISTORY_SINK, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
 import type { AudienceExit } from './audience-exit.ts';
 
@@ -39,6 +39,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
   private ctx!: ProcessorContext<unknown, unknown>;
   private profiles!: KeyValueStore<string, ProfileState>;
   private history!: KeyValueStore<string, HistoryRecord>;
+  private historyDays!: KeyValueStore<string, string>;
   private erasures!: KeyValueStore<string, ErasureRecord>;
 
   constructor(
@@ -52,6 +53,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     this.ctx = context;
     this.profiles = context.store(PROFILES_STORE);
     this.history = context.store(HISTORY_STORE);
+    this.historyDays = context.store(HISTORY_DAYS_STORE);
     this.erasures = context.store(ERASURES_STORE);
     this.audiences?.init(context);
     context.schedule(this.options.profileSweepIntervalMs ?? 60 * 60 * 1000, async (now) => void (await this.sweepProfiles(now)));
@@ -74,14 +76,26 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     return expired.length;
   }
 
-  /** Deletes history entries processed before the retention cutoff (keys carry the time; values are not needed). */
+  /**
+   * Deletes history entries processed before the retention cutoff. `history-days` says which users have
+   * history on the days up to the cutoff, so only their oldest entries are read, not the whole store.
+   * A day that straddles the cutoff stays indexed until the next sweep finishes it.
+   */
   async sweepHistory(nowMs: number): Promise<number> {
     const cutoff = historyCutoffMs(nowMs, this.options.historyRetentionDays);
-    const old: string[] = [];
-    for await (const { key } of this.history.range()) if (parseHistoryKey(key).processedMs < cutoff) old.push(key);
-    for (const key of old) await this.history.delete(key);
-    if (old.length > 0) this.logger.info({ task: this.ctx.taskId, removed: old.length, retentionDays: this.options.historyRetentionDays }, 'swept history past retention');
-    return old.length;
+    const days: Array<{ key: string; dayMs: number; mpid: string }> = [];
+    for await (const { key } of this.historyDays.range(undefined, historyDayKey(cutoff, '\uffff'))) days.push({ key, ...parseHistoryDayKey(key) });
+    let removed = 0;
+    for (const mpid of new Set(days.map((d) => d.mpid))) {
+      const old: string[] = [];
+      // Keys order by time within a user; the bound is exclusive of the cutoff millisecond's first key.
+      for await (const { key } of this.history.range(historyKey(mpid, 0, 0), historyKey(mpid, cutoff - 1, '9'.repeat(20)))) old.push(key);
+      for (const key of old) await this.history.delete(key);
+      removed += old.length;
+    }
+    for (const { key, dayMs } of days) if (dayMs + DAY_MS <= cutoff) await this.historyDays.delete(key);
+    if (removed > 0) this.logger.info({ task: this.ctx.taskId, removed, retentionDays: this.options.historyRetentionDays }, 'swept history past retention');
+    return removed;
   }
 
   async process(record: Record<string, ErasureCommand>): Promise<void> {
@@ -107,6 +121,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     const allProfiles = profile ? [profile, ...snapshots] : snapshots;
     await this.forwardIdentityChanges(identitiesOf(allProfiles).map(({ type, value }) => ({ type, value, updated_ms: nowMs })), mpid, 'erased', nowMs);
     const forwards: Promise<void>[] = [];
+    for (const day of new Set(entries.map((e) => historyDay(parseHistoryKey(e.key).processedMs)))) await this.historyDays.delete(historyDayKey(day, mpid));
     for (const { key } of entries) {
       await this.history.delete(key);
       forwards.push(this.ctx.forward(new Record<string, HistoryRecord | null>(key, null, nowMs), HISTORY_SINK));

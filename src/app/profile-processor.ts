@@ -9,7 +9,7 @@ import type { Batch } from '../schema/batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import type { ErasureRecord } from '../profiles/erasure.ts';
-import { HISTORY_STORE, historyKey } from './history-store.ts';
+import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDayKey, historyKey } from './history-store.ts';
 import { ERASURES_STORE } from './profile-lifecycle-processor.ts';
 import { reengage } from './reengagement-step.ts';
 import type { AudienceStep } from './audience-step.ts';
@@ -35,6 +35,7 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
   private ctx!: ProcessorContext<unknown, unknown>;
   private profiles!: KeyValueStore<string, ProfileState>;
   private history!: KeyValueStore<string, HistoryRecord>;
+  private historyDays!: KeyValueStore<string, string>;
   private erasures!: KeyValueStore<string, ErasureRecord>;
 
   constructor(
@@ -49,6 +50,7 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
     this.ctx = context;
     this.profiles = context.store<string, ProfileState>(PROFILES_STORE);
     this.history = context.store<string, HistoryRecord>(HISTORY_STORE);
+    this.historyDays = context.store<string, string>(HISTORY_DAYS_STORE);
     this.erasures = context.store<string, ErasureRecord>(ERASURES_STORE);
     this.audiences?.init(context);
   }
@@ -83,6 +85,8 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
     const history: HistoryRecord = { batch, processed_timestamp_ms: now, profile };
     const key = historyKey(mpid, now, this.historySequence());
     await this.history.put(key, history);
+    // The write cache keeps one entry per user and day, so this is one changelog record per commit at most.
+    await this.historyDays.put(historyDayKey(now, mpid), mpid);
     forwards.push(this.ctx.forward(new Record(key, history, record.timestamp), HISTORY_SINK));
     for (const change of [...(restored?.identities ?? []), ...changes.identities]) {
       forwards.push(this.ctx.forward(new Record<string, IdentityChange>(change.key, change, record.timestamp), IDENTITY_REPARTITION_SINK));

@@ -13,7 +13,7 @@ import { addAudienceNodes, audienceStepSupplier, type AudienceWiringOptions } fr
 import { audienceExitSupplier } from './audience-exit.ts';
 import type { DsrEvent, DsrRequested, DsrStatus, ErasureCommand, ErasureRecord } from '../profiles/erasure.ts';
 import { DSR_IDENTITY_REPARTITION, DSR_STATUS_STORE, DsrIdentityResolveProcessor, DsrRouterProcessor } from './dsr-processors.ts';
-import { HISTORY_STORE, historyPartitioner, historyRecordSerde } from './history-store.ts';
+import { HISTORY_DAYS_STORE, HISTORY_STORE, historyPartitioner, historyRecordSerde } from './history-store.ts';
 import { DSR_COMPLETION_SINK, ERASURE_REPARTITION, ERASURES_STORE, ProfileLifecycleProcessor, type RetentionOptions } from './profile-lifecycle-processor.ts';
 
 /** Value serdes of the topics users read and write: Avro through the schema registry in production. */
@@ -30,7 +30,7 @@ export type TopologyRetentionOptions = Pick<RetentionOptions, 'profileSweepInter
 
 /**
  * profile-stream's topology:
- *   raw topics → profile-merge [profiles, history, erasures] → enriched-<integration> sinks, history sink,
+ *   raw topics → profile-merge [profiles, history, history-days, erasures] → enriched-<integration> sinks, history sink,
  *                                         → identity-changes (repartition by type:value) → identity-index [identity-index, expired-identities]
  *   erasures (repartition by MPID) → profile-lifecycle [same stores; retention sweeps] → history sink (tombstones),
  *                                         identity-changes (removals), audience-memberships (deletes), dsr-completions (DSR topic)
@@ -56,6 +56,7 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addProcessor('profile-lifecycle', () => new ProfileLifecycleProcessor(lifecycle, logger, audienceExit?.()), ERASURE_REPARTITION)
     .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_STORE, stringSerde, historyRecordSerde()), 'profile-merge', 'profile-lifecycle')
+    .addStateStore(Stores.persistentKeyValueStore(HISTORY_DAYS_STORE, stringSerde, stringSerde), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(ERASURES_STORE, stringSerde, jsonSerde<ErasureRecord>()), 'profile-merge', 'profile-lifecycle')
     .addSink(DSR_COMPLETION_SINK, app.dsrTopic, { keySerde: stringSerde, valueSerde: jsonSerde<DsrEvent>() }, 'profile-lifecycle');
   for (const integration of integrations) {
