@@ -133,20 +133,27 @@ function parseRange(y: YamlDocument, node: Record<string, unknown>, at: Document
   return { kind: 'lifetime' };
 }
 
-/** Audiences ordered so that each comes after the ones it refers to (depth-first); unknown ids and cycles fail. */
+/**
+ * Audiences ordered so that each comes after the ones it refers to (depth-first), so one pass evaluates
+ * `member_of` against fresh results. An unknown id fails at the audience that names it; a cycle fails
+ * naming every audience on it.
+ */
 function dependencyOrder(y: YamlDocument, audiences: AudienceDefinition[], index: Map<string, number>): AudienceDefinition[] {
   const out: AudienceDefinition[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
+  const done = new Set<string>();
+  const path: string[] = [];
   const visit = (a: AudienceDefinition, i: number): void => {
-    if (state.get(a.id) === 'done') return;
-    if (state.get(a.id) === 'visiting') y.fail(['audiences', i, 'criteria'], `member_of forms a cycle through audience ${a.id}`);
-    state.set(a.id, 'visiting');
+    if (done.has(a.id)) return;
+    const onPath = path.indexOf(a.id);
+    if (onPath >= 0) y.fail(['audiences', i, 'criteria'], `member_of forms a cycle: ${[...path.slice(onPath), a.id].join(' -> ')}`);
+    path.push(a.id);
     for (const ref of audiencesReferenced(a.criteria)) {
       const j = index.get(ref);
       if (j === undefined) y.fail(['audiences', i, 'criteria'], `member_of names unknown audience ${ref}`);
-      visit(audiences[j!]!, i);
+      visit(audiences[j!]!, j!);
     }
-    state.set(a.id, 'done');
+    path.pop();
+    done.add(a.id);
     out.push(a);
   };
   audiences.forEach((a, i) => visit(a, i));

@@ -61,6 +61,16 @@ describe('topology/audiences.yaml', () => {
     expect(problem(() => parseAudiencesConfig(a('      event: { name: x }\n      at_least: 1\n      at_most: 2\n'), 'a.yaml')).message).toMatch(/one of at_least/);
   });
 
+  it('names the audience that refers to an unknown one, and every audience on a cycle', () => {
+    const chain = 'audiences:\n  - { id: a, name: A, workspace: "1", criteria: { member_of: b } }\n  - { id: b, name: B, workspace: "1", criteria: { member_of: nobody } }\n';
+    const unknown = problem(() => parseAudiencesConfig(chain, 'a.yaml'));
+    expect(unknown.path).toBe('audiences[1].criteria');
+    expect(unknown.line).toBe(3);
+    const cycle = 'audiences:\n  - { id: a, name: A, workspace: "1", criteria: { member_of: b } }\n  - { id: b, name: B, workspace: "1", criteria: { any: [{ member_of: c }] } }\n  - { id: c, name: C, workspace: "1", criteria: { not: { member_of: a } } }\n';
+    expect(problem(() => parseAudiencesConfig(cycle, 'a.yaml')).problem).toBe('member_of forms a cycle: a -> b -> c -> a');
+    expect(problem(() => parseAudiencesConfig('audiences:\n  - { id: a, name: A, workspace: "1", criteria: { member_of: a } }\n', 'a.yaml')).problem).toMatch(/cycle: a -> a/);
+  });
+
   it('returns audiences after those they are members of', () => {
     const text = 'audiences:\n  - { id: b, name: B, workspace: "1", criteria: { member_of: a } }\n  - { id: a, name: A, workspace: "1", criteria: { identity_exists: email } }\n';
     expect(parseAudiencesConfig(text, 'a.yaml').map((x) => x.id)).toEqual(['a', 'b']);
