@@ -5,7 +5,7 @@ import type { BenchContext } from '../lib/context.ts';
 import { BenchAdmin, benchKafka, sleep } from '../lib/kafka.ts';
 import { log, Progress } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
-import { percentile, round, summarize } from '../lib/stats.ts';
+import { percentile, ratio, round, summarize } from '../lib/stats.ts';
 import { loadWorkload, type EncodedRecord } from '../lib/workload.ts';
 import { createServiceTopics, serviceChild, workerConfig, COMMIT_INTERVAL_MS, type Guarantee } from './pipeline.ts';
 
@@ -131,7 +131,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
     parameters: { rate_batches_per_s: rate, seconds: round(seconds, 1), partitions: o.partitions, commit_interval_ms: COMMIT_INTERVAL_MS },
     ...s,
     runs,
-    ratios: { eos_p99_vs_alos_p99: s.median.alos_p99_ms ? round(s.median.eos_p99_ms! / s.median.alos_p99_ms, 2) : undefined },
+    ratios: { eos_p99_vs_alos_p99: ratio(s.median.eos_p99_ms, s.median.alos_p99_ms) },
     targets: [
       { label: 'at-least-once p99 ≤ 20 ms', key: 'alos_p99_ms', op: '<=', value: 20 },
       { label: 'exactly-once p99 ≤ 250 ms', key: 'eos_p99_ms', op: '<=', value: 250 },

@@ -182,8 +182,9 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
       const alos = await attempt(`alos run ${run}`, () => runService(ctx, admin, input, 'at_least_once', run));
       const eos = skip.has('eos') ? undefined : await attempt(`eos run ${run}`, () => runService(ctx, admin, input, 'exactly_once', run));
       const pass = skip.has('passthrough') ? undefined : await attempt(`passthrough run ${run}`, () => runPassthrough(ctx, admin, input, run));
-      const peerAlos = peerReady ? await attempt(`peer alos run ${run}`, () => runPeer(ctx, admin, input, 'at_least_once', run)) : undefined;
-      const peerEos = peerReady && !skip.has('eos') ? await attempt(`peer eos run ${run}`, () => runPeer(ctx, admin, input, 'exactly_once', run)) : undefined;
+      const peerRuns = peerReady && !skip.has('peer-throughput');
+      const peerAlos = peerRuns ? await attempt(`peer alos run ${run}`, () => runPeer(ctx, admin, input, 'at_least_once', run)) : undefined;
+      const peerEos = peerRuns && !skip.has('eos') ? await attempt(`peer eos run ${run}`, () => runPeer(ctx, admin, input, 'exactly_once', run)) : undefined;
       let producerRate: number | undefined;
       let consumerRate: number | undefined;
       if (!skip.has('perf-tools')) {

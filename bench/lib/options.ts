@@ -48,7 +48,7 @@ const num = (flag: string | undefined, env: string | undefined, fallback: number
 
 export function usage(): string {
   return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--quick|--tiny] [--runs N] [--batches N] [--users N]
-       [--partitions N] [--seed N] [--skip peer,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
+       [--partitions N] [--seed N] [--skip peer,peer-throughput,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
        [--restore-profiles N] [--api-seconds N] [--api-connections N] [--cpu-prof]
 Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=...). Defaults: issue 8's full sizes.`;
 }

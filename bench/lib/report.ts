@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readResults, targetMet, targetValue, type BenchResult } from './results.ts';
 
-const fmt = (n: number | undefined): string => {
-  if (n === undefined) return '—';
+const fmt = (n: number | undefined | null): string => {
+  if (n === undefined || n === null || !Number.isFinite(n)) return '—';
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
   if (Math.abs(n) >= 100) return n.toFixed(0);
   if (Math.abs(n) >= 10) return n.toFixed(1);
@@ -21,7 +21,7 @@ function figureTable(r: BenchResult): string {
 function ratioTable(r: BenchResult): string {
   const entries = Object.entries(r.ratios);
   if (entries.length === 0) return '';
-  return ['| ratio (of medians, same run) | value |', '|---|---:|', ...entries.map(([k, v]) => `| ${k} | ${v === undefined ? '—' : `${v.toFixed(2)}×`} |`)].join('\n');
+  return ['| ratio (of medians, same run) | value |', '|---|---:|', ...entries.map(([k, v]) => `| ${k} | ${typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)}×` : '—'} |`)].join('\n');
 }
 
 function targetTable(r: BenchResult): string {

@@ -43,7 +43,8 @@ export function readResults(dir: string): BenchResult[] {
 }
 
 export function targetValue(r: BenchResult, key: string): number | undefined {
-  return r.ratios[key] ?? r.median[key];
+  const v = r.ratios[key] ?? r.median[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 export function targetMet(r: BenchResult, t: Target): boolean | undefined {
