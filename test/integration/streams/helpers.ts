@@ -1,3 +1,4 @@
+import { ensureTopics } from '../../../src/app/topic-admin.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +21,9 @@ export function kafka(): InstanceType<typeof Kafka> {
 }
 
 export async function createTopics(topics: ReadonlyArray<[string, number]>): Promise<void> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map(([topic, numPartitions]) => ({ topic, numPartitions })) });
-  } finally {
-    await admin.disconnect();
-  }
+  // ensureTopics waits for leaders itself: kafkajs' waitForLeaders gives up on the UNKNOWN_TOPIC_OR_PARTITION a
+  // KRaft broker answers for a moment after creation, which failed these suites on a loaded machine.
+  await ensureTopics(kafkaBrokers(), topics.map(([topic, partitions]) => ({ topic, partitions, purpose: 'test', config: {} })));
 }
 
 /** Produces string records keyed as Java would partition them. */
