@@ -66,6 +66,7 @@ export function applyEvent(state: CalculationState, def: StateDefinition, event:
 export function applyEvents(state: CalculationState, def: StateDefinition, events: readonly EventView[], nowMs: number): CalculationState {
   const first = firstDayInWindow(def.range, nowMs);
   let byDay: Map<number, Bucket> | null = null;
+  const ours = new Set<Bucket>();
   for (const event of events) {
     const day = bucketDayFor(def.range, event.time_ms);
     if (day === undefined || day < first || event.time_ms > nowMs + MAX_FUTURE_MS) continue;
@@ -74,9 +75,10 @@ export function applyEvents(state: CalculationState, def: StateDefinition, event
     byDay ??= new Map(state.buckets.map((b) => [b.d, b]));
     let bucket = byDay.get(day);
     // Clone on first touch in this call; later events of the batch mutate the clone.
-    if (bucket === undefined || state.buckets.includes(bucket)) {
+    if (bucket === undefined || !ours.has(bucket)) {
       bucket = bucket === undefined ? emptyBucket(day) : cloneBucket(bucket);
       byDay.set(day, bucket);
+      ours.add(bucket);
     }
     addInto(bucket, event.time_ms, def.attribute === null ? undefined : attributeOf(event, def.attribute));
   }

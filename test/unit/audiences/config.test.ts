@@ -77,6 +77,15 @@ describe('topology/audiences.yaml', () => {
   });
 });
 
+describe('src/audiences/README.md', () => {
+  it('its YAML examples are valid configuration', () => {
+    const blocks = [...readFileSync('src/audiences/README.md', 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks).toHaveLength(2);
+    expect(parseCalculatedAttributesConfig(blocks[0]!, 'README calculated attributes').map((d) => d.name)).toEqual(['purchases_last_30_days', 'total_spend']);
+    expect(parseAudiencesConfig(blocks[1]!, 'README audiences').map((a) => a.id)).toEqual(['churned', 'active-buyers']);
+  });
+});
+
 describe('audience domain errors', () => {
   it('documents every error code in src/audiences/README.md', () => {
     const readme = readFileSync('src/audiences/README.md', 'utf8');
