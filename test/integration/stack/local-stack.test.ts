@@ -26,7 +26,8 @@ describe('the local stack', async () => {
     const status = await stack.status();
     expect(status.kafka).toMatch(/^running/);
     expect(status.registry).toMatch(/^running/);
-  });
+    // Two JVMs starting beside the shared stack: ≈30 s alone, minutes on a loaded 2-core machine.
+  }, 300_000);
 
   it('stack down leaves no Java process of ours running', async () => {
     expect(processesMentioning(cacheDir).length).toBeGreaterThanOrEqual(2);
