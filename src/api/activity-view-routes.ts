@@ -7,7 +7,7 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import type { ApiKey, ApiKeyStore } from './api-keys.ts';
 import { authenticate } from './basic-auth.ts';
-import { notReady, relayToOwner } from './dsr-routes.ts';
+import { notReady, relayToOwner } from './owner-relay.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
 import { isUnavailable, type ProfileLookup, type Unavailable } from './profile-lookup.ts';
@@ -113,7 +113,7 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
     const q = request.query;
     if (q.mpid) return q.mpid;
     if (!q.identity_type || !q.identity_value) throw new ApiError('PS_ERR_API_BAD_REQUEST', 'search by "mpid", or by "identity_type" and "identity_value"');
-    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfIdentity(q.identity_type, q.identity_value))) return 'relayed';
+    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfIdentity(q.identity_type, q.identity_value), { method: 'GET', path: request.url })) return 'relayed';
     const resolved = await lookup.resolveIdentity(q.identity_type, q.identity_value);
     if (isUnavailable(resolved)) throw notReady(resolved.detail);
     if (!resolved.mpid) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no user with ${q.identity_type} "${q.identity_value}"`);
@@ -136,8 +136,11 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
     const key = authenticate(request, keys);
     const mpid = await resolveMpid(request, reply);
     if (mpid === 'relayed') return reply;
-    // The identity may live on one instance and the user on another: hop to the user's owner by MPID.
-    if (await relayToOwner(forwarder, { ...request, url: `/v1/activity/profile?mpid=${mpid}`, headers: { ...request.headers, 'x-profile-stream-forwarded': undefined } } as typeof request, reply, await lookup.ownerOfProfile(mpid))) return reply;
+    // The identity may live on one instance and the user on another: a second hop, to the user's owner by
+    // MPID, allowed even when this request arrived forwarded for the identity (the receiver asks by MPID,
+    // has no hop left, so it ends there). A search by MPID has only the one hop.
+    const hops = request.query.mpid ? undefined : 1;
+    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid), { method: 'GET', path: `/v1/activity/profile?mpid=${mpid}` }, hops)) return reply;
     const found = await lookup.getProfile(mpid);
     if (isUnavailable(found)) throw notReady(found.detail);
     if (!found.profile) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no profile for mpid ${mpid}`);
@@ -150,7 +153,7 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
     const key = authenticate(request, keys);
     const mpid = request.query.mpid;
     if (!mpid) throw new ApiError('PS_ERR_API_BAD_REQUEST', 'query parameter "mpid" is required');
-    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid))) return reply;
+    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid), { method: 'GET', path: request.url })) return reply;
     const found = await history.getHistory(mpid);
     if (isUnavailable(found)) throw notReady(found.detail);
     const limit = request.query.limit ?? 20;

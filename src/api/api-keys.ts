@@ -12,7 +12,20 @@ export interface ApiKey {
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 
-/** `scrypt$<salt hex>$<hash hex>`: what api-keys.yaml stores instead of the secret. */
+/**
+ * `scrypt$<salt hex>$<hash hex>`: what api-keys.yaml stores instead of the secret (scrypt N=16384, r=8,
+ * p=1, 32 bytes, a random 16-byte salt per call).
+ *
+ * @example Safe: hash once, store the result, keep the secret only with the caller.
+ * ```ts
+ * import { hashSecret } from './src/api/api-keys.ts';
+ * console.log(hashSecret('my secret')); // scrypt$9f…$4c…  → secret_hash in topology/api-keys.yaml
+ * ```
+ * @example Unsafe: a fixed salt makes equal secrets produce equal hashes (only tests pass one).
+ * ```ts
+ * hashSecret('my secret', Buffer.alloc(16));
+ * ```
+ */
 export function hashSecret(secret: string, salt: Buffer = randomBytes(16)): string {
   const hash = scryptSync(secret, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
   return `scrypt$${salt.toString('hex')}$${hash.toString('hex')}`;
@@ -72,11 +85,28 @@ export class ApiKeyStore {
       secretMatches(secret, hashSecret('x', Buffer.alloc(16)));
       return undefined;
     }
-    const digest = createHash('sha256').update(entry.secretHash).update('\0').update(secret).digest();
-    const cached = this.verified.get(key);
-    if (cached !== undefined && timingSafeEqual(cached, digest)) return entry;
+    if (this.wasVerified(entry, secret)) return entry;
     if (!secretMatches(secret, entry.secretHash)) return undefined;
-    this.verified.set(key, digest);
+    this.verified.set(key, this.digest(entry, secret));
     return entry;
+  }
+
+  /**
+   * Whether these exact credentials were verified before, without paying scrypt: the rate limiter buckets
+   * requests by key only when this is true, so failed guesses at a key's secret count against the
+   * guesser's address, never against the key's owner.
+   */
+  isVerified(key: string, secret: string): boolean {
+    const entry = this.byKey.get(key);
+    return entry !== undefined && this.wasVerified(entry, secret);
+  }
+
+  private digest(entry: ApiKey, secret: string): Buffer {
+    return createHash('sha256').update(entry.secretHash).update('\0').update(secret).digest();
+  }
+
+  private wasVerified(entry: ApiKey, secret: string): boolean {
+    const cached = this.verified.get(entry.key);
+    return cached !== undefined && timingSafeEqual(cached, this.digest(entry, secret));
   }
 }

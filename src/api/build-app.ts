@@ -1,9 +1,9 @@
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ApiKeyStore } from './api-keys.ts';
-import { presentedKey } from './basic-auth.ts';
+import { rateLimitBucket } from './basic-auth.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
 import { Forwarder } from './forwarder.ts';
 import { healthRoutes, type ReadinessSource } from './health-routes.ts';
@@ -26,15 +26,17 @@ export interface ApiOptions {
   readonly immutableIdType?: string;
   /** Bytes; larger bodies get 413. Default 1 MiB (a bulk request of 100 batches of mParticle's 128 KB would not fit; send fewer). */
   readonly bodyLimit?: number;
-  /** Requests per minute per API key; default 6000. */
+  /** Requests per minute per API key (per client address for requests without verified credentials); default 6000. */
   readonly rateLimitPerMinute?: number;
+  /** Batches per `/v2/bulkevents` request; default 100 (mParticle's limit). */
+  readonly maxBulk?: number;
   /** Erasure requests; without it /v1/dsr is not served. */
   readonly dsr?: DsrGateway;
   /** User Activity View (page at `/` from `uiDir`); needs `lookup` and `keys` too. */
   readonly activityView?: { history: HistoryLookup; uiDir: string };
 }
 
-function sendError(reply: import('fastify').FastifyReply, error: ApiError): void {
+function sendError(reply: FastifyReply, error: ApiError): void {
   if (error.code === 'PS_ERR_API_UNAUTHORIZED') reply.header('www-authenticate', 'Basic realm="profile-stream"');
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   void reply.code(error.statusCode).send({ error: error.code, message: error.message, ...error.extra });
@@ -42,7 +44,8 @@ function sendError(reply: import('fastify').FastifyReply, error: ApiError): void
 
 /** Builds the HTTP server; each feature is a plugin registered here and nowhere else. */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1024 * 1024 });
+  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit });
   const http = new HttpMetrics();
   const forwarder = new Forwarder();
   app.addHook('onResponse', async (request, reply) => {
@@ -53,13 +56,14 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
     if (error instanceof ApiError) return sendError(reply, error);
     const e = error as FastifyError;
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new ApiError('PS_ERR_API_PAYLOAD_TOO_LARGE', `request body over ${options.bodyLimit ?? 1024 * 1024} bytes`));
-    if (e.statusCode === 429) return sendError(reply, new ApiError('PS_ERR_API_RATE_LIMITED', e.message, {}, 60));
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new ApiError('PS_ERR_API_PAYLOAD_TOO_LARGE', `request body over ${bodyLimit} bytes`));
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, new ApiError('PS_ERR_API_UNSUPPORTED_MEDIA_TYPE', `${e.message}: send the body as application/json`));
     if (e.validation) return sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', `${e.validationContext ?? 'request'}${e.message.replace(/^[a-z]+/, '')}`));
     if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', e.message));
     reply.log.error(error);
-    void reply.code(500).send({ error: 'PS_ERR_API_INTERNAL', message: 'internal error; see the server log' });
+    sendError(reply, new ApiError('PS_ERR_API_INTERNAL', 'internal error; see the server log'));
   });
+  app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('PS_ERR_API_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`)));
 
   await app.register(swagger, {
     openapi: {
@@ -72,8 +76,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     global: true,
     max: options.rateLimitPerMinute ?? 6000,
     timeWindow: 60_000,
-    keyGenerator: presentedKey,
+    keyGenerator: (request) => rateLimitBucket(request, options.keys),
     allowList: (request) => ['/health', '/ready', '/metrics', '/openapi.json'].includes(request.url),
+    // Thrown by the plugin after it set Retry-After to the window's remaining seconds; sendError keeps that value.
+    errorResponseBuilder: (_request, context) =>
+      new ApiError('PS_ERR_API_RATE_LIMITED', `over ${context.max} requests per ${context.after} for this API key; retry in ${Math.ceil(context.ttl / 1000)} s`, {}, Math.max(1, Math.ceil(context.ttl / 1000))),
   });
   await app.register(healthRoutes, { readiness: options.readiness });
   await app.register(metricsRoutes, { http, registries: options.metricsRegistries ?? [] });
@@ -81,7 +88,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await app.register(profileRoutes, { lookup: options.lookup, keys: options.keys, forwarder, immutableIdType: options.immutableIdType ?? 'customer_id' });
   }
   if (options.ingest && options.keys) {
-    await app.register(ingestRoutes, { keys: options.keys, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: 100 });
+    await app.register(ingestRoutes, { keys: options.keys, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: options.maxBulk ?? 100 });
   }
   if (options.dsr && options.keys) await app.register(dsrRoutes, { dsr: options.dsr, keys: options.keys, forwarder });
   if (options.activityView && options.lookup && options.keys) {

@@ -1,11 +1,12 @@
 import type {} from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { DsrRequested, DsrStatus, DsrTarget } from '../profiles/erasure.ts';
 import type { ApiKeyStore } from './api-keys.ts';
 import { authenticate, requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
-import { FORWARDED_HEADER, type Forwarder } from './forwarder.ts';
+import type { Forwarder } from './forwarder.ts';
+import { notReady, relayToOwner } from './owner-relay.ts';
 import { isUnavailable, type KeyOwner, type Unavailable } from './profile-lookup.ts';
 
 /** What the DSR routes need of the stream processor: a way in (the DSR topic) and the status store. */
@@ -22,33 +23,6 @@ export interface DsrRoutesOptions {
   readonly keys: ApiKeyStore;
   readonly forwarder: Forwarder;
   readonly now?: () => number;
-}
-
-export function notReady(detail: string): ApiError {
-  return new ApiError('PS_ERR_API_NOT_READY', `the partition that owns this key is not ready (${detail}); retry shortly`, {}, 1);
-}
-
-/**
- * Sends a GET on to the instance that owns the key and relays its answer; false when this instance must
- * answer itself. A forwarded request is never forwarded again (ownership moved: 503, retry).
- */
-export async function relayToOwner(forwarder: Forwarder, request: FastifyRequest, reply: FastifyReply, owner: KeyOwner): Promise<boolean> {
-  if (owner.local) return false;
-  if (request.headers[FORWARDED_HEADER]) throw notReady('ownership moved while the request was forwarded');
-  if (!owner.applicationServer) throw notReady('no instance owns the partition yet');
-  const headers: Record<string, string> = {};
-  if (request.headers.authorization) headers.authorization = request.headers.authorization;
-  let res;
-  try {
-    res = await forwarder.forward(owner.applicationServer, { method: 'GET', path: request.url, headers });
-  } catch (error) {
-    throw new ApiError('PS_ERR_API_OWNER_UNREACHABLE', `the instance that owns this key (${owner.applicationServer}) did not answer: ${(error as Error).message}`, {}, 1);
-  }
-  reply.code(res.statusCode).header('content-type', res.headers['content-type'] ?? 'application/json');
-  for (const h of ['retry-after', 'www-authenticate']) if (res.headers[h]) reply.header(h, res.headers[h]);
-  reply.header('x-profile-stream-answered-by', owner.applicationServer);
-  await reply.send(res.body);
-  return true;
 }
 
 const statusSchema = {
@@ -124,7 +98,7 @@ export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions)
     },
     async (request, reply) => {
       const key = authenticate(request, keys);
-      if (await relayToOwner(forwarder, request, reply, await dsr.ownerOfRequest(request.params.id))) return reply;
+      if (await relayToOwner(forwarder, request, reply, await dsr.ownerOfRequest(request.params.id), { method: 'GET', path: request.url })) return reply;
       const found = await dsr.getStatus(request.params.id);
       if (isUnavailable(found)) throw notReady(found.detail);
       // A request the processor has not read yet is unknown here: the caller retries, as for any 404 right after the POST.

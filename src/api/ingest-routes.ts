@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Batch } from '../schema/batch.ts';
 import { InvalidBatchError, type BatchProblem } from '../schema/errors.ts';
 import { parseJsonBatch } from '../schema/json-batch.ts';
-import type { ApiKeyStore } from './api-keys.ts';
-import { authenticate } from './basic-auth.ts';
+import { batchIdOf } from '../profiles/batch-dedup.ts';
+import type { ApiKey, ApiKeyStore } from './api-keys.ts';
+import { authenticate, requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 
 /** Where accepted batches go: resolves only once Kafka acknowledged them. */
@@ -17,13 +18,14 @@ export interface IngestRoutesOptions {
   readonly sink: BatchSink;
   /** Sources declared in topology/app.yaml and the raw topic of each. */
   readonly rawTopicOf: (source: string) => string | undefined;
-  /** Used when a batch names no source (or one not declared). */
+  /** Used when a batch names no source. */
   readonly defaultSource: string;
   readonly maxBulk: number;
 }
 
 const accepted = { type: 'object', properties: { accepted: { type: 'array', items: { type: 'string' } } } } as const;
-const problemList = { type: 'object', additionalProperties: true } as const;
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } }, additionalProperties: true } as const;
+const responses = { 202: accepted, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 429: errorSchema, 503: errorSchema };
 
 /**
  * `POST /v2/events` and `/v2/bulkevents`: mParticle-style JSON batches in, Avro on the raw topic out.
@@ -32,37 +34,60 @@ const problemList = { type: 'object', additionalProperties: true } as const;
 export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOptions): Promise<void> {
   const { keys, sink } = options;
 
-  async function ingest(raw: unknown[], workspaceId: string): Promise<string[]> {
+  /**
+   * Where one batch goes, from its own `workspace_id` and `source` when it names them: the workspace must be
+   * one of the key's (403 otherwise; the key's first when absent), the source one declared in
+   * topology/app.yaml (a problem otherwise; `defaultSource` when absent). Nothing is rerouted silently.
+   */
+  function routeOf(json: unknown, key: ApiKey, path: string, problems: BatchProblem[]): { workspaceId: string; source?: string } {
+    const fields = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
+    const workspace = fields.workspace_id;
+    const workspaceId = typeof workspace === 'string' ? workspace : key.workspaces[0]!;
+    if (typeof workspace === 'string') requireWorkspace(key, workspace);
+    const named = fields.source;
+    if (named === undefined || named === null) return { workspaceId, source: options.defaultSource };
+    if (typeof named !== 'string' || options.rawTopicOf(named) === undefined) {
+      problems.push({ path: `${path}.source`, message: `is ${JSON.stringify(named)}, not a source declared in topology/app.yaml: leave it out (the default is "${options.defaultSource}") or name a declared one` });
+      return { workspaceId };
+    }
+    return { workspaceId, source: named };
+  }
+
+  async function ingest(raw: unknown[], key: ApiKey, bulk: boolean): Promise<string[]> {
     const problems: BatchProblem[] = [];
     const parsed: Batch[] = [];
     raw.forEach((json, i) => {
-      const source = typeof (json as { source?: unknown })?.source === 'string' && options.rawTopicOf((json as { source: string }).source) ? (json as { source: string }).source : options.defaultSource;
+      const root = bulk ? `$[${i}]` : '$';
+      const route = routeOf(json, key, root, problems);
       try {
-        const { batch } = parseJsonBatch(typeof json === 'object' && json !== null ? { ...json, workspace_id: workspaceId, source } : json, { workspaceId, source });
-        if (batch.mpid === null) problems.push({ path: raw.length > 1 ? `$[${i}].mpid` : '$.mpid', message: 'profile-stream keys batches by MPID: send "mpid" (a decimal string)' });
+        const { batch } = parseJsonBatch(json, route);
+        if (batch.mpid === null) problems.push({ path: `${root}.mpid`, message: 'profile-stream keys batches by MPID: send "mpid" (a decimal string)' });
         parsed.push(batch);
       } catch (error) {
         if (!(error instanceof InvalidBatchError)) throw error;
-        for (const p of error.problems) problems.push(raw.length > 1 ? { ...p, path: p.path.replace(/^\$/, `$[${i}]`) } : p);
+        for (const p of error.problems) problems.push(bulk ? { ...p, path: p.path.replace(/^\$/, root) } : p);
       }
     });
     if (problems.length > 0) throw new ApiError('PS_ERR_API_INVALID_BATCH', `${problems.length} problem(s): ${problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ')}`, { problems });
     const bySource = new Map<string, Batch[]>();
     for (const b of parsed) bySource.set(b.source, [...(bySource.get(b.source) ?? []), b]);
     try {
-      for (const [source, list] of bySource) await sink.send(options.rawTopicOf(source)!, list);
+      // One send per raw topic; 202 only after every one was acknowledged. A failure after some topics were
+      // acked still answers 503: the client resends, and the processor drops the replays by batch id.
+      await Promise.all([...bySource].map(([source, list]) => sink.send(options.rawTopicOf(source)!, list)));
     } catch (error) {
       throw new ApiError('PS_ERR_API_KAFKA_UNAVAILABLE', `Kafka did not acknowledge the batch(es), nothing was accepted: ${(error as Error).message}`, {}, 5);
     }
-    return parsed.map((b) => b.source_request_id ?? '');
+    // The id the processor deduplicates by: source_request_id, or a content digest when there is none.
+    return parsed.map(batchIdOf);
   }
 
   app.post<{ Body: unknown }>(
     '/v2/events',
-    { schema: { summary: 'Send one batch', tags: ['ingestion'], body: { type: 'object' }, response: { 202: accepted, 400: problemList } } },
+    { schema: { summary: 'Send one batch', tags: ['ingestion'], body: { type: 'object' }, response: responses } },
     async (request, reply) => {
       const key = authenticate(request, keys);
-      const ids = await ingest([request.body], key.workspaces[0]!);
+      const ids = await ingest([request.body], key, false);
       return reply.code(202).send({ accepted: ids });
     },
   );
@@ -74,12 +99,12 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
         summary: `Send up to ${options.maxBulk} batches`,
         tags: ['ingestion'],
         body: { type: 'array', items: { type: 'object' }, minItems: 1, maxItems: options.maxBulk },
-        response: { 202: accepted, 400: problemList },
+        response: responses,
       },
     },
     async (request, reply) => {
       const key = authenticate(request, keys);
-      const ids = await ingest(request.body, key.workspaces[0]!);
+      const ids = await ingest(request.body, key, true);
       return reply.code(202).send({ accepted: ids });
     },
   );

@@ -1,5 +1,8 @@
 import type { ProfileState } from '../schema/profile-state.ts';
 
+/** Response header: per raw topic, the input offset the answering task has processed (`<topic>:<partition>@<offset>,...`). */
+export const FRESHNESS_HEADER = 'x-profile-stream-offsets';
+
 /** Who answers for a key: this instance, or the one at `applicationServer` (host:port). */
 export type KeyOwner = { readonly local: true } | { readonly local: false; readonly applicationServer: string | undefined };
 

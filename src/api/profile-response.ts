@@ -77,6 +77,8 @@ export function toProfileResponse(profile: ProfileState, workspaceId: string, fi
       audience_name: m.audience_name,
       expiration_timestamp_ms: m.expiration_ms,
     }));
+    // Sorted so every instance gives the same bytes, whatever order the memberships were stored in.
+    out.audience_memberships.sort((x, y) => (x.audience_id < y.audience_id ? -1 : x.audience_id > y.audience_id ? 1 : 0));
   }
   if (fields.has('attribution')) {
     out.attribution = Object.entries(ws?.devices ?? {})

@@ -1,13 +1,12 @@
 import type {} from '@fastify/swagger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ApiKeyStore } from './api-keys.ts';
 import { authenticate, requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
-import { FORWARDED_HEADER, type Forwarder } from './forwarder.ts';
-import { isUnavailable, type KeyOwner, type ProfileLookup } from './profile-lookup.ts';
+import type { Forwarder } from './forwarder.ts';
+import { notReady, relayToOwner } from './owner-relay.ts';
+import { FRESHNESS_HEADER, isUnavailable, type ProfileLookup } from './profile-lookup.ts';
 import { PROFILE_FIELDS, parseFields, toProfileResponse, type ProfileField } from './profile-response.ts';
-
-export const FRESHNESS_HEADER = 'x-profile-stream-offsets';
 
 export interface ProfileRoutesOptions {
   readonly lookup: ProfileLookup;
@@ -65,38 +64,9 @@ function fieldsOf(raw: string | undefined): Set<ProfileField> {
   return fields;
 }
 
-function notReady(detail: string): ApiError {
-  return new ApiError('PS_ERR_API_NOT_READY', `the partition that owns this user is not ready (${detail}); retry shortly`, {}, 1);
-}
-
 /** Profile API: GET by MPID and POST resolve by immutable identity, answered by whichever instance owns the key. */
 export async function profileRoutes(app: FastifyInstance, options: ProfileRoutesOptions): Promise<void> {
   const { lookup, keys, forwarder } = options;
-
-  /** Forwards this request to the owner, or returns false when this instance must answer. */
-  async function forwarded(request: FastifyRequest, reply: FastifyReply, owner: KeyOwner): Promise<boolean> {
-    if (owner.local) return false;
-    if (request.headers[FORWARDED_HEADER]) throw notReady('ownership moved while the request was forwarded');
-    if (!owner.applicationServer) throw notReady('no instance owns the partition yet');
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (request.headers.authorization) headers.authorization = request.headers.authorization;
-    let res;
-    try {
-      res = await forwarder.forward(owner.applicationServer, {
-        method: request.method as 'GET' | 'POST',
-        path: request.url,
-        headers,
-        ...(request.method === 'POST' ? { body: JSON.stringify(request.body) } : {}),
-      });
-    } catch (error) {
-      throw new ApiError('PS_ERR_API_OWNER_UNREACHABLE', `the instance that owns this user (${owner.applicationServer}) did not answer: ${(error as Error).message}`, {}, 1);
-    }
-    reply.code(res.statusCode).header('content-type', res.headers['content-type'] ?? 'application/json');
-    for (const h of [FRESHNESS_HEADER, 'retry-after', 'www-authenticate']) if (res.headers[h]) reply.header(h, res.headers[h]);
-    reply.header('x-profile-stream-answered-by', owner.applicationServer);
-    await reply.send(res.body);
-    return true;
-  }
 
   async function answerLocally(reply: FastifyReply, mpid: string, workspaceId: string, fields: Set<ProfileField>): Promise<unknown> {
     const found = await lookup.getProfile(mpid);
@@ -114,7 +84,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
       requireWorkspace(key, request.params.workspaceId);
       const fields = fieldsOf(request.query.fields);
       const mpid = request.params.mpid!;
-      if (await forwarded(request, reply, await lookup.ownerOfProfile(mpid))) return reply;
+      if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid), { method: 'GET', path: request.url })) return reply;
       return answerLocally(reply, mpid, request.params.workspaceId, fields);
     },
   );
@@ -147,19 +117,16 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
         throw new ApiError('PS_ERR_API_BAD_REQUEST', `identity.type must be the immutable ID type "${options.immutableIdType}", not "${type}"`);
       }
       // Hop 1: the instance that owns the identity resolves it.
-      if (await forwarded(request, reply, await lookup.ownerOfIdentity(type, value))) return reply;
+      if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfIdentity(type, value), { method: 'POST', path: request.url, body: request.body })) return reply;
       const resolved = await lookup.resolveIdentity(type, value);
       if (isUnavailable(resolved)) throw notReady(resolved.detail);
       if (!resolved.mpid) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no user with ${type} "${value}"`);
-      // Hop 2: the instance that owns the MPID answers with the profile.
-      const owner = await lookup.ownerOfProfile(resolved.mpid);
-      if (!owner.local) {
-        const path = `/userprofile/v1/${encodeURIComponent(request.params.orgId)}/${encodeURIComponent(request.params.accountId)}/${encodeURIComponent(request.params.workspaceId)}/${resolved.mpid}?fields=${encodeURIComponent(request.query.fields ?? '')}`;
-        const proxied = { ...request, method: 'GET', url: path, headers: { ...request.headers, [FORWARDED_HEADER]: undefined } } as unknown as FastifyRequest;
-        await forwarded(proxied, reply, owner);
-        return reply;
-      }
-      return answerLocally(reply, resolved.mpid, request.params.workspaceId, fields);
+      // Hop 2: the instance that owns the MPID answers with the profile, as the GET by MPID. Allowed even
+      // when this request arrived forwarded for the identity: the GET it sends has no hop left, so it ends there.
+      const { orgId, accountId, workspaceId } = request.params;
+      const byMpid = `/userprofile/v1/${encodeURIComponent(orgId)}/${encodeURIComponent(accountId)}/${encodeURIComponent(workspaceId)}/${resolved.mpid}?fields=${encodeURIComponent(request.query.fields ?? '')}`;
+      if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(resolved.mpid), { method: 'GET', path: byMpid }, 1)) return reply;
+      return answerLocally(reply, resolved.mpid, workspaceId, fields);
     },
   );
 }

@@ -1,37 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
-import type { KeyOwner, ProfileLookup, Unavailable } from '../../../src/api/profile-lookup.ts';
 import { referenceFold } from '../../../src/profiles/reference-fold.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
-import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { attrs, batch, identities } from '../profiles/support/batches.ts';
-
-const basic = (key: string, secret: string) => `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
-
-/** Profiles held in memory; `owner` says which instance answers for which MPID (the runtime's job in production). */
-class MemoryLookup implements ProfileLookup {
-  state: 'ready' | 'restoring' = 'ready';
-  constructor(
-    readonly profiles: Map<string, ProfileState>,
-    private readonly owner: (key: string) => KeyOwner = () => ({ local: true }),
-  ) {}
-  async ownerOfProfile(mpid: string): Promise<KeyOwner> {
-    return this.owner(mpid);
-  }
-  async ownerOfIdentity(type: string, value: string): Promise<KeyOwner> {
-    return this.owner(`${type}:${value}`);
-  }
-  async getProfile(mpid: string): Promise<{ profile: ProfileState | undefined; freshness: string } | Unavailable> {
-    if (this.state === 'restoring') return { unavailable: 'restoring', detail: 'task 0_1 is restoring' };
-    return { profile: this.profiles.get(mpid), freshness: 'raw.web:0@41' };
-  }
-  async resolveIdentity(type: string, value: string): Promise<{ mpid: string | undefined } | Unavailable> {
-    for (const p of this.profiles.values()) if (p.user_identities[type]?.value === value) return { mpid: p.mpid };
-    return { mpid: undefined };
-  }
-}
+import { MemoryLookup, basic } from './support/memory-lookup.ts';
 
 const bob: Batch = batch({
   id: 'b1',
@@ -137,18 +112,59 @@ describe('Profile API', () => {
     });
   });
 
+  it('shows only the workspace in the path: another workspace\'s attributes stay out, even for a key holding both', async () => {
+    const both = batch({ id: 'b2', mpid: '8000000000000000002', workspace_id: 'ws1', user_attributes: attrs({ shared: 'ws1-value', only_ws1: 'x' }) });
+    const other = batch({ id: 'b3', mpid: '8000000000000000002', workspace_id: 'ws2', user_attributes: attrs({ shared: 'ws2-value', secret_ws2: 'y' }) });
+    const twoKeys = new ApiKeyStore([
+      { key: 'key-ws1-0001', workspaces: ['ws1'], secretHash: hashSecret('secret-one') },
+      { key: 'key-both-003', workspaces: ['ws1', 'ws2'], secretHash: hashSecret('secret-both') },
+    ]);
+    const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[both.mpid!, referenceFold([both, other])!]])), keys: twoKeys });
+    const path = (ws: string) => `/userprofile/v1/1/2/${ws}/${both.mpid}?fields=user_attributes`;
+    const ws1 = await api.inject({ url: path('ws1'), headers: auth });
+    const ws2ByWs1Key = await api.inject({ url: path('ws2'), headers: auth });
+    const ws2 = await api.inject({ url: path('ws2'), headers: { authorization: basic('key-both-003', 'secret-both') } });
+    await api.close();
+    expect(ws1.json().user_attributes).toEqual({ shared: 'ws1-value', only_ws1: 'x' });
+    expect(ws2ByWs1Key.statusCode).toBe(403);
+    expect(ws2.json().user_attributes).toEqual({ shared: 'ws2-value', secret_ws2: 'y' });
+  });
+
+  it('answers unknown routes and non-JSON bodies with a stable code', async () => {
+    const missing = await app.inject({ url: '/userprofile/v2/nothing', headers: auth });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toBe('PS_ERR_API_ROUTE_NOT_FOUND');
+    const text = await app.inject({ method: 'POST', url: '/userprofile/v1/resolve/1/2/ws1?fields=user_attributes', headers: { ...auth, 'content-type': 'application/xml' }, payload: '<identity type="customer_id">bob-1</identity>' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().error).toBe('PS_ERR_API_UNSUPPORTED_MEDIA_TYPE');
+    const badMpid = await app.inject({ url: '/userprofile/v1/1/2/ws1/bob?fields=user_attributes', headers: auth });
+    expect(badMpid.statusCode).toBe(400);
+    expect(badMpid.json().message).toContain('mpid');
+  });
+
   it('describes every route in /openapi.json', async () => {
     const spec = (await app.inject({ url: '/openapi.json' })).json();
     expect(Object.keys(spec.paths)).toEqual(
       expect.arrayContaining(['/userprofile/v1/{orgId}/{accountId}/{workspaceId}/{mpid}', '/userprofile/v1/resolve/{orgId}/{accountId}/{workspaceId}', '/health', '/ready', '/metrics']),
     );
+    const withIngest = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup, keys, ingest: { sink: { send: async () => {} }, rawTopicOf: () => 't', defaultSource: 'web' } });
+    const full = (await withIngest.inject({ url: '/openapi.json' })).json();
+    await withIngest.close();
+    expect(Object.keys(full.paths)).toEqual(expect.arrayContaining(['/v2/events', '/v2/bulkevents']));
+    expect(Object.keys(full.paths['/v2/events'].post.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '403', '413', '429', '503']));
+    expect(Object.keys(spec.paths['/userprofile/v1/{orgId}/{accountId}/{workspaceId}/{mpid}'].get.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '503']));
   });
 
-  it('serves Prometheus metrics with HTTP latency', async () => {
-    await app.inject({ url: '/health' });
-    const res = await app.inject({ url: '/metrics' });
+  it('serves Prometheus metrics: HTTP latency and the runtime\'s registry', async () => {
+    const runtime = new Registry();
+    new Gauge({ name: 'profile_stream_restore_remaining_records', help: 'test', registers: [runtime] }).set(7);
+    const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup, keys, metricsRegistries: [runtime] });
+    await api.inject({ url, headers: auth });
+    const res = await api.inject({ url: '/metrics' });
+    await api.close();
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('profile_stream_http_request_duration_seconds_bucket');
+    expect(res.body).toContain('profile_stream_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/userprofile/v1/:orgId/:accountId/:workspaceId/:mpid",status="200"}');
+    expect(res.body).toContain('profile_stream_restore_remaining_records 7');
   });
 });
 
