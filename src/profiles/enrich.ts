@@ -1,9 +1,9 @@
 import type { Batch } from '../schema/batch.ts';
-import type { AudienceMembership, EnrichedBatch, EnrichedProfile } from '../schema/enriched-batch.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
-import { dict, entriesOf, get, mapValues } from './dictionary.ts';
+import type { AudienceMembership, EnrichedAttribute, EnrichedBatch, EnrichedProfile } from '../schema/enriched-batch.ts';
+import type { ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
+import { dict, entriesOf, get, mapValues, setEntry, type Dict } from './dictionary.ts';
 import { consentAllows, filterByName, filterEvents, filterUserIdentities, passes } from './integration-filter.ts';
-import type { IntegrationConfig } from './integrations-config.ts';
+import type { DataPointFilter, IntegrationConfig } from './integrations-config.ts';
 import { emptyConsentState } from './profile.ts';
 
 export interface EnrichOptions {
@@ -53,11 +53,7 @@ export function enrich(
     last_seen_timestamp_ms: profile.last_seen_timestamp_ms,
     is_opted_out: profile.is_opted_out,
     limit_ad_tracking: profile.limit_ad_tracking,
-    user_attributes: mapValues(filterByName(workspace?.user_attributes ?? {}, filters.userAttributes), (a) => ({
-      value: a.value,
-      updated_ms: a.updated_ms,
-      source: a.source,
-    })),
+    user_attributes: userAttributes(workspace, filters.userAttributes),
     // Removed identities are kept in the profile as `value: null`; integrations only see present ones.
     user_identities: dict(
       entriesOf(profile.user_identities)
@@ -88,6 +84,26 @@ export function enrich(
     processed_timestamp_ms: options.processedAtMs,
     profile: enrichedProfile,
   };
+}
+
+/** Marks a user attribute that a calculated attribute of the same name supplies. */
+export const CALCULATED_ATTRIBUTE_SOURCE = 'calculated_attribute';
+
+/**
+ * The workspace's user attributes with its calculated attributes folded in: mParticle carries calculated
+ * attributes as user attributes, and one named like a user attribute overrides it downstream. A
+ * calculated attribute with no value yet (null) does not hide the user attribute.
+ */
+function userAttributes(workspace: WorkspaceProfile | undefined, filter: DataPointFilter): Dict<EnrichedAttribute> {
+  const out = mapValues(filterByName(workspace?.user_attributes ?? {}, filter), (a): EnrichedAttribute => ({
+    value: a.value,
+    updated_ms: a.updated_ms,
+    source: a.source,
+  }));
+  for (const [name, c] of entriesOf(filterByName(workspace?.calculated_attributes ?? {}, filter))) {
+    if (c.value !== null) setEntry(out, name, { value: c.value, updated_ms: c.updated_ms, source: CALCULATED_ATTRIBUTE_SOURCE });
+  }
+  return out;
 }
 
 /** Audience memberships as a list ordered by audience id, so equal profiles give equal output. */

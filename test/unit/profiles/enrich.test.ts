@@ -35,6 +35,35 @@ describe('enrich', () => {
     expect(out.profile).toMatchObject({ mpid: '42', created_timestamp_ms: T0, last_seen_timestamp_ms: T0 + DAY, audience_memberships: [], calculated_attributes: {} });
   });
 
+  it('carries calculated attributes as user attributes: one named like a user attribute overrides it, one without a value yet does not', () => {
+    const base = merged(profileOnly, withEvents);
+    const ws = base.workspaces['ws1']!;
+    const profile: ProfileState = {
+      ...base,
+      workspaces: {
+        ...base.workspaces,
+        ws1: {
+          ...ws,
+          calculated_attributes: {
+            tier: { value: 'platinum', updated_ms: T0 + 5 * DAY, definition_version: 1 },
+            plays_7d: { value: '12', updated_ms: T0 + 5 * DAY, definition_version: 1 },
+            city: { value: null, updated_ms: T0 + 5 * DAY, definition_version: 1 },
+          },
+        },
+      },
+    };
+    const out = enrich(withEvents, profile, integration(''), NOW)!;
+    expect(out.profile.user_attributes['tier']).toEqual({ value: 'platinum', updated_ms: T0 + 5 * DAY, source: 'calculated_attribute' });
+    expect(out.profile.user_attributes['plays_7d']).toEqual({ value: '12', updated_ms: T0 + 5 * DAY, source: 'calculated_attribute' });
+    expect(out.profile.user_attributes['city']).toEqual({ value: 'Oslo', updated_ms: T0 + DAY, source: 'web' });
+    // The calculated values stay in their own map too, with the null one.
+    expect(Object.keys(out.profile.calculated_attributes).sort()).toEqual(['city', 'plays_7d', 'tier']);
+    // An integration's attribute filter applies to calculated attributes as to any user attribute.
+    const allowTier = enrich(withEvents, profile, integration('filters:\n  user_attributes: { mode: allow, list: [tier] }'), NOW)!;
+    expect(Object.keys(allowTier.profile.user_attributes)).toEqual(['tier']);
+    expect(allowTier.profile.user_attributes['tier']?.value).toBe('platinum');
+  });
+
   it('skips a profile-only batch unless the integration takes them, and sends its update with the next batch', () => {
     const after = merged(profileOnly);
     expect(enrich(profileOnly, after, integration(''), NOW)).toBeUndefined();
