@@ -31,11 +31,19 @@ const LEAF_KEYS = [
   'gdpr_consented', 'ccpa_data_sale_opted_out', 'member_of', 'first_seen_before', 'first_seen_after',
 ] as const;
 
+export interface AudiencesConfigOptions {
+  /**
+   * The calculated attributes defined (calculated-attributes.yaml). When given, a `calculated_attribute`
+   * condition must name one of them in the audience's workspace: otherwise it would never match, silently.
+   */
+  readonly calculatedAttributes?: readonly { readonly name: string; readonly workspace: string }[];
+}
+
 /**
  * Parses `topology/audiences.yaml`. Audiences may refer to others (`member_of`); they are returned in
  * an order where every audience comes after those it refers to, and a cycle is an error.
  */
-export function parseAudiencesConfig(text: string, file: string): AudienceDefinition[] {
+export function parseAudiencesConfig(text: string, file: string, options: AudiencesConfigOptions = {}): AudienceDefinition[] {
   const y = parseYaml(text, file);
   const top = y.check(fileSchema, y.value, []);
   const seen = new Map<string, number>();
@@ -45,14 +53,37 @@ export function parseAudiencesConfig(text: string, file: string): AudienceDefini
     if (seen.has(a.id)) y.fail([...at, 'id'], `duplicate audience id (also audiences[${seen.get(a.id)}])`);
     seen.set(a.id, i);
     if (a.criteria === undefined) y.fail(at, 'required (criteria)');
-    return { id: a.id, name: a.name, workspace: a.workspace, criteria: parseCriterion(y, a.criteria, [...at, 'criteria']), version: contentVersion(raw) };
+    const criteria = parseCriterion(y, a.criteria, [...at, 'criteria']);
+    if (options.calculatedAttributes !== undefined) checkCalculatedAttributes(y, criteria, [...at, 'criteria'], a.workspace, options.calculatedAttributes);
+    return { id: a.id, name: a.name, workspace: a.workspace, criteria, version: contentVersion(raw) };
   });
   return dependencyOrder(y, audiences, seen);
 }
 
-export async function loadAudiencesConfig(file: string): Promise<AudienceDefinition[]> {
+export async function loadAudiencesConfig(file: string, options: AudiencesConfigOptions = {}): Promise<AudienceDefinition[]> {
   const text = await readYamlFile(file);
-  return text === undefined ? [] : parseAudiencesConfig(text, file);
+  return text === undefined ? [] : parseAudiencesConfig(text, file, options);
+}
+
+/** Fails at the first `calculated_attribute` condition (path of its entry) naming no definition of the workspace. */
+function checkCalculatedAttributes(y: YamlDocument, c: Criterion, at: DocumentPath, workspace: string, defined: NonNullable<AudiencesConfigOptions['calculatedAttributes']>): void {
+  switch (c.kind) {
+    case 'all':
+    case 'any':
+      c.of.forEach((child, i) => checkCalculatedAttributes(y, child, [...at, c.kind, i], workspace, defined));
+      return;
+    case 'not':
+      checkCalculatedAttributes(y, c.of, [...at, 'not'], workspace, defined);
+      return;
+    case 'calculated_attribute': {
+      if (defined.some((d) => d.name === c.name && d.workspace === workspace)) return;
+      const elsewhere = defined.filter((d) => d.name === c.name).map((d) => d.workspace);
+      y.fail([...at, 'calculated_attribute'], `no calculated attribute ${c.name} in workspace ${workspace} (calculated-attributes.yaml${elsewhere.length > 0 ? ` defines it in workspace ${elsewhere.join(', ')}` : ''})`);
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 function parseCriterion(y: YamlDocument, raw: unknown, at: DocumentPath): Criterion {

@@ -18,6 +18,6 @@ export async function loadDeployment(topologyDir: string): Promise<Deployment> {
   const app = await loadAppConfig(join(topologyDir, 'app.yaml'));
   const { integrations } = await loadIntegrationsConfig(join(topologyDir, 'integrations.yaml'), { applicationId: app.applicationId });
   const calculatedAttributes = await loadCalculatedAttributesConfig(join(topologyDir, 'calculated-attributes.yaml'));
-  const audiences = await loadAudiencesConfig(join(topologyDir, 'audiences.yaml'));
+  const audiences = await loadAudiencesConfig(join(topologyDir, 'audiences.yaml'), { calculatedAttributes });
   return { app, integrations, calculatedAttributes, audiences };
 }

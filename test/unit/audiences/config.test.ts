@@ -71,6 +71,23 @@ describe('topology/audiences.yaml', () => {
     expect(problem(() => parseAudiencesConfig('audiences:\n  - { id: a, name: A, workspace: "1", criteria: { member_of: a } }\n', 'a.yaml')).problem).toMatch(/cycle: a -> a/);
   });
 
+  it('with the calculated attributes given (as at start), rejects a condition on one that is not defined in the workspace', () => {
+    const defined = [{ name: 'spend', workspace: '1' }, { name: 'plays', workspace: '2' }];
+    const text = (name: string) => `audiences:\n  - id: a\n    name: A\n    workspace: "1"\n    criteria:\n      any:\n        - identity_exists: email\n        - not:\n            calculated_attribute: ${name}\n            operator: exists\n`;
+    expect(parseAudiencesConfig(text('spend'), 'a.yaml', { calculatedAttributes: defined }).map((a) => a.id)).toEqual(['a']);
+    const typo = problem(() => parseAudiencesConfig(text('spnd'), 'a.yaml', { calculatedAttributes: defined }));
+    expect(typo.path).toBe('audiences[0].criteria.any[1].not.calculated_attribute');
+    expect(typo.line).toBe(9);
+    expect(typo.problem).toBe('no calculated attribute spnd in workspace 1 (calculated-attributes.yaml)');
+    expect(problem(() => parseAudiencesConfig(text('plays'), 'a.yaml', { calculatedAttributes: defined })).problem)
+      .toBe('no calculated attribute plays in workspace 1 (calculated-attributes.yaml defines it in workspace 2)');
+  });
+
+  it('the shipped audiences only name calculated attributes the shipped file defines', () => {
+    const calculatedAttributes = parseCalculatedAttributesConfig(readFileSync('topology/calculated-attributes.yaml', 'utf8'), 'topology/calculated-attributes.yaml');
+    expect(() => parseAudiencesConfig(readFileSync('topology/audiences.yaml', 'utf8'), 'topology/audiences.yaml', { calculatedAttributes })).not.toThrow();
+  });
+
   it('returns audiences after those they are members of', () => {
     const text = 'audiences:\n  - { id: b, name: B, workspace: "1", criteria: { member_of: a } }\n  - { id: a, name: A, workspace: "1", criteria: { identity_exists: email } }\n';
     expect(parseAudiencesConfig(text, 'a.yaml').map((x) => x.id)).toEqual(['a', 'b']);
@@ -82,7 +99,8 @@ describe('src/audiences/README.md', () => {
     const blocks = [...readFileSync('src/audiences/README.md', 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(blocks).toHaveLength(2);
     expect(parseCalculatedAttributesConfig(blocks[0]!, 'README calculated attributes').map((d) => d.name)).toEqual(['purchases_last_30_days', 'total_spend']);
-    expect(parseAudiencesConfig(blocks[1]!, 'README audiences').map((a) => a.id)).toEqual(['churned', 'active-buyers']);
+    const calculatedAttributes = parseCalculatedAttributesConfig(blocks[0]!, 'README calculated attributes');
+    expect(parseAudiencesConfig(blocks[1]!, 'README audiences', { calculatedAttributes }).map((a) => a.id)).toEqual(['churned', 'active-buyers']);
   });
 });
 
