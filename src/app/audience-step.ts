@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { KeyValueStore, ProcessorContext } from '../streams/index.ts';
 import { Record } from '../streams/index.ts';
-import type { UserAggregates } from '../audiences/aggregates.ts';
+import { applySeedToUser, type UserAggregates } from '../audiences/aggregates.ts';
 import type { Definitions } from '../audiences/definitions.ts';
 import { viewOf } from '../audiences/event-view.ts';
 import { refreshUser, type RefreshResult } from '../audiences/user-refresh.ts';
+import type { Seed } from '../audiences/seed.ts';
 import { batchTime } from '../profiles/write-stamp.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import type { Batch } from '../schema/batch.ts';
@@ -36,7 +37,12 @@ export class AudienceStep {
   constructor(
     private readonly definitions: Definitions,
     private readonly logger: Logger,
-    private readonly options: { readonly profilesStore: string; readonly sweepIntervalMs?: number },
+    private readonly options: {
+      readonly profilesStore: string;
+      readonly sweepIntervalMs?: number;
+      /** False for a second user of the same stores in the task (the seed processor): one sweep per task. */
+      readonly sweep?: boolean;
+    },
   ) {}
 
   init(context: ProcessorContext<unknown, unknown>): void {
@@ -44,7 +50,7 @@ export class AudienceStep {
     this.profiles = context.store<string, ProfileState>(this.options.profilesStore);
     this.aggregates = context.store<string, StoredAggregates>(AGGREGATES_STORE);
     this.due = context.store<string, string>(AUDIENCE_DUE_STORE);
-    context.schedule(this.options.sweepIntervalMs ?? DEFAULT_AUDIENCE_SWEEP_INTERVAL_MS, (now) => this.sweep(now));
+    if (this.options.sweep !== false) context.schedule(this.options.sweepIntervalMs ?? DEFAULT_AUDIENCE_SWEEP_INTERVAL_MS, (now) => this.sweep(now));
   }
 
   async prefetch(mpids: readonly string[]): Promise<void> {
@@ -65,6 +71,25 @@ export class AudienceStep {
     });
     await this.save(mpid, stored, result, now);
     return result.profile;
+  }
+
+  /**
+   * Restarts one calculated attribute of the user from a seed (live events count from its cutoff on) and
+   * refreshes values and memberships, emitting changes like a batch would. A user not seen yet keeps the
+   * seed in `aggregates` until the first batch. Throws `SeedInvalidError` (the runtime dead-letters it).
+   */
+  async applySeed(mpid: string, seed: Seed): Promise<void> {
+    const now = this.ctx.currentWallClockTime();
+    const [stored, profile] = await Promise.all([this.aggregates.get(mpid), this.profiles.get(mpid)]);
+    const seeded = applySeedToUser(stored, this.definitions.calculated, seed, now);
+    if (profile === undefined) {
+      await this.aggregates.put(mpid, { ...seeded, due_ms: stored?.due_ms ?? null });
+      return;
+    }
+    const result = refreshUser({ profile, aggregates: seeded, definitions: this.definitions, nowMs: now });
+    if (result.profile !== profile) await this.profiles.put(mpid, result.profile);
+    // The seeded aggregates differ from the stored ones even when the refresh found nothing more to change.
+    await this.save(mpid, stored, { ...result, aggregatesChanged: true }, now);
   }
 
   /** Refreshes every user due by `now`: windows that moved change values and memberships without an event. */

@@ -3,6 +3,7 @@ import { Stores, TopologyError, jsonSerde, stringSerde, type Serde, type Topolog
 import { compileDefinitions, hasDefinitions } from '../audiences/definitions.ts';
 import type { Deployment } from '../config/deployment.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
+import { SeedProcessor } from './seed-processor.ts';
 import {
   AGGREGATES_STORE, AUDIENCE_DUE_STORE, AUDIENCE_MEMBERSHIPS_SINK, AudienceStep, type StoredAggregates,
 } from './audience-step.ts';
@@ -20,6 +21,16 @@ export function audienceStepSupplier(deployment: Deployment, logger: Logger, pro
   const definitions = compileDefinitions(deployment.calculatedAttributes ?? [], deployment.audiences ?? []);
   if (!hasDefinitions(definitions)) return undefined;
   return () => new AudienceStep(definitions, logger, { profilesStore, ...options });
+}
+
+/**
+ * A supplier of the seed processor (seeding topic → the user's calculated attributes), or undefined when
+ * the deployment defines no calculated attributes. It shares the audience step's stores, not its sweep.
+ */
+export function seedProcessorSupplier(deployment: Deployment, logger: Logger, profilesStore: string): (() => SeedProcessor) | undefined {
+  if ((deployment.calculatedAttributes ?? []).length === 0) return undefined;
+  const definitions = compileDefinitions(deployment.calculatedAttributes ?? [], deployment.audiences ?? []);
+  return () => new SeedProcessor(new AudienceStep(definitions, logger, { profilesStore, sweep: false }));
 }
 
 /**

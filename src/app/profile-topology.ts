@@ -9,7 +9,8 @@ import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, IdentityIndexProcessor,
 import { HISTORY_SINK, IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, integrationSinkName } from './profile-processor.ts';
 import { profileStateSerde } from './profile-state-serde.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
-import { addAudienceNodes, audienceStepSupplier, type AudienceWiringOptions } from './audience-topology.ts';
+import { addAudienceNodes, audienceStepSupplier, seedProcessorSupplier, type AudienceWiringOptions } from './audience-topology.ts';
+import { SEED_PROCESSOR, SEEDS_SOURCE } from './seed-processor.ts';
 import { audienceExitSupplier } from './audience-exit.ts';
 import type { DsrEvent, DsrRequested, DsrStatus, ErasureCommand, ErasureRecord } from '../profiles/erasure.ts';
 import { DSR_IDENTITY_REPARTITION, DSR_STATUS_STORE, DsrIdentityResolveProcessor, DsrRouterProcessor } from './dsr-processors.ts';
@@ -41,10 +42,20 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
   const lifecycle: RetentionOptions = { profileLifetimeDays: app.profileLifetimeDays, historyRetentionDays: app.historyRetentionDays, ...retention };
   const audienceStep = audienceStepSupplier(deployment, logger, PROFILES_STORE, audiences);
   const audienceExit = audienceExitSupplier(deployment);
+  const seeds = seedProcessorSupplier(deployment, logger, PROFILES_STORE);
+  // Nodes that read and write the user's profile, in the task that owns the MPID.
+  const profileWriters = ['profile-merge', 'profile-lifecycle', ...(seeds === undefined ? [] : [SEED_PROCESSOR])];
   const topology = new Topology()
     // The profile sub-topology is added first so it keeps id 0 (task ids name state directories).
     .addSource('raw', app.rawTopics, { keySerde: stringSerde, valueSerde: serdes.batch })
-    .addProcessor('profile-merge', () => new ProfileProcessor(integrations, logger, app.rawTopics, audienceStep?.()), 'raw')
+    .addProcessor('profile-merge', () => new ProfileProcessor(integrations, logger, app.rawTopics, audienceStep?.()), 'raw');
+  if (seeds !== undefined) {
+    // Seeds are JSON keyed by MPID; a malformed one is dead-lettered (by the runtime or the processor).
+    topology
+      .addSource(SEEDS_SOURCE, [app.seedsTopic], { keySerde: stringSerde, valueSerde: jsonSerde<unknown>() })
+      .addProcessor(SEED_PROCESSOR, seeds, SEEDS_SOURCE);
+  }
+  topology
     // Erasure requests are routed first (by request id, then identity), so their repartition topic exists
     // before the profile-lifecycle processor that reads it is added.
     .addSource('dsr', [app.dsrTopic], { keySerde: stringSerde, valueSerde: jsonSerde<DsrEvent>() })
@@ -54,7 +65,7 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addProcessor('dsr-resolve', () => new DsrIdentityResolveProcessor(), DSR_IDENTITY_REPARTITION)
     .addRepartition(ERASURE_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<ErasureCommand>() }, 'dsr-router', 'dsr-resolve')
     .addProcessor('profile-lifecycle', () => new ProfileLifecycleProcessor(lifecycle, logger, audienceExit?.()), ERASURE_REPARTITION)
-    .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), 'profile-merge', 'profile-lifecycle')
+    .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), ...profileWriters)
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_STORE, stringSerde, historyRecordSerde()), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_DAYS_STORE, stringSerde, stringSerde), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(ERASURES_STORE, stringSerde, jsonSerde<ErasureRecord>()), 'profile-merge', 'profile-lifecycle')
@@ -68,6 +79,6 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addProcessor('identity-index', () => new IdentityIndexProcessor(logger, { historyRetentionDays: lifecycle.historyRetentionDays, sweepIntervalMs: lifecycle.historySweepIntervalMs }), IDENTITY_REPARTITION)
     .addStateStore(Stores.persistentKeyValueStore(IDENTITY_INDEX_STORE, stringSerde, jsonSerde<IdentityOwner>()), 'identity-index', 'dsr-resolve')
     .addStateStore(Stores.persistentKeyValueStore(EXPIRED_IDENTITIES_STORE, stringSerde, jsonSerde<ExpiredIdentity>()), 'identity-index', 'dsr-resolve');
-  addAudienceNodes(topology, deployment, serdes.audienceChange, 'profile-merge', 'profile-lifecycle');
+  addAudienceNodes(topology, deployment, serdes.audienceChange, ...profileWriters);
   return topology;
 }

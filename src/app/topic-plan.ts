@@ -36,5 +36,6 @@ export function planTopics(deployment: Deployment): PlannedTopic[] {
     },
     { topic: app.audienceMembershipsTopic, partitions: p, purpose: 'audience membership changes', config: {} },
     { topic: app.dsrTopic, partitions: p, purpose: 'erasure requests and completions (DSR; JSON keyed by request id)', config: {} },
+    { topic: app.seedsTopic, partitions: p, purpose: 'calculated attribute seeds (JSON keyed by MPID)', config: {} },
   ];
 }

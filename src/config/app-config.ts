@@ -17,6 +17,7 @@ const schema = z
         history: topicName.optional(),
         audience_memberships: topicName.optional(),
         dsr: topicName.optional(),
+        calculated_attribute_seeds: topicName.optional(),
       })
       .strict()
       .default({}),
@@ -40,6 +41,8 @@ export interface AppConfig {
   readonly historyTopic: string;
   readonly audienceMembershipsTopic: string;
   readonly dsrTopic: string;
+  /** Seeds for calculated attributes (JSON keyed by MPID), co-partitioned with the raw topics. */
+  readonly seedsTopic: string;
   readonly profileLifetimeDays: 30 | 60 | 90;
   readonly historyRetentionDays: number;
 }
@@ -77,6 +80,7 @@ export function parseAppConfig(text: string, file: string): AppConfig {
     historyTopic: c.topics.history ?? `${app}.history`,
     audienceMembershipsTopic: c.topics.audience_memberships ?? `${app}.audience-memberships`,
     dsrTopic: c.topics.dsr ?? `${app}.dsr`,
+    seedsTopic: c.topics.calculated_attribute_seeds ?? `${app}.calculated-attribute-seeds`,
     profileLifetimeDays: c.retention.profile_lifetime_days,
     historyRetentionDays: c.retention.history_days,
   };
