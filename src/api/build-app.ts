@@ -12,6 +12,8 @@ import { HttpMetrics, metricsRoutes } from './metrics-routes.ts';
 import type { ProfileLookup } from './profile-lookup.ts';
 import { profileRoutes } from './profile-routes.ts';
 import { dsrRoutes, type DsrGateway } from './dsr-routes.ts';
+import { seedRoutes, type SeedSink } from './seed-routes.ts';
+import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
 import { activityViewRoutes, type HistoryLookup } from './activity-view-routes.ts';
 
 export interface ApiOptions {
@@ -30,6 +32,8 @@ export interface ApiOptions {
   readonly rateLimitPerMinute?: number;
   /** Batches per `/v2/bulkevents` request; default 100 (mParticle's limit). */
   readonly maxBulk?: number;
+  /** Calculated attribute seeds; without it /v1/calculated-attributes/seeds is not served. */
+  readonly seeds?: { sink: SeedSink; calculatedAttributes: readonly CalculatedAttributeDefinition[]; maxSeeds?: number };
   /** Erasure requests; without it /v1/dsr is not served. */
   readonly dsr?: DsrGateway;
   /** User Activity View (page at `/` from `uiDir`); needs `lookup` and `keys` too. */
@@ -91,6 +95,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await app.register(ingestRoutes, { keys: options.keys, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: options.maxBulk ?? 100 });
   }
   if (options.dsr && options.keys) await app.register(dsrRoutes, { dsr: options.dsr, keys: options.keys, forwarder });
+  if (options.seeds && options.keys) {
+    await app.register(seedRoutes, { keys: options.keys, sink: options.seeds.sink, calculatedAttributes: options.seeds.calculatedAttributes, maxSeeds: options.seeds.maxSeeds ?? 1000 });
+  }
   if (options.activityView && options.lookup && options.keys) {
     await app.register(activityViewRoutes, { lookup: options.lookup, history: options.activityView.history, keys: options.keys, forwarder, uiDir: options.activityView.uiDir });
   }

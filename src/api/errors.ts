@@ -8,6 +8,7 @@ export const API_ERRORS = {
   PS_ERR_API_BAD_FIELDS: { statusCode: 400, description: '`fields` is missing or names something other than the allowed profile fields.' },
   PS_ERR_API_BAD_REQUEST: { statusCode: 400, description: 'The request does not match the route\'s schema; the message names the field.' },
   PS_ERR_API_INVALID_BATCH: { statusCode: 400, description: 'A batch failed validation; `problems` lists each one with its JSON path.' },
+  PS_ERR_API_INVALID_SEED: { statusCode: 400, description: 'A seed failed validation (unknown calculated attribute, missing cutoff, or lacking what the calculation reads); `problems` lists each one with its JSON path. Nothing was accepted.' },
   PS_ERR_API_PROFILE_NOT_FOUND: { statusCode: 404, description: 'No profile for this MPID or identity.' },
   PS_ERR_API_DSR_NOT_FOUND: { statusCode: 404, description: 'No erasure request with this id, or the processor has not read it yet; retry shortly after a POST.' },
   PS_ERR_API_NOT_READY: { statusCode: 503, description: 'The partition that owns the user is restoring or being rebalanced; retry after `Retry-After` seconds.' },

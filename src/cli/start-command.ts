@@ -15,6 +15,7 @@ import { ApiKeyStore } from '../api/api-keys.ts';
 import { BatchProducer } from '../app/batch-producer.ts';
 import { StreamsProfileLookup } from '../app/streams-profile-lookup.ts';
 import { StreamsDsrGateway } from '../app/streams-dsr-gateway.ts';
+import { SeedProducer } from '../app/seed-producer.ts';
 import { fileURLToPath } from 'node:url';
 import { rawTopicFor } from '../config/app-config.ts';
 
@@ -42,11 +43,14 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
   const { app } = deployment;
   const dsr = new StreamsDsrGateway(service.app, conn.brokers, app.dsrTopic, `${app.applicationId}-http-dsr`);
   await dsr.connect();
+  const seeds = new SeedProducer(conn.brokers, app.seedsTopic, `${app.applicationId}-http-seeds`);
+  await seeds.connect();
   const lookup = new StreamsProfileLookup(service.app, app.rawTopics);
   const api = await buildApi({
     readiness: service,
     lookup,
     dsr,
+    seeds: { sink: seeds, calculatedAttributes: deployment.calculatedAttributes ?? [] },
     activityView: { history: lookup, uiDir: fileURLToPath(new URL('../../ui/', import.meta.url)) },
     keys,
     ingest: {
@@ -62,7 +66,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
 
   out.info('');
   out.info('profile-stream is running');
-  out.info(`  HTTP:            ${address}  (User Activity View at /, Profile API, /v1/dsr, /v2/events, /health, /ready, /metrics, /openapi.json)`);
+  out.info(`  HTTP:            ${address}  (User Activity View at /, Profile API, /v1/dsr, /v1/calculated-attributes/seeds, /v2/events, /health, /ready, /metrics, /openapi.json)`);
   out.info(`  Kafka:           ${conn.brokers.join(',')}${conn.localStack ? ' (local stack)' : ''}`);
   out.info(`  Schema registry: ${conn.schemaRegistryUrl}`);
   out.info(`  State:           ${env.stateDir}`);
@@ -84,6 +88,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
       await service.close();
       await producer.disconnect();
       await dsr.disconnect();
+      await seeds.disconnect();
       if (options.stopStack && conn.localStack) {
         await new LocalStack().down();
         out.info('local stack stopped');

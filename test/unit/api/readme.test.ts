@@ -13,6 +13,7 @@ describe('src/api/README.md', () => {
       keys: new ApiKeyStore([]),
       ingest: { sink: { send: async () => {} }, rawTopicOf: () => 't', defaultSource: 'web' },
       dsr: { submit: async () => {}, ownerOfRequest: async () => ({ local: true }), getStatus: async () => ({ status: undefined }) },
+      seeds: { sink: { sendSeeds: async () => {} }, calculatedAttributes: [] },
       activityView: { history: { getHistory: async () => ({ entries: [] }) }, uiDir: 'ui' },
     });
     const paths = Object.keys((await app.inject({ url: '/openapi.json' })).json().paths as object);
