@@ -71,7 +71,7 @@ function renderProfile(p) {
       el('h3', {}, `Workspace ${w.workspace_id}`),
       el('div', { class: 'grid' },
         el('div', {}, el('h3', {}, 'User attributes'), table(['name', 'value', 'last set', 'source'], w.user_attributes.map((a) => [a.name, a.value, fmt(a.updated_ms), a.source]))),
-        el('div', {}, el('h3', {}, 'Calculated attributes'), table(['name', 'value', 'updated'], w.calculated_attributes.map((a) => [a.name, a.value, fmt(a.updated_ms)]))),
+        el('div', {}, el('h3', {}, 'Calculated attributes'), table(['name', 'value', 'updated', 'definition version'], w.calculated_attributes.map((a) => [a.name, a.value, fmt(a.updated_ms), a.definition_version]))),
         el('div', {}, el('h3', {}, 'Consent'), table(['purpose', 'consented', 'at'], [
           ...w.consent.gdpr.map((c) => [`GDPR ${c.purpose}`, c.consented ? 'yes' : 'no', fmt(c.timestamp_ms)]),
           ...(w.consent.ccpa_data_sale_opt_out ? [['CCPA data sale opt-out', w.consent.ccpa_data_sale_opt_out.consented ? 'yes' : 'no', fmt(w.consent.ccpa_data_sale_opt_out.timestamp_unixtime_ms)]] : []),

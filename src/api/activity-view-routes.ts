@@ -47,7 +47,7 @@ function profileView(profile: ProfileState, key: ApiKey) {
       return {
         workspace_id: id,
         user_attributes: Object.entries(w.user_attributes).map(([name, a]) => ({ name, value: a.value, updated_ms: a.updated_ms, source: a.source })),
-        calculated_attributes: Object.entries(w.calculated_attributes).map(([name, c]) => ({ name, value: c.value, updated_ms: c.updated_ms })),
+        calculated_attributes: Object.entries(w.calculated_attributes).map(([name, c]) => ({ name, value: c.value, updated_ms: c.updated_ms, definition_version: c.definition_version })),
         consent: {
           gdpr: Object.entries(w.consent_state.gdpr).map(([purpose, d]) => ({ purpose, consented: d.consented, timestamp_ms: d.timestamp_unixtime_ms })),
           ccpa_data_sale_opt_out: w.consent_state.ccpa.data_sale_opt_out,

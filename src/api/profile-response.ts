@@ -1,7 +1,7 @@
 import type { UserAttributeValue } from '../schema/batch.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 
-export const PROFILE_FIELDS = ['user_identities', 'device_identities', 'user_attributes', 'audience_memberships', 'attribution'] as const;
+export const PROFILE_FIELDS = ['user_identities', 'device_identities', 'user_attributes', 'audience_memberships', 'attribution', 'calculated_attributes'] as const;
 export type ProfileField = (typeof PROFILE_FIELDS)[number];
 
 /** Parses `fields=a,b`; undefined when it is missing or names anything else (the caller answers 400). */
@@ -21,7 +21,9 @@ export interface ProfileResponse {
   user_identities?: Array<{ type: string; encoding: 'none'; value: string }>;
   device_identities?: Array<{ type: string; encoding: 'none'; value: string }>;
   user_attributes?: Record<string, string | string[]>;
-  audience_memberships?: Array<{ audience_id: string; audience_name: string | null; expiration_timestamp_ms: number | null }>;
+  audience_memberships?: Array<{ audience_id: string; audience_name: string | null; added_timestamp_ms: number; expiration_timestamp_ms: number | null }>;
+  /** Not in mParticle's API: each calculated attribute with when it changed and the definition version it was computed with. */
+  calculated_attributes?: Array<{ name: string; value: string | string[] | null; updated_timestamp_ms: number; definition_version: number }>;
   attribution?: Array<{ device_application_stamp: string; install_referrer: string | null; publisher: string | null; campaign: string | null; attributed_timestamp_ms: number | null }>;
 }
 
@@ -75,10 +77,16 @@ export function toProfileResponse(profile: ProfileState, workspaceId: string, fi
     out.audience_memberships = Object.entries(profile.audience_memberships).map(([audience_id, m]) => ({
       audience_id,
       audience_name: m.audience_name,
+      added_timestamp_ms: m.added_ms,
       expiration_timestamp_ms: m.expiration_ms,
     }));
     // Sorted so every instance gives the same bytes, whatever order the memberships were stored in.
     out.audience_memberships.sort((x, y) => (x.audience_id < y.audience_id ? -1 : x.audience_id > y.audience_id ? 1 : 0));
+  }
+  if (fields.has('calculated_attributes')) {
+    out.calculated_attributes = Object.entries(ws?.calculated_attributes ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, c]) => ({ name, value: asString(c.value) ?? null, updated_timestamp_ms: c.updated_ms, definition_version: c.definition_version }));
   }
   if (fields.has('attribution')) {
     out.attribution = Object.entries(ws?.devices ?? {})

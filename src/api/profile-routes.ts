@@ -30,7 +30,22 @@ const profileResponseSchema = {
     user_attributes: { type: 'object', additionalProperties: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } },
     audience_memberships: {
       type: 'array',
-      items: { type: 'object', properties: { audience_id: { type: 'string' }, audience_name: { type: ['string', 'null'] }, expiration_timestamp_ms: { type: ['integer', 'null'] } } },
+      items: {
+        type: 'object',
+        properties: { audience_id: { type: 'string' }, audience_name: { type: ['string', 'null'] }, added_timestamp_ms: { type: 'integer' }, expiration_timestamp_ms: { type: ['integer', 'null'] } },
+      },
+    },
+    calculated_attributes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          value: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }, { type: 'null' }] },
+          updated_timestamp_ms: { type: 'integer' },
+          definition_version: { type: 'integer' },
+        },
+      },
     },
     attribution: {
       type: 'array',

@@ -55,7 +55,7 @@ describe('Profile API', () => {
     const res = await app.inject({ url: `/userprofile/v1/1/2/ws1/${bob.mpid}`, headers: auth });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toBe('PS_ERR_API_BAD_FIELDS');
-    expect(res.json().message).toContain('user_identities, device_identities, user_attributes, audience_memberships, attribution');
+    expect(res.json().message).toContain('user_identities, device_identities, user_attributes, audience_memberships, attribution, calculated_attributes');
     expect((await app.inject({ url: `/userprofile/v1/1/2/ws1/${bob.mpid}?fields=secrets`, headers: auth })).statusCode).toBe(400);
   });
 
@@ -110,6 +110,39 @@ describe('Profile API', () => {
       expect(ApiKeyStore.parse(`api_keys:\n  - key: key-ws1-0001\n    secret_hash: "${a}"\n    workspaces: [ws1]\n`, 'k.yaml').authenticate('key-ws1-0001', 'secret-one')?.key).toBe('key-ws1-0001');
       expect(() => ApiKeyStore.parse('api_keys:\n  - key: key-ws1-0001\n    secret_hash: secret-one\n    workspaces: [ws1]\n', 'k.yaml')).toThrow(/scrypt/);
     });
+  });
+
+  it('gives calculated attributes with their definition version, overriding same-named user attributes, and when each audience was joined', async () => {
+    const folded = referenceFold([bob])!;
+    const ws1 = folded.workspaces['ws1']!;
+    const profile = {
+      ...folded,
+      audience_memberships: { rich: { audience_name: 'Rich', added_ms: 1_780_000_400_000, expiration_ms: null } },
+      workspaces: {
+        ...folded.workspaces,
+        ws1: {
+          ...ws1,
+          calculated_attributes: {
+            favourite_drink: { value: 'Beer', updated_ms: 1_780_000_300_000, definition_version: 7 },
+            plays: { value: '12', updated_ms: 1_780_000_200_000, definition_version: 9 },
+            genres: { value: null, updated_ms: 1_780_000_200_000, definition_version: 3 },
+          },
+        },
+      },
+    };
+    const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[bob.mpid!, profile]])), keys });
+    const res = await api.inject({ url: `/userprofile/v1/1/2/ws1/${bob.mpid}?fields=user_attributes,calculated_attributes,audience_memberships`, headers: auth });
+    await api.close();
+    const body = res.json();
+    expect(body.user_attributes.favourite_drink).toBe('Beer');
+    expect(body.user_attributes.plays).toBe('12');
+    expect(body.user_attributes.genres).toBeUndefined();
+    expect(body.calculated_attributes).toEqual([
+      { name: 'favourite_drink', value: 'Beer', updated_timestamp_ms: 1_780_000_300_000, definition_version: 7 },
+      { name: 'genres', value: null, updated_timestamp_ms: 1_780_000_200_000, definition_version: 3 },
+      { name: 'plays', value: '12', updated_timestamp_ms: 1_780_000_200_000, definition_version: 9 },
+    ]);
+    expect(body.audience_memberships).toEqual([{ audience_id: 'rich', audience_name: 'Rich', added_timestamp_ms: 1_780_000_400_000, expiration_timestamp_ms: null }]);
   });
 
   it('shows only the workspace in the path: another workspace\'s attributes stay out, even for a key holding both', async () => {
