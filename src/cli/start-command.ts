@@ -50,7 +50,11 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     readiness: service,
     lookup,
     dsr,
-    seeds: { sink: seeds, calculatedAttributes: deployment.calculatedAttributes ?? [] },
+    seeds: { sink: seeds, calculatedAttributes: deployment.calculatedAttributes ?? [], maxSeeds: env.api.maxSeeds },
+    immutableIdType: env.api.immutableIdType,
+    bodyLimit: env.api.bodyLimitBytes,
+    rateLimitPerMinute: env.api.rateLimitPerMinute,
+    maxBulk: env.api.maxBulk,
     activityView: { history: lookup, uiDir: fileURLToPath(new URL('../../ui/', import.meta.url)) },
     keys,
     ingest: {

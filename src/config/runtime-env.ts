@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
+import { IDENTITY_TYPES } from '../schema/batch.ts';
 import { AppConfigError } from './config-errors.ts';
 
 /** Settings that differ per deployment rather than per topology: where Kafka is, where state goes, which port. */
@@ -15,6 +16,14 @@ export interface RuntimeEnv {
   readonly logLevel: string;
   /** host:port other instances use to reach this one's HTTP API; default HTTP_HOST:HTTP_PORT. */
   readonly applicationServer: string | undefined;
+  /** HTTP API limits and the identity type `POST /userprofile/v1/resolve` takes. */
+  readonly api: {
+    readonly immutableIdType: string;
+    readonly bodyLimitBytes: number;
+    readonly rateLimitPerMinute: number;
+    readonly maxBulk: number;
+    readonly maxSeeds: number;
+  };
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -23,6 +32,13 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new AppConfigError(`${name}=${raw}: expected an integer from ${min} to ${max}`);
   return n;
+}
+
+function identityTypeVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(IDENTITY_TYPES as readonly string[]).includes(raw)) throw new AppConfigError(`${name}=${raw}: expected an identity type (${IDENTITY_TYPES.join(', ')})`);
+  return raw;
 }
 
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
@@ -46,5 +62,12 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     processingGuarantee: guarantee,
     logLevel: env.LOG_LEVEL || 'info',
     applicationServer: env.APPLICATION_SERVER || undefined,
+    api: {
+      immutableIdType: identityTypeVar(env, 'IMMUTABLE_ID_TYPE', 'customer_id'),
+      bodyLimitBytes: intVar(env, 'HTTP_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+      rateLimitPerMinute: intVar(env, 'RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+      maxBulk: intVar(env, 'MAX_BULK_BATCHES', 100, 1, 10_000),
+      maxSeeds: intVar(env, 'MAX_SEEDS_PER_REQUEST', 1000, 1, 100_000),
+    },
   };
 }

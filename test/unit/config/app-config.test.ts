@@ -52,4 +52,12 @@ describe('environment', () => {
     expect(() => readRuntimeEnv({ HTTP_PORT: 'eighty' })).toThrow(/HTTP_PORT/);
     expect(() => readRuntimeEnv({ PROCESSING_GUARANTEE: 'maybe_once' })).toThrow(/PROCESSING_GUARANTEE/);
   });
+
+  it('reads the HTTP API limits, with defaults, and names a bad one', () => {
+    expect(readRuntimeEnv({}).api).toEqual({ immutableIdType: 'customer_id', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 6000, maxBulk: 100, maxSeeds: 1000 });
+    const set = readRuntimeEnv({ IMMUTABLE_ID_TYPE: 'email', HTTP_BODY_LIMIT_BYTES: '2097152', RATE_LIMIT_PER_MINUTE: '60', MAX_BULK_BATCHES: '10', MAX_SEEDS_PER_REQUEST: '5' }).api;
+    expect(set).toEqual({ immutableIdType: 'email', bodyLimitBytes: 2097152, rateLimitPerMinute: 60, maxBulk: 10, maxSeeds: 5 });
+    expect(() => readRuntimeEnv({ IMMUTABLE_ID_TYPE: 'shoe_size' })).toThrow(/IMMUTABLE_ID_TYPE=shoe_size: expected an identity type \(.*customer_id/);
+    expect(() => readRuntimeEnv({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow(/RATE_LIMIT_PER_MINUTE=0: expected an integer from 1/);
+  });
 });
