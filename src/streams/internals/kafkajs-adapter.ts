@@ -32,7 +32,9 @@ export interface KafkajsPortOptions {
  * rebalances by itself, and it warns about bounded retries on idempotent producers, which we bound on
  * purpose (a dead broker must surface as an error, not an endless retry; a failed transaction aborts).
  */
-const EXPECTED_NOISE = /Limiting retries for the idempotent producer|coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|rebalance in progress/i;
+// Retried by kafkajs or by us: coordinators loading, rebalances, a just-created partition's leader not
+// known yet, and CONCURRENT_TRANSACTIONS while the previous transaction's markers are being written.
+const EXPECTED_NOISE = /Limiting retries for the idempotent producer|coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|rebalance in progress|not the leader for that topic-partition|another concurrent operation on the same transaction/i;
 
 /** kafkajs behind the KafkaPort. Its own logs go to the app logger at WARN and above. */
 export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
