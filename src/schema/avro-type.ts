@@ -35,6 +35,12 @@ function isInt64(value: unknown): value is Int64 {
   return typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX;
 }
 
+// avsc encodes into one shared 1 KiB buffer and, when a value does not fit, allocates and encodes it a
+// second time (types.js, Type.prototype.toBuffer). Nearly every record here (batches, enriched batches,
+// profiles, history) is over 1 KiB, so every encode ran twice: the CPU profile of the pipeline showed it.
+// `Type.__reset` is avsc's own hook for the size of that buffer; 1 MiB covers the broker's record limit.
+(avro.Type as unknown as { __reset(size: number): void }).__reset(1024 * 1024);
+
 /** A long that never rounds: safe integers as numbers, larger magnitudes as bigints. */
 const preciseLong: Type = avro.types.LongType.__with({
   fromBuffer(buf: Buffer): Int64 {
