@@ -1,5 +1,6 @@
 import { partitionForKey, type KeyValueStore, type Partitioner, type Serde } from '../streams/index.ts';
 import { avroTypeFor } from '../schema/avro-type.ts';
+import { encodeOnceFor } from '../schema/encode-once.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
 
@@ -62,8 +63,10 @@ const FORMAT_V1 = 1;
 /** The store's value: Avro (schemas/history-record.avsc) without the registry, like the profiles store. */
 export function historyRecordSerde(): Serde<HistoryRecord> {
   const type = avroTypeFor(SCHEMAS['history-record']);
+  // The history topic's serde encodes the same record object: whichever runs first encodes it.
+  const once = encodeOnceFor(SCHEMAS['history-record']);
   return {
-    serialize: (_topic, value) => Buffer.concat([Buffer.from([FORMAT_V1]), type.toBuffer(value)]),
+    serialize: (_topic, value) => Buffer.concat([Buffer.from([FORMAT_V1]), once.encode(value)]),
     deserialize: (topic, data) => {
       if (data[0] !== FORMAT_V1) throw new Error(`history record on ${topic} has unknown format ${data[0]}`);
       return type.fromBuffer(data.subarray(1)) as HistoryRecord;

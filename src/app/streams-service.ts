@@ -41,7 +41,7 @@ export class StreamsService implements Service {
       {
         batch: createAvroSerde<Batch>({ registry, schema: SCHEMAS.batch }),
         enriched: createAvroSerde<EnrichedBatch>({ registry, schema: SCHEMAS['enriched-batch'] }),
-        history: createAvroSerde<HistoryRecord>({ registry, schema: SCHEMAS['history-record'] }),
+        history: createAvroSerde<HistoryRecord>({ registry, schema: SCHEMAS['history-record'], encodeOnce: true }),
         audienceChange: createAvroSerde<AudienceMembershipChange>({ registry, schema: SCHEMAS['audience-membership-change'] }),
       },
       options.logger,

@@ -1,5 +1,6 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Type } from 'avsc';
+import { encodeOnceFor } from './encode-once.ts';
 import { avroTypeFor, avroTypeOptions } from './avro-type.ts';
 import {
   BadMagicByteError, IncompatibleSchemaError, InvalidPayloadError, InvalidValueError, SchemaRegistryError,
@@ -37,6 +38,11 @@ export type AvroSerdeOptions = {
   schema: object;
   /** Subject for a topic; Confluent's TopicNameStrategy `<topic>-value` by default. */
   subjectFor?: (topic: string) => string;
+  /**
+   * Reuse the bytes another serde of the same schema made for the same value object (`encode-once.ts`);
+   * only for values never mutated after they are made.
+   */
+  encodeOnce?: boolean;
 };
 
 const MAGIC_BYTE = 0;
@@ -53,6 +59,7 @@ export function createAvroSerde<T>(options: AvroSerdeOptions): AvroSerde<T> {
   const readerType = avroTypeFor(options.schema);
   const schemaText = JSON.stringify(options.schema);
   const readerName = readerType.name ?? 'the reader schema';
+  const once = options.encodeOnce ? encodeOnceFor(options.schema) : undefined;
 
   /** subject -> schema id (a promise while registering, so concurrent first calls share one request). */
   const writerIds = new Map<string, Promise<number>>();
@@ -95,7 +102,7 @@ export function createAvroSerde<T>(options: AvroSerdeOptions): AvroSerde<T> {
     const id = await writerIdFor(subjectFor(topic));
     let payload: Buffer;
     try {
-      payload = readerType.toBuffer(value);
+      payload = once !== undefined ? once.encode(value as object) : readerType.toBuffer(value);
     } catch {
       const paths: string[] = [];
       readerType.isValid(value, { errorHook: (path: string[]) => paths.push(`$.${path.join('.')}`) });
