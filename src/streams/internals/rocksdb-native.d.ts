@@ -22,7 +22,7 @@ declare module 'rocksdb-native' {
     capacity?: number;
   }
   class RocksDB {
-    constructor(path: string, options?: { columnFamilies?: string[] });
+    constructor(path: string, options?: { columnFamilies?: string[]; writeBufferSize?: number; maxWriteBufferNumber?: number });
     ready(): Promise<void>;
     close(options?: { force?: boolean }): Promise<void>;
     columnFamily(name: string): RocksDB;

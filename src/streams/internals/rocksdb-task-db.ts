@@ -31,7 +31,10 @@ export class TaskDb {
 
   static async open(dir: string, storeNames: readonly string[]): Promise<TaskDb> {
     await mkdir(dir, { recursive: true });
-    const root = new RocksDB(dir, { columnFamilies: [...storeNames, META_CF] });
+    // rocksdb-native's defaults (64 MiB memtables, two per column family) would let each task hold up to
+    // 128 MiB per store before a flush: with 8 tasks and a few stores that is gigabytes of RSS. 8 MiB
+    // memtables bound it (Kafka Streams uses 16 MiB with a shared budget); reads still hit SST files.
+    const root = new RocksDB(dir, { columnFamilies: [...storeNames, META_CF], writeBufferSize: 8 * 1024 * 1024, maxWriteBufferNumber: 2 });
     await root.ready();
     return new TaskDb(dir, root, storeNames);
   }

@@ -28,7 +28,7 @@ describe('encode once', () => {
     const record = historyRecord('b');
     const bytes = encodeOnceFor(SCHEMAS['history-record']).encode(record);
     const serde = historyRecordSerde();
-    const stored = serde.serialize('history', record);
+    const stored = serde.serialize('history', record) as Buffer;
     expect(stored.subarray(1).equals(bytes)).toBe(true);
     expect(serde.deserialize('history', stored)).toEqual(record);
   });
