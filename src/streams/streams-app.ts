@@ -6,7 +6,7 @@ import { partitionForKey } from './partitioner.ts';
 import type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './store.ts';
 import type { Topology } from './topology.ts';
 import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup } from './internals/assignor.ts';
-import { commitTasks, type CommitUnit } from './internals/commit.ts';
+import { commitTasks, sendOutputsEarly, type CommitUnit } from './internals/commit.ts';
 import { createKafkajsPort } from './internals/kafkajs-adapter.ts';
 import type { FetchedBatch, GroupConsumerPort, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
 import { stderrLogger, type StreamsLogger } from './internals/logger.ts';
@@ -292,6 +292,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         this.#fatal(err, `processing failed in task ${owned.task.id}`);
         return;
       }
+      try {
+        await sendOutputsEarly(owned.unit, { partitionsOf: (t: string) => this.#partitionCount(t), producer: this.#producer, exactlyOnce: this.#exactlyOnce });
+      } catch (err) {
+        this.#fatal(err, `sending outputs of task ${owned.task.id} failed`);
+        return;
+      }
       const last = batch.records[batch.records.length - 1]!.offset;
       batch.resolveOffset(last);
       this.#lastProcessed.set(`${batch.topic}:${batch.partition}`, last);
@@ -438,7 +444,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         progress.total += to > from ? to - from : 0n;
         targets.push({ taskId: id, changelog: c, from, to, db: memory.has(c.store) ? undefined : opened!.db, memory: memory.get(c.store), progress });
       }
-      const unit: CommitUnit = { task, db: opened?.db, changelogOffsets: offsets, committedInput: new Map(), producer };
+      const unit: CommitUnit = { task, db: opened?.db, changelogOffsets: offsets, committedInput: new Map(), producer, inFlight: [] };
       const owned: OwnedTask = { task, db: opened?.db, unit, progress, producer };
       created.push(owned);
       this.#tasks.set(id, owned);

@@ -16,6 +16,24 @@ export interface CommitUnit {
   readonly committedInput: Map<string, bigint>;
   /** Exactly-once only: the task's transactional producer. */
   readonly producer: ProducerPort | undefined;
+  /**
+   * Outputs sent before the commit (`sendOutputsEarly`), each settled to its error or undefined; the
+   * commit waits for them and fails if one failed, so input offsets never pass an output not acked.
+   */
+  readonly inFlight: Array<Promise<unknown>>;
+}
+
+/**
+ * Sends what the task's processors output so far without waiting for the acks (at-least-once: the
+ * shared producer; exactly-once: the task's open transaction), so producing overlaps processing and
+ * outputs leave within a fetch instead of a commit interval. Changelog records stay for the commit.
+ */
+export async function sendOutputsEarly(unit: CommitUnit, ctx: Pick<CommitContext, 'partitionsOf' | 'producer' | 'exactlyOnce'>): Promise<void> {
+  const records = await unit.task.collector.drainOutputs(ctx.partitionsOf);
+  if (records.length === 0) return;
+  const sending = ctx.exactlyOnce ? unit.producer!.sendInTransaction(records) : ctx.producer!.send(records);
+  // Settled here so a failure is not an unhandled rejection before the commit looks at it.
+  unit.inFlight.push(sending.then(() => undefined, (err: unknown) => err ?? new Error('send failed')));
 }
 
 export interface CommitContext {
@@ -40,7 +58,8 @@ const COMMIT_TRANSITIONS: { readonly [S in CommitState]: readonly CommitState[] 
  *
  *  1. Flush every task's write cache: change logging turns dirty entries into changelog records in the
  *     task's collector, and the RocksDB layer stages them (nothing written to RocksDB yet).
- *  2. Produce everything collected (outputs, dead letters, changelog records) and wait for the acks.
+ *  2. Wait for the outputs sent early (`sendOutputsEarly`), then produce everything else collected
+ *     (outputs, dead letters, changelog records) and wait for the acks.
  *     At-least-once: ONE produce call for all tasks. Exactly-once: per task, in its own transaction
  *     together with its input offsets (sendOffsets), then commit the transaction.
  *  3. Write each task's staged RocksDB writes plus the new changelog offsets as ONE write batch.
@@ -60,7 +79,9 @@ export async function commitTasks(units: readonly CommitUnit[], ctx: CommitConte
     const inputOffsets = units.map((u) => pendingInputOffsets(u));
     machine.moveTo('prepared');
 
-    // Step 2.
+    // Step 2. Outputs sent early first: the rest follows them on the same producer, in order.
+    const early = (await Promise.all(units.flatMap((u) => u.inFlight.splice(0)))).find((e: unknown) => e !== undefined);
+    if (early !== undefined) throw early;
     let results: ProduceResult[][];
     if (ctx.exactlyOnce) {
       results = await Promise.all(

@@ -53,7 +53,12 @@ export interface OffsetToCommit {
 export interface ProducerPort {
   /** One produce call for all records; resolves when every partition acknowledged (acks=all). */
   send(records: readonly OutgoingRecord[]): Promise<ProduceResult[]>;
-  /** begin → produce → sendOffsets → commit; aborts and rethrows on any failure. */
+  /**
+   * Exactly-once: produces inside the producer's open transaction (beginning one if none is open), so
+   * outputs go out while processing continues; the next `sendTransactionally` commits them.
+   */
+  sendInTransaction(records: readonly OutgoingRecord[]): Promise<ProduceResult[]>;
+  /** (begin, unless open) → produce → sendOffsets → commit; aborts and rethrows on any failure. */
   sendTransactionally(records: readonly OutgoingRecord[], groupId: string, offsets: readonly OffsetToCommit[]): Promise<ProduceResult[]>;
   close(): Promise<void>;
 }

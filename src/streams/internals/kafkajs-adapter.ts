@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import type { Consumer, Producer, Message, EachBatchPayload, PartitionAssigner } from 'kafkajs';
+import type { Consumer, Producer, Message, EachBatchPayload, PartitionAssigner, Transaction } from 'kafkajs';
 import type { Headers } from '../record.ts';
 import type {
   AdminPort,
@@ -211,29 +211,53 @@ function toResults(md: ReadonlyArray<{ topicName: string; partition: number; bas
 
 function producerPort(producer: Producer): ProducerPort {
   let closed = false;
+  /** The transaction early outputs went into, committed by the next `sendTransactionally`. */
+  let open: Promise<Transaction> | undefined;
+  /**
+   * Every produce of this producer, one after another: outputs sent early and the commit's records keep
+   * their order per partition, and a transaction never has two requests adding partitions at once.
+   */
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const transaction = (): Promise<Transaction> => (open ??= producer.transaction());
   return {
-    async send(records) {
-      if (records.length === 0) return [];
-      return toResults(await sendInChunks(records, (topicMessages) => producer.sendBatch({ topicMessages, acks: -1 })));
+    send(records) {
+      if (records.length === 0) return Promise.resolve([]);
+      return serially(async () => toResults(await sendInChunks(records, (topicMessages) => producer.sendBatch({ topicMessages, acks: -1 }))));
     },
-    async sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
-      const txn = await producer.transaction();
-      try {
-        const md = records.length === 0 ? [] : await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 }));
-        if (offsets.length > 0) {
-          const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-          for (const o of offsets) {
-            if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
-            byTopic.get(o.topic)!.push({ partition: o.partition, offset: o.offset.toString() });
+    sendInTransaction(records) {
+      if (records.length === 0) return Promise.resolve([]);
+      return serially(async () => {
+        const txn = await transaction();
+        return toResults(await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 })));
+      });
+    },
+    sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
+      return serially(async () => {
+        const pending = transaction();
+        open = undefined;
+        const txn = await pending;
+        try {
+          const md = records.length === 0 ? [] : await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 }));
+          if (offsets.length > 0) {
+            const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
+            for (const o of offsets) {
+              if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
+              byTopic.get(o.topic)!.push({ partition: o.partition, offset: o.offset.toString() });
+            }
+            await txn.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
           }
-          await txn.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+          await txn.commit();
+          return toResults(md);
+        } catch (err) {
+          await txn.abort().catch(() => undefined);
+          throw err;
         }
-        await txn.commit();
-        return toResults(md);
-      } catch (err) {
-        await txn.abort().catch(() => undefined);
-        throw err;
-      }
+      });
     },
     async close() {
       if (closed) return;
