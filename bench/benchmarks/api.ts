@@ -46,6 +46,12 @@ async function load(port: number, paths: readonly string[], ctx: BenchContext, l
     headers: { authorization: AUTH },
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
   });
+  if (result.non2xx > 0 || result.errors + result.timeouts > 0) {
+    // Say what went wrong, not only how often: the status codes, and one failing answer's body.
+    const statuses = Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => `${code}×${(s as { count: number }).count}`).join(' ');
+    const sample = await fetch(`http://127.0.0.1:${port}${paths[0]!}`, { headers: { authorization: AUTH } }).then(async (r) => `${r.status} ${(await r.text()).slice(0, 300)}`, (e: Error) => e.message);
+    log(`autocannon ${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; statuses ${statuses}; a request now: ${sample}`);
+  }
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
 }
 
@@ -89,6 +95,9 @@ export async function apiBenchmark(ctx: BenchContext): Promise<BenchResult> {
       (res.headers.get('x-profile-stream-answered-by') ? forwarded : owned).push(mpid);
     }
     log(`instance 0 owns ${owned.length} of ${mpids.length} users, forwards ${forwarded.length}`);
+    // Each instance has a share of every sub-topology (the assignor balances them one by one), so both lists
+    // fill with enough users; an empty one would make autocannon request no path at all.
+    if (owned.length === 0 || forwarded.length === 0) throw new Error(`the two instances did not share the users (instance 0 owns ${owned.length}, forwards ${forwarded.length}): check the task assignment in their logs`);
     const helloPort = await freePort();
     hello = BenchChild.node('hello-world', join(REPO_ROOT, 'bench/workers/hello-worker.ts'), [String(helloPort)]);
     await hello.waitFor('api', 60_000);

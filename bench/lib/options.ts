@@ -3,9 +3,12 @@ import { parseArgs } from 'node:util';
 export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
-/** Every size a benchmark uses; `full` is issue 8's, `quick` fits a few minutes, `tiny` is for `npm test`. */
+/**
+ * Every size a benchmark uses. `standard` (the default) runs everything, 3 runs each, in about 20 minutes
+ * on a 2-core machine; `full` is issue 8's sizes (hours here); `quick` fits a few minutes; `tiny` is for `npm test`.
+ */
 export interface BenchOptions {
-  readonly size: 'full' | 'quick' | 'tiny' | 'custom';
+  readonly size: 'full' | 'standard' | 'quick' | 'tiny' | 'custom';
   readonly runs: number;
   readonly batches: number;
   readonly users: number;
@@ -29,6 +32,7 @@ export interface BenchOptions {
 
 const PRESETS = {
   full: { runs: 3, batches: 1_000_000, users: 200_000, latencySeconds: 60, restoreProfiles: 1_000_000, apiSeconds: 15, apiUsers: 2_000 },
+  standard: { runs: 3, batches: 30_000, users: 6_000, latencySeconds: 20, restoreProfiles: 200_000, apiSeconds: 15, apiUsers: 2_000 },
   quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, restoreProfiles: 100_000, apiSeconds: 10, apiUsers: 1_000 },
   tiny: { runs: 1, batches: 400, users: 100, latencySeconds: 3, restoreProfiles: 500, apiSeconds: 2, apiUsers: 50 },
 } as const;
@@ -47,10 +51,12 @@ const num = (flag: string | undefined, env: string | undefined, fallback: number
 };
 
 export function usage(): string {
-  return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--quick|--tiny] [--runs N] [--batches N] [--users N]
+  return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--full|--quick|--tiny] [--runs N] [--batches N] [--users N]
        [--partitions N] [--seed N] [--skip peer,peer-throughput,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
        [--restore-profiles N] [--api-seconds N] [--api-connections N] [--cpu-prof]
-Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=...). Defaults: issue 8's full sizes.`;
+Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=..., BENCH_SIZE=full|standard|quick|tiny).
+Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 20 minutes on 2 cores).
+--full: issue 8's sizes (1,000,000 batches, 200,000 users, 1,000,000 profiles), hours on 2 cores.`;
 }
 
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, resultsDir: string, markdownFile: string): ParsedCommand {
@@ -58,7 +64,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     args: [...argv],
     allowPositionals: true,
     options: {
-      quick: { type: 'boolean' }, tiny: { type: 'boolean' }, runs: { type: 'string' }, batches: { type: 'string' }, users: { type: 'string' },
+      full: { type: 'boolean' }, quick: { type: 'boolean' }, tiny: { type: 'boolean' }, runs: { type: 'string' }, batches: { type: 'string' }, users: { type: 'string' },
       partitions: { type: 'string' }, seed: { type: 'string' }, skip: { type: 'string' }, 'latency-seconds': { type: 'string' },
       'latency-rate': { type: 'string' }, 'restore-profiles': { type: 'string' }, 'api-seconds': { type: 'string' },
       'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, help: { type: 'boolean' },
@@ -67,7 +73,10 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (values.help) throw new Error(usage());
   const unknown = positionals.filter((p) => !(BENCHMARK_NAMES as readonly string[]).includes(p));
   if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}\n${usage()}`);
-  const preset = values.tiny || env.BENCH_SIZE === 'tiny' ? 'tiny' : values.quick || env.BENCH_SIZE === 'quick' ? 'quick' : 'full';
+  const preset = values.tiny || env.BENCH_SIZE === 'tiny' ? 'tiny'
+    : values.quick || env.BENCH_SIZE === 'quick' ? 'quick'
+      : values.full || env.BENCH_SIZE === 'full' ? 'full' : 'standard';
+  if (env.BENCH_SIZE !== undefined && env.BENCH_SIZE !== '' && !(env.BENCH_SIZE in PRESETS)) throw new Error(`BENCH_SIZE=${env.BENCH_SIZE}: expected full, standard, quick or tiny\n${usage()}`);
   const p = PRESETS[preset];
   const pick = (name: string, fallback: number) => num((values as Record<string, string | undefined>)[name], env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`], fallback);
   const sized = ['runs', 'batches', 'users', 'latency-seconds', 'restore-profiles', 'api-seconds', 'api-users']

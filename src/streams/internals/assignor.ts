@@ -33,34 +33,63 @@ export function decodeSubscription(b: Buffer): MemberSubscription {
 }
 
 /**
- * Balanced and sticky: every member keeps the tasks it owned (up to its fair share), the rest go to
- * the least loaded member, then tasks move from the most to the least loaded until counts differ by
- * at most one. Deterministic for the same input (members sorted by id).
+ * Balanced per sub-topology and sticky: sub-topologies differ in cost (the one with the stores does the
+ * work), so each one's tasks are spread over the members on their own: every member keeps the tasks of
+ * it that it owned (up to its fair share), the rest go to the member with the fewest of that
+ * sub-topology (then the fewest overall), then tasks move until those counts differ by at most one.
+ * Balancing only the total would let a member that owned everything keep a whole sub-topology when
+ * another joins. Deterministic for the same input (members sorted by id).
  */
 export function assignTasks(members: ReadonlyArray<{ memberId: string; owned: readonly string[] }>, tasks: readonly string[]): Map<string, string[]> {
   const ids = members.map((m) => m.memberId).sort();
   const out = new Map<string, string[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return out;
-  const valid = new Set(tasks);
-  const cap = Math.ceil(tasks.length / ids.length);
-  const taken = new Set<string>();
-  for (const id of ids) {
-    const m = members.find((x) => x.memberId === id)!;
-    for (const t of m.owned) {
-      if (valid.has(t) && !taken.has(t) && out.get(id)!.length < cap) {
-        out.get(id)!.push(t);
-        taken.add(t);
+  const ownedBy = new Map(members.map((m) => [m.memberId, new Set(m.owned)]));
+  const groups = new Map<number, string[]>();
+  for (const t of [...new Set(tasks)].sort(compareTaskIds)) {
+    const st = parseTaskId(t).subTopology;
+    groups.set(st, [...(groups.get(st) ?? []), t]);
+  }
+  for (const group of groups.values()) {
+    const cap = Math.ceil(group.length / ids.length);
+    const inGroup = new Map<string, string[]>(ids.map((id) => [id, []]));
+    const taken = new Set<string>();
+    for (const id of ids) {
+      for (const t of group) {
+        if (!taken.has(t) && ownedBy.get(id)!.has(t) && inGroup.get(id)!.length < cap) {
+          inGroup.get(id)!.push(t);
+          taken.add(t);
+        }
       }
     }
+    const load = (id: string): [number, number] => [inGroup.get(id)!.length, out.get(id)!.length + inGroup.get(id)!.length];
+    const lighter = (a: string, b: string): boolean => {
+      const [x, y] = [load(a), load(b)];
+      return x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
+    };
+    const leastLoaded = (): string => ids.reduce((best, id) => (lighter(id, best) ? id : best), ids[0]!);
+    for (const t of group) if (!taken.has(t)) inGroup.get(leastLoaded())!.push(t);
+    for (;;) {
+      const sorted = [...ids].sort((a, b) => (lighter(a, b) ? -1 : lighter(b, a) ? 1 : 0));
+      const min = inGroup.get(sorted[0]!)!;
+      const max = inGroup.get(sorted[sorted.length - 1]!)!;
+      if (max.length - min.length <= 1) break;
+      min.push(max.pop()!);
+    }
+    for (const id of ids) out.get(id)!.push(...inGroup.get(id)!);
   }
-  const leastLoaded = (): string[] => ids.reduce((best, id) => (out.get(id)!.length < best.length ? out.get(id)! : best), out.get(ids[0]!)!);
-  for (const t of tasks) if (!taken.has(t)) leastLoaded().push(t);
+  // Keeping owned tasks group by group can leave the totals apart (a newcomer gets the remainder of
+  // every group): move tasks whose group the giver holds more of than the receiver, so both stay balanced.
+  const countIn = (id: string, st: number) => out.get(id)!.filter((t) => parseTaskId(t).subTopology === st).length;
   for (;;) {
-    const sorted = ids.map((id) => out.get(id)!).sort((a, b) => a.length - b.length);
+    const sorted = [...ids].sort((a, b) => out.get(a)!.length - out.get(b)!.length || (a < b ? -1 : 1));
     const min = sorted[0]!;
     const max = sorted[sorted.length - 1]!;
-    if (max.length - min.length <= 1) break;
-    min.push(max.pop()!);
+    if (out.get(max)!.length - out.get(min)!.length <= 1) break;
+    const movable = [...out.get(max)!].reverse().find((t) => countIn(max, parseTaskId(t).subTopology) > countIn(min, parseTaskId(t).subTopology));
+    if (movable === undefined) break;
+    out.set(max, out.get(max)!.filter((t) => t !== movable));
+    out.get(min)!.push(movable);
   }
   for (const list of out.values()) list.sort(compareTaskIds);
   return out;

@@ -26,10 +26,7 @@ describe('benchmarks at a tiny size', () => {
       join(dir, 'results'),
       join(dir, 'BENCHMARKS.md'),
     );
-    // The api benchmark runs two service workers and rebalances them; in one CI-like run on a loaded machine its
-    // first instance died after start (ECONNREFUSED on the probe) — under investigation, so it runs in
-    // `npm run bench` only; test/integration/api/two-instances.test.ts covers two instances with forwarding.
-    const outcome = await runBenchmarks(names.filter((n) => n !== 'api'), options);
+    const outcome = await runBenchmarks(names, options);
     const read = (name: string) => JSON.parse(readFileSync(join(dir, 'results', `${name}.json`), 'utf8')) as BenchResult;
 
     const pipeline = read('pipeline');
@@ -45,9 +42,15 @@ describe('benchmarks at a tiny size', () => {
     expect(read('memory').median.peak_rss_mb).toBeGreaterThan(0);
     expect(read('latency').median.alos_p99_ms).toBeGreaterThanOrEqual(0);
     expect(read('restore').ratios.vs_plain_read).toBeGreaterThan(0);
-    expect(outcome.files.length).toBe(5);
+    const api = read('api');
+    expect(api.ratios.vs_hello_world).toBeGreaterThan(0);
+    expect(api.median.owned_p99_ms).toBeGreaterThanOrEqual(0);
+    expect(api.median.forwarded_p99_ms).toBeGreaterThanOrEqual(0);
+    // Every request answered 200, owned and forwarded alike.
+    expect([api.median.owned_errors, api.median.forwarded_errors]).toEqual([0, 0]);
+    expect(outcome.files.length).toBe(6);
     const md = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
-    for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore']) expect(md).toContain(section);
+    for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore', '## api']) expect(md).toContain(section);
     expect(existsSync(join(dir, 'results', 'throughput.svg'))).toBe(true);
   }, 240_000);
 });

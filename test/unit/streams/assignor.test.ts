@@ -21,6 +21,25 @@ describe('sticky co-partitioning assignor', () => {
     expect(again).toEqual(after);
   });
 
+  it('spreads every sub-topology over the members, also when one member owned everything before', () => {
+    const many = [0, 1, 2].flatMap((st) => Array.from({ length: 8 }, (_, p) => `${st}_${p}`));
+    const alone = assignTasks([{ memberId: 'a', owned: [] }], many).get('a')!;
+    const joined = assignTasks([{ memberId: 'a', owned: alone }, { memberId: 'b', owned: [] }], many);
+    for (const st of [0, 1, 2]) {
+      const counts = [...joined.values()].map((list) => list.filter((t) => t.startsWith(`${st}_`)).length);
+      expect(counts, `sub-topology ${st}`).toEqual([4, 4]);
+    }
+    // Sticky: "a" kept only tasks it had, and a third member takes a share of each sub-topology from both.
+    const three = assignTasks([{ memberId: 'a', owned: joined.get('a')! }, { memberId: 'b', owned: joined.get('b')! }, { memberId: 'c', owned: [] }], many);
+    for (const st of [0, 1, 2]) {
+      const counts = [...three.values()].map((list) => list.filter((t) => t.startsWith(`${st}_`)).length).sort();
+      expect(counts, `sub-topology ${st}`).toEqual([2, 3, 3]);
+    }
+    expect(three.get('a')!.every((t) => joined.get('a')!.includes(t))).toBe(true);
+    expect(three.get('b')!.every((t) => joined.get('b')!.includes(t))).toBe(true);
+    expect([...three.values()].map((l) => l.length).sort()).toEqual([8, 8, 8]);
+  });
+
   it('gives the same partition of every source topic of a sub-topology to one member, and shares the host map', () => {
     const assignor = new StickyTaskAssignor([{ id: 0, topics: ['left', 'right'] }], () => ({ applicationServer: 'x:1', ownedTasks: [] }));
     const members = [
