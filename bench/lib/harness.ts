@@ -20,7 +20,7 @@ ratio compares medians measured in the same invocation on the same pre-produced 
 is shared with other engineers' test runs, so "spread" ((max − min) / median) is the noise seen.
 Size **full** is issue 8's (1,000,000 batches, 200,000 users, 1,000,000 profiles: hours on 2 cores);
 **standard** (what \`npm run bench\` runs: 30,000 batches, 6,000 users, 200,000 profiles, all benchmarks in
-about 20 minutes), **custom**, **quick** and **tiny** are REDUCED sizes, and their parameters below say how reduced. How to run, what each benchmark
+about 15 minutes), **custom**, **quick** and **tiny** are REDUCED sizes, and their parameters below say how reduced. How to run, what each benchmark
 measures and the analysis of missed targets: see the end of this file.`;
 
 export interface HarnessOutcome {

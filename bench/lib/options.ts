@@ -4,7 +4,7 @@ export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api'] as cons
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /**
- * Every size a benchmark uses. `standard` (the default) runs everything, 3 runs each, in about 20 minutes
+ * Every size a benchmark uses. `standard` (the default) runs everything, 3 runs each, in about 15 minutes
  * on a 2-core machine; `full` is issue 8's sizes (hours here); `quick` fits a few minutes; `tiny` is for `npm test`.
  */
 export interface BenchOptions {
@@ -55,7 +55,7 @@ export function usage(): string {
        [--partitions N] [--seed N] [--skip peer,peer-throughput,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
        [--restore-profiles N] [--api-seconds N] [--api-connections N] [--cpu-prof]
 Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=..., BENCH_SIZE=full|standard|quick|tiny).
-Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 20 minutes on 2 cores).
+Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 15 minutes on 2 cores).
 --full: issue 8's sizes (1,000,000 batches, 200,000 users, 1,000,000 profiles), hours on 2 cores.`;
 }
 
