@@ -119,7 +119,7 @@ describe('retention, reengagement and erasure over the real pipeline, with a clo
 
   it('erases a user by email: gone from every store, the API, the view and the changelogs; DSR pending → completed', async () => {
     expect(await historyKeys('202')).toHaveLength(2);
-    await erase({ identity: { type: 'email', value: 'bob@example.com' } });
+    const requestId = await erase({ identity: { type: 'email', value: 'bob@example.com' } });
     expect(await profile('202')).toBeUndefined();
     expect(await historyKeys('202')).toEqual([]);
     expect(await eventually('bob unindexed', async () => ((await owner('email:bob@example.com')) === undefined && (await owner('customer_id:bob-c')) === undefined ? true : undefined))).toBe(true);
@@ -143,7 +143,10 @@ describe('retention, reengagement and erasure over the real pipeline, with a clo
     expect(bobsHistory).toHaveLength(2);
     expect(bobsHistory.every(([, v]) => v === null)).toBe(true);
     const statusChangelog = await readToEnd(kafkaBrokers(), `${app.applicationId}-dsr-status-changelog`);
-    expect(statusChangelog.some((e) => e.value?.toString().includes('"pending"'))).toBe(true);
+    // The request's status survives in its changelog (a restarted instance still answers the GET). Whether
+    // "pending" reaches the changelog too depends on timing: the write cache keeps only the latest value per
+    // key between commits, and the completion can arrive within the same commit interval.
+    expect(latestByKey(statusChangelog).get(requestId)?.toString()).toContain('"completed"');
     expect(statusChangelog.every((e) => !e.value?.toString().includes('bob'))).toBe(true);
   });
 
