@@ -1,7 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { LocalStack } from '../../stack/local-stack.ts';
 import { dockerAnswers, startContainers } from './container-stack.ts';
-import { deleteTopicsCreatedSince, topicsNow } from './test-topics.ts';
 
 /**
  * Gives every test file a real broker and schema registry:
@@ -31,14 +30,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide('kafkaBrokers', process.env.KAFKA_BROKERS);
   project.provide('schemaRegistryUrl', process.env.SCHEMA_REGISTRY_URL);
-  const brokers = process.env.KAFKA_BROKERS.split(',');
-  const before = await topicsNow(brokers);
-  const stop = teardown;
-  return async () => {
-    // Before stopping the broker: a broker that restarts over thousands of leftover partitions answers late.
-    await deleteTopicsCreatedSince(brokers, before).catch((error: unknown) => console.warn(`[stack] could not delete the run's test topics: ${(error as Error).message}`));
-    await stop();
-  };
+  return teardown;
 }
 
 declare module 'vitest' {
