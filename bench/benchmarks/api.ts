@@ -80,38 +80,41 @@ export async function apiBenchmark(ctx: BenchContext): Promise<BenchResult> {
       stateDirs.push(config.stateDir);
       instances.push(serviceChild(ctx, config, `api instance ${n}`));
     }
-    await Promise.all(instances.map((i) => i.waitFor('running', 180_000)));
-    const deadline = Date.now() + 300_000;
-    while ((await admin.committedSum(applicationId, rawTopic)) < workload.records.length) {
-      if (Date.now() > deadline) throw new Error('the two instances did not process the API users in time');
-      await sleep(500);
-    }
-    await sleep(2000); // both instances' metadata settled after the last rebalance
-    // Which users instance 0 answers itself and which it forwards: its answer says who answered.
-    const mpids = [...new Set(workload.records.map((r) => r.key.toString()))];
-    for (const mpid of mpids) {
-      const res = await fetch(`http://127.0.0.1:${ports[0]}${profilePath(mpid)}`, { headers: { authorization: AUTH } });
-      if (res.status !== 200) throw new Error(`probe of ${mpid}: HTTP ${res.status} ${await res.text()}`);
-      (res.headers.get('x-profile-stream-answered-by') ? forwarded : owned).push(mpid);
-    }
-    log(`instance 0 owns ${owned.length} of ${mpids.length} users, forwards ${forwarded.length}`);
-    // Each instance has a share of every sub-topology (the assignor balances them one by one), so both lists
-    // fill with enough users; an empty one would make autocannon request no path at all.
-    if (owned.length === 0 || forwarded.length === 0) throw new Error(`the two instances did not share the users (instance 0 owns ${owned.length}, forwards ${forwarded.length}): check the task assignment in their logs`);
-    const helloPort = await freePort();
-    hello = BenchChild.node('hello-world', join(REPO_ROOT, 'bench/workers/hello-worker.ts'), [String(helloPort)]);
-    await hello.waitFor('api', 60_000);
-    for (let run = 1; run <= o.runs; run++) {
-      const h = await load(helloPort, ['/hello'], ctx, `hello-world run ${run}`);
-      const ow = await load(ports[0]!, owned.map(profilePath), ctx, `owned run ${run}`);
-      const fw = forwarded.length ? await load(ports[0]!, forwarded.map(profilePath), ctx, `forwarded run ${run}`) : undefined;
-      runs.push({
-        hello_rps: h.rps, hello_p50_ms: h.p50, hello_p99_ms: h.p99,
-        owned_rps: ow.rps, owned_p50_ms: ow.p50, owned_p99_ms: ow.p99, owned_errors: ow.errors + ow.non2xx,
-        forwarded_rps: fw?.rps, forwarded_p50_ms: fw?.p50, forwarded_p99_ms: fw?.p99, forwarded_errors: fw ? fw.errors + fw.non2xx : undefined,
-      });
-      log(`api run ${run}: ${JSON.stringify(runs.at(-1))}`);
-    }
+    // Either instance dying from here on fails the benchmark with that instance's exit and stderr.
+    await BenchChild.watch(instances, (async () => {
+      await Promise.all(instances.map((i) => i.waitFor('running', 180_000)));
+      const deadline = Date.now() + 300_000;
+      while ((await admin.committedSum(applicationId, rawTopic)) < workload.records.length) {
+        if (Date.now() > deadline) throw new Error('the two instances did not process the API users in time');
+        await sleep(500);
+      }
+      await sleep(2000); // both instances' metadata settled after the last rebalance
+      // Which users instance 0 answers itself and which it forwards: its answer says who answered.
+      const mpids = [...new Set(workload.records.map((r) => r.key.toString()))];
+      for (const mpid of mpids) {
+        const res = await fetch(`http://127.0.0.1:${ports[0]}${profilePath(mpid)}`, { headers: { authorization: AUTH } });
+        if (res.status !== 200) throw new Error(`probe of ${mpid}: HTTP ${res.status} ${await res.text()}`);
+        (res.headers.get('x-profile-stream-answered-by') ? forwarded : owned).push(mpid);
+      }
+      log(`instance 0 owns ${owned.length} of ${mpids.length} users, forwards ${forwarded.length}`);
+      // Each instance has a share of every sub-topology (the assignor balances them one by one), so both lists
+      // fill with enough users; an empty one would make autocannon request no path at all.
+      if (owned.length === 0 || forwarded.length === 0) throw new Error(`the two instances did not share the users (instance 0 owns ${owned.length}, forwards ${forwarded.length}): see their logs (${instances.map((i) => i.stderrFile).join(', ')})`);
+      const helloPort = await freePort();
+      hello = BenchChild.node('hello-world', join(REPO_ROOT, 'bench/workers/hello-worker.ts'), [String(helloPort)]);
+      await hello.waitFor('api', 60_000);
+      for (let run = 1; run <= o.runs; run++) {
+        const h = await load(helloPort, ['/hello'], ctx, `hello-world run ${run}`);
+        const ow = await load(ports[0]!, owned.map(profilePath), ctx, `owned run ${run}`);
+        const fw = forwarded.length ? await load(ports[0]!, forwarded.map(profilePath), ctx, `forwarded run ${run}`) : undefined;
+        runs.push({
+          hello_rps: h.rps, hello_p50_ms: h.p50, hello_p99_ms: h.p99,
+          owned_rps: ow.rps, owned_p50_ms: ow.p50, owned_p99_ms: ow.p99, owned_errors: ow.errors + ow.non2xx,
+          forwarded_rps: fw?.rps, forwarded_p50_ms: fw?.p50, forwarded_p99_ms: fw?.p99, forwarded_errors: fw ? fw.errors + fw.non2xx : undefined,
+        });
+        log(`api run ${run}: ${JSON.stringify(runs.at(-1))}`);
+      }
+    })());
   } finally {
     await hello?.stop(5000);
     await Promise.all(instances.map((i) => i.stop(30_000)));

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+/** Every child's whole stderr, one file each: a worker that dies leaves more than the tail in the error. */
+export const CHILD_LOG_DIR = join(REPO_ROOT, 'bench', 'tmp', 'logs');
 
 export interface ChildEvent {
   readonly event: string;
@@ -22,10 +24,19 @@ export class BenchChild {
   readonly lines: string[] = [];
   private readonly waiters: { match: (e: ChildEvent) => boolean; resolve: (e: ChildEvent) => void }[] = [];
   private stderrTail = '';
+  private stopping = false;
+  private exitSignal: NodeJS.Signals | null = null;
+  private readonly stderrLog: WriteStream;
+  readonly stderrFile: string;
   readonly exited: Promise<number | null>;
+  /** Rejects with `deathReport()` when the process exits before `stop()`; never resolves. */
+  readonly died: Promise<never>;
 
   constructor(readonly name: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}) {
     this.process = spawn(command, [...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    mkdirSync(CHILD_LOG_DIR, { recursive: true });
+    this.stderrFile = join(CHILD_LOG_DIR, `${new Date().toISOString().replace(/[:.]/g, '-')}-${name.replace(/[^a-z0-9-]+/gi, '-')}-${this.process.pid ?? 'nopid'}.stderr.log`);
+    this.stderrLog = createWriteStream(this.stderrFile);
     createInterface({ input: this.process.stdout! }).on('line', (line) => {
       this.lines.push(line);
       if (!line.startsWith('{')) return;
@@ -39,15 +50,57 @@ export class BenchChild {
       } catch { /* not an event */ }
     });
     this.process.stderr!.on('data', (d: Buffer) => {
+      this.stderrLog.write(d);
       this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
       if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d.toString()}`);
     });
-    this.exited = new Promise((resolve) => this.process.on('exit', (code) => resolve(code)));
+    this.process.stderr!.on('end', () => this.stderrLog.end());
+    // 'close' (not 'exit'): stdio is drained by then, so the stderr tail is complete.
+    this.exited = new Promise((resolve) => this.process.on('close', (code, signal) => {
+      this.exitSignal = signal;
+      resolve(code);
+    }));
+    this.died = this.exited.then(() => {
+      throw new Error(this.stopping ? `${this.name} was stopped` : this.deathReport());
+    });
+    this.died.catch(() => undefined); // only an error for whoever watches it
+  }
+
+  /** How the process ended, with its stderr tail and the file holding all of it. */
+  deathReport(): string {
+    const how = this.exitSignal ? `killed by ${this.exitSignal}` : `exited with code ${this.process.exitCode}`;
+    const peak = this.lastPeakRssMb === undefined ? '' : `, peak RSS ${this.lastPeakRssMb} MB`;
+    return `${this.name} (pid ${this.process.pid}) ${how}${peak}; stderr (all of it in ${this.stderrFile}):\n${this.stderrTail.slice(-3000) || '(empty)'}`;
+  }
+
+  /**
+   * `work`, failing as soon as one of `children` dies; and when `work` fails because a child died
+   * (a refused connection, a missing answer), the error is that child's death report.
+   */
+  static async watch<T>(children: readonly BenchChild[], work: Promise<T>): Promise<T> {
+    try {
+      return await Promise.race([work, ...children.map((c) => c.died)]);
+    } catch (err) {
+      // A dead child's refused connection can be seen before its exit is: give the exit a moment.
+      const watched = children.filter((c) => !c.stopping);
+      if (watched.length === 0) throw err;
+      const dead = await Promise.race([
+        Promise.any(watched.map((c) => c.died.catch(() => c))),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 3000).unref()),
+      ]);
+      if (dead && !dead.stopping) throw new Error(dead.deathReport(), { cause: err });
+      throw err;
+    }
   }
 
   /** A node process running a TypeScript file through tsx's loader (one process, so its RSS is the worker's). */
   static node(name: string, file: string, args: readonly string[], nodeFlags: readonly string[] = []): BenchChild {
     return new BenchChild(name, process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args]);
+  }
+
+  /** Exited or killed (`exitCode` stays null when a signal ended it). */
+  get hasExited(): boolean {
+    return this.process.exitCode !== null || this.process.signalCode !== null;
   }
 
   get stderr(): string {
@@ -59,9 +112,9 @@ export class BenchChild {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name}: no "${event}" within ${timeoutMs} ms; stderr: ${this.stderrTail.slice(-1500)}`)), timeoutMs);
-      void this.exited.then((code) => {
+      void this.exited.then(() => {
         clearTimeout(timer);
-        reject(new Error(`${this.name} exited (${code}) before "${event}"; stderr: ${this.stderrTail.slice(-1500)}`));
+        reject(new Error(`before "${event}": ${this.deathReport()}`));
       });
       this.waiters.push({ match: (e) => e.event === event, resolve: (e) => {
         clearTimeout(timer);
@@ -70,12 +123,15 @@ export class BenchChild {
     });
   }
 
+  private lastPeakRssMb: number | undefined;
+
   /** Peak resident set size in MB so far (Linux), undefined elsewhere or after exit. */
   peakRssMb(): number | undefined {
     try {
       const status = readFileSync(`/proc/${this.process.pid}/status`, 'utf8');
       const m = /VmHWM:\s+(\d+) kB/.exec(status);
-      return m ? Math.round(Number(m[1]) / 1024) : undefined;
+      if (m) this.lastPeakRssMb = Math.round(Number(m[1]) / 1024);
+      return m ? this.lastPeakRssMb : undefined;
     } catch {
       return undefined;
     }
@@ -83,7 +139,8 @@ export class BenchChild {
 
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
   async stop(graceMs = 30_000): Promise<number | null> {
-    if (this.process.exitCode !== null) return this.process.exitCode;
+    this.stopping = true;
+    if (this.hasExited) return this.exited;
     this.process.kill('SIGTERM');
     const timer = setTimeout(() => {
       process.stderr.write(`[bench] ${this.name} did not stop within ${graceMs} ms of SIGTERM: killing it\n`);

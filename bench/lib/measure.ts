@@ -30,7 +30,7 @@ export async function measureThroughput(o: {
   let first: number | undefined;
   let peak: number | undefined;
   for (;;) {
-    if (o.child.process.exitCode !== null) throw new Error(`${o.label}: process exited (${o.child.process.exitCode}): ${o.child.stderr.slice(-1500)}`);
+    if (o.child.hasExited) throw new Error(`${o.label}: ${o.child.deathReport()}`);
     if (Date.now() > deadline) throw new Error(`${o.label}: not done within ${o.timeoutMs} ms`);
     const now = Date.now();
     if (first === undefined && (await o.admin.endOffsetSum(o.outputTopic)) > 0) first = now;

@@ -32,7 +32,9 @@ const emit = (event: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ ...event, t: Date.now() })}\n`);
 };
 
-// Info lines are parsed for the runtime's own restore timing; warnings and errors go to stderr.
+// Every log line goes to stderr, which the harness keeps in a file per worker (bench/tmp/logs): a worker
+// that dies or misbehaves leaves its state changes, warnings and last error there. Info lines are also parsed for
+// the runtime's own restore timing.
 const sink = new Writable({
   write(chunk: Buffer, _enc, done) {
     for (const line of chunk.toString().split('\n')) {
@@ -40,10 +42,8 @@ const sink = new Writable({
       try {
         const entry = JSON.parse(line) as { level: number; msg: string; ms?: number };
         if (entry.msg === 'restore finished') emit({ event: 'restore', ms: entry.ms });
-        if (entry.level >= 40) process.stderr.write(`${line}\n`);
-      } catch {
-        process.stderr.write(`${line}\n`);
-      }
+      } catch { /* not JSON: kept as it is */ }
+      process.stderr.write(`${line}\n`);
     }
     done();
   },
