@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { systemClock, type Clock } from './clock.ts';
-import { StreamsError } from './errors.ts';
+import { StreamsError, isStreamsError, type StreamsErrorCode } from './errors.ts';
 import { partitionForKey } from './partitioner.ts';
 import type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './store.ts';
 import type { Topology } from './topology.ts';
@@ -331,13 +331,19 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     this.#lastCommit = this.#config.clock.now();
     if (units.length === 0 || !this.#consumer) return;
     const started = performance.now();
-    await commitTasks(units, {
-      groupId: this.#config.applicationId,
-      partitionsOf: (t) => this.#partitionCount(t),
-      producer: this.#producer,
-      exactlyOnce: this.#exactlyOnce,
-      commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
-    });
+    try {
+      await commitTasks(units, {
+        groupId: this.#config.applicationId,
+        partitionsOf: (t) => this.#partitionCount(t),
+        producer: this.#producer,
+        exactlyOnce: this.#exactlyOnce,
+        commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
+      });
+    } catch (err) {
+      if (!causedBy(err, 'PS_ERR_TASK_MIGRATED')) throw err;
+      await this.#dropMigrated(units.map((u) => u.task.id), err);
+      return;
+    }
     this.metrics.commits.inc();
     this.metrics.commitLatency.observe((performance.now() - started) / 1000);
   }
@@ -470,7 +476,27 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     });
   }
 
+  /**
+   * The group refused a commit because it moved to a new generation without this member: a rebalance is
+   * under way (a loaded machine answers its heartbeat late) or the session expired. Kafka Streams treats
+   * this as "task migrated", not as a failure: the tasks close without committing and the member rejoins.
+   * Their input offsets were not committed, so whoever owns the partitions next (this member, if the
+   * rebalance gives them back: `#onAssigned` recreates them from RocksDB and the changelog) re-reads
+   * from the last committed offsets. At-least-once may then apply some records twice, as after a crash;
+   * exactly-once loses nothing, its transaction was never committed.
+   */
+  async #dropMigrated(ids: readonly string[], err: unknown): Promise<void> {
+    this.#config.logger.warn({ err: errorMessage(err), tasks: ids }, 'commit refused: the group moved on without this member; closing these tasks uncommitted until the rebalance assigns them again');
+    // Until then, no batch of theirs may be processed on top of the dropped state.
+    this.#consumer?.pause(this.#assignor!.topicPartitions([...ids]));
+    for (const id of ids) {
+      const o = this.#tasks.get(id);
+      if (o) await this.#closeTask(o);
+    }
+  }
+
   async #closeTask(o: OwnedTask): Promise<void> {
+    if (this.#tasks.get(o.task.id) !== o) return; // closed already (a migrated task, then revoked)
     this.#tasks.delete(o.task.id);
     await o.task.close();
     await o.db?.close();
@@ -525,4 +551,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   #shuttingDown: Promise<void> = Promise.resolve();
+}
+
+/** `err` or one of its causes is a StreamsError with `code` (commitTasks wraps what failed inside it). */
+function causedBy(err: unknown, code: StreamsErrorCode): boolean {
+  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isStreamsError(e, code)) return true;
+  }
+  return false;
 }

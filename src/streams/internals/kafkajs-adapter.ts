@@ -18,6 +18,7 @@ import type {
 import type { OutgoingRecord } from './record-collector.ts';
 import type { RawRecord } from './stream-task.ts';
 import type { StreamsLogger } from './logger.ts';
+import { StreamsError } from '../errors.ts';
 
 const { Kafka, logLevel, AssignerProtocol } = kafkajs;
 
@@ -347,13 +348,32 @@ function groupConsumer(kafka: InstanceType<typeof Kafka>, opts: GroupConsumerOpt
     },
     async commit(offsets) {
       if (offsets.length === 0) return;
-      await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })));
+      try {
+        await consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })));
+      } catch (err) {
+        if (groupMovedOn(err)) throw new StreamsError('PS_ERR_TASK_MIGRATED', `offset commit refused, the group moved to a new generation: ${(err as Error).message}`, { cause: err });
+        throw err;
+      }
     },
     async stop() {
       stopped = true;
       await consumer.disconnect().catch((err: unknown) => log.warn({ err }, 'consumer disconnect failed'));
     },
   };
+}
+
+/**
+ * The coordinator refused an offset commit because this member's generation is over (a rebalance
+ * started or finished without it, or its session expired). Nothing is wrong with the data: the member
+ * rejoins, and the partitions' new owner (maybe this member again) resumes from the last committed offsets.
+ */
+const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+export function groupMovedOn(err: unknown): boolean {
+  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.type === 'string' && GENERATION_OVER.has(e.type)) return true;
+  }
+  return false;
 }
 
 /**
