@@ -77,9 +77,18 @@ describe.each(['exactly_once', 'at_least_once'] as const)('SIGKILL of a child pr
     // Exactly-once: exactly `total` committed outputs. At-least-once: outputs of records processed but not
     // committed before a kill are on the topic and come again after the restart, so there are more than
     // `total`: read to the end offsets (no transaction markers there), not just the first `total`.
-    const outputs = guarantee === 'exactly_once'
-      ? await readTopic(output, total, 20_000)
-      : (await readToEnd(kafkaBrokers(), output)).map((e) => ({ key: e.key, value: e.value }));
+    // The store is read live, so its count can be ahead of the output still in flight: read again until every
+    // value is there (or 20 s passed; the assertions below then show what is missing).
+    const readAll = async () => (await readToEnd(kafkaBrokers(), output)).map((e) => ({ key: e.key, value: e.value }));
+    const complete = (recs: Array<{ key: string; value: Buffer | null }>) => [...expected].every(([k, n]) => {
+      const seen = new Set(recs.filter((r) => r.key === k).map((r) => Number(numberSerde.deserialize(output, r.value!))));
+      return Array.from({ length: n }, (_, i) => i + 1).every((v) => seen.has(v));
+    });
+    let outputs = guarantee === 'exactly_once' ? await readTopic(output, total, 20_000) : await readAll();
+    for (const deadline = Date.now() + 20_000; guarantee === 'at_least_once' && !complete(outputs) && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 500));
+      outputs = await readAll();
+    }
     const byKey = new Map<string, number[]>();
     for (const o of outputs) byKey.set(o.key, [...(byKey.get(o.key) ?? []), Number(numberSerde.deserialize(output, o.value!))]);
     const store = await counts();
