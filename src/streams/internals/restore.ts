@@ -4,6 +4,7 @@ import type { StreamsLogger } from './logger.ts';
 import type { StreamsMetrics } from './metrics.ts';
 import { TaskDb } from './rocksdb-task-db.ts';
 import type { BuiltTopology } from './topology-graph.ts';
+import { WriteBehind } from './write-behind.ts';
 import { StreamsError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 
@@ -31,7 +32,8 @@ export interface RestoreProgress {
  *  2. a stored offset beyond the changelog's end means the topic was recreated: wipe the whole task
  *     database and rebuild from offset 0 (never mix two histories);
  *  3. read every changelog partition from its stored offset to its end, in large batches, each batch
- *     written as one RocksDB write batch together with the new offset (restore is resumable);
+ *     written as one RocksDB write batch together with the new offset (restore is resumable); the write
+ *     of one batch runs while the next is fetched (`WriteBehind`), in order per partition;
  *  4. only then may the task process input (the caller keeps its inputs paused until this resolves).
  */
 export async function openTaskDb(
@@ -69,6 +71,12 @@ export interface RestoreTarget {
   readonly progress: RestoreProgress;
 }
 
+/**
+ * Changelog bytes fetched but not yet in RocksDB: about two fetched partition batches (8 MiB each at
+ * most), enough to keep the fetch busy during a write, small next to the consumer's own 32 MiB fetches.
+ */
+const RESTORE_PENDING_BYTES = 16 * 1024 * 1024;
+
 export async function restore(
   targets: readonly RestoreTarget[],
   ctx: { port: KafkaPort; readCommitted: boolean; logger: StreamsLogger; metrics: StreamsMetrics; clock: Clock; timeoutMs: number; topology: BuiltTopology },
@@ -79,6 +87,7 @@ export async function restore(
   const started = ctx.clock.now();
   const byKey = new Map(pending.map((t) => [changelogOffsetKey(t.changelog.topic, t.changelog.partition), t]));
   ctx.logger.info({ partitions: [...byKey.keys()], records: String(pending.reduce((s, t) => s + (t.to - t.from), 0n)) }, 'restoring state stores from changelogs');
+  const writes = new WriteBehind(RESTORE_PENDING_BYTES);
   try {
     await ctx.port.readPartitions({
       readCommitted: ctx.readCommitted,
@@ -87,15 +96,26 @@ export async function restore(
       onBatch: async (topic, partition, records, nextOffset) => {
         const key = changelogOffsetKey(topic, partition);
         const t = byKey.get(key)!;
-        const entries: BytesEntry[] = records.filter((r) => r.key !== null).map((r) => [r.key!, r.value]);
-        if (t.db) await t.db.applyRestoreBatch(t.changelog.store, entries, key, nextOffset);
-        else await t.memory!.putAll(entries);
-        t.progress.restored = nextOffset - t.from;
-        ctx.metrics.restoredRecords.inc({ task: t.taskId }, records.length);
-        ctx.metrics.restoreRemaining.set({ task: t.taskId }, Number(t.to - nextOffset > 0n ? t.to - nextOffset : 0n));
+        const entries: BytesEntry[] = [];
+        let bytes = 0;
+        for (const r of records) {
+          if (r.key === null) continue;
+          entries.push([r.key, r.value]);
+          bytes += r.key.length + (r.value?.length ?? 0);
+        }
+        await writes.enqueue(key, bytes, async () => {
+          if (t.db) await t.db.applyRestoreBatch(t.changelog.store, entries, key, nextOffset);
+          else await t.memory!.putAll(entries);
+          t.progress.restored = nextOffset - t.from;
+          ctx.metrics.restoredRecords.inc({ task: t.taskId }, records.length);
+          ctx.metrics.restoreRemaining.set({ task: t.taskId }, Number(t.to - nextOffset > 0n ? t.to - nextOffset : 0n));
+        });
       },
     });
+    await writes.drain();
   } catch (err) {
+    // No write may still be running when the caller closes the task databases.
+    await writes.drain().catch(() => undefined);
     throw new StreamsError('PS_ERR_RESTORE_FAILED', `restore of ${[...byKey.keys()].join(', ')} failed: ${(err as Error).message}`, { cause: err });
   }
   const seconds = Math.max(0.001, (ctx.clock.now() - started) / 1000);
