@@ -1,26 +1,18 @@
 import { z } from 'zod';
 import type { CalculatedAttributeDefinition } from './calculated-attributes-config.ts';
 import { SeedInvalidError } from './errors.ts';
-import { validateSeed, type Seed } from './seed.ts';
+import { validateSeed, type Seed, type SeedSummary } from './seed.ts';
 
 /**
  * One seed on the seeding topic (JSON, keyed by MPID so it reaches the task that owns the user): what
  * the user did before `cutoff_ms` for one calculated attribute. The HTTP route writes these; anyone may
  * produce them directly.
  */
-export interface SeedMessage {
+export type SeedMessage = SeedSummary & {
   readonly mpid: string;
   readonly workspace_id: string;
   readonly name: string;
-  readonly cutoff_ms: number;
-  readonly count?: number;
-  readonly sum?: number;
-  readonly minimum?: number;
-  readonly maximum?: number;
-  readonly values?: Readonly<Record<string, number>>;
-  readonly first?: { readonly timestamp_ms: number; readonly value?: string };
-  readonly last?: { readonly timestamp_ms: number; readonly value?: string };
-}
+};
 
 const MPID = /^-?[0-9]{1,20}$/;
 const moment = z.strictObject({ timestamp_ms: z.number().int(), value: z.string().optional() });
