@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so a fresh clone works without a build step;
-// `npm run build` emits dist/ for deployments that prefer plain JavaScript.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/, built by `npm install` through the `prepare` script and again by
+// `npm start`). A checkout without dist/ (sources edited, never built) falls back to the TypeScript
+// sources through tsx, so the command still works, only slower to start and heavier in memory.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const compiled = new URL('../dist/src/cli/main.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/main.ts');
+}

@@ -16,7 +16,7 @@ import { BatchProducer } from '../app/batch-producer.ts';
 import { StreamsProfileLookup } from '../app/streams-profile-lookup.ts';
 import { StreamsDsrGateway } from '../app/streams-dsr-gateway.ts';
 import { SeedProducer } from '../app/seed-producer.ts';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../config/package-root.ts';
 import { rawTopicFor } from '../config/app-config.ts';
 
 async function loadApiKeys(file: string, out: CliOutput): Promise<ApiKeyStore> {
@@ -55,7 +55,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     bodyLimit: env.api.bodyLimitBytes,
     rateLimitPerMinute: env.api.rateLimitPerMinute,
     maxBulk: env.api.maxBulk,
-    activityView: { history: lookup, uiDir: fileURLToPath(new URL('../../ui/', import.meta.url)) },
+    activityView: { history: lookup, uiDir: join(packageRoot(), 'ui') },
     keys,
     ingest: {
       sink: producer,

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../config/package-root.ts';
 import { SCHEMAS, schemaFileText } from './schema-catalog.ts';
 import type { SchemaName } from './schema-catalog.ts';
 
 /** Writes `schemas/*.avsc` from the schema modules (run after changing a schema). */
-const dir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const dir = `${join(packageRoot(), 'schemas')}/`;
 for (const name of Object.keys(SCHEMAS) as SchemaName[]) {
   writeFileSync(`${dir}${name}.avsc`, schemaFileText(name));
   console.log(`wrote schemas/${name}.avsc`);
