@@ -6,7 +6,7 @@ import { partitionForKey } from './partitioner.ts';
 import type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './store.ts';
 import type { Topology } from './topology.ts';
 import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup } from './internals/assignor.ts';
-import { commitTasks, sendOutputsEarly, type CommitUnit } from './internals/commit.ts';
+import { beginCommit, sendOutputsEarly, type CommitUnit, type InFlightCommit } from './internals/commit.ts';
 import { createKafkajsPort } from './internals/kafkajs-adapter.ts';
 import type { FetchedBatch, GroupConsumerPort, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
 import { stderrLogger, type StreamsLogger } from './internals/logger.ts';
@@ -103,6 +103,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #rebalances: Promise<void> = Promise.resolve();
   #pendingAssignments = 0;
   #assignor: StickyTaskAssignor | undefined;
+  /** The last commit while its acks and RocksDB write are pending (processing goes on meanwhile). */
+  #inFlight: { readonly commit: InFlightCommit; readonly started: number } | undefined;
 
   constructor(topology: Topology, config: StreamsConfig) {
     super();
@@ -281,32 +283,41 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   async #onBatch(batch: FetchedBatch): Promise<void> {
     if (this.#closing || this.state === 'ERROR') return;
     const id = this.#taskIdFor(batch.topic, batch.partition);
-    await this.#mutex.run(async () => {
-      const owned = id === undefined ? undefined : this.#tasks.get(id);
-      // Not ours yet (restoring) or any more: leave the offsets unresolved so the records are fetched again.
-      if (!owned || owned.task.state !== 'RUNNING' || this.#closing || batch.records.length === 0) return;
-      const started = performance.now();
-      try {
-        await owned.task.process(batch.topic, batch.records);
-      } catch (err) {
-        this.#fatal(err, `processing failed in task ${owned.task.id}`);
-        return;
-      }
-      try {
-        await sendOutputsEarly(owned.unit, { partitionsOf: (t: string) => this.#partitionCount(t), producer: this.#producer, exactlyOnce: this.#exactlyOnce });
-      } catch (err) {
-        this.#fatal(err, `sending outputs of task ${owned.task.id} failed`);
-        return;
-      }
-      const last = batch.records[batch.records.length - 1]!.offset;
-      batch.resolveOffset(last);
-      this.#lastProcessed.set(`${batch.topic}:${batch.partition}`, last);
-      this.metrics.recordsProcessed.inc({ task: owned.task.id }, batch.records.length);
-      this.metrics.processLatency.observe({ task: owned.task.id }, (performance.now() - started) / 1000);
-      const lag = batch.highWatermark - BigInt(last) - 1n;
-      this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
-      await this.#maybeCommit();
-    });
+    // A fetch can hold ~1 MiB per partition (hundreds of batches): processed whole, its first outputs
+    // would wait for its last record, and a due commit for all of it. Steps of a few records bound both,
+    // and between steps the mutex lets commits, punctuators and rebalances in.
+    for (let from = 0; from < batch.records.length; from += RECORDS_PER_STEP) {
+      if (!batch.isRunning()) return;
+      const records = batch.records.slice(from, from + RECORDS_PER_STEP);
+      const done = await this.#mutex.run(async () => {
+        const owned = id === undefined ? undefined : this.#tasks.get(id);
+        // Not ours yet (restoring) or any more: leave the offsets unresolved so the records are fetched again.
+        if (!owned || owned.task.state !== 'RUNNING' || this.#closing || this.state === 'ERROR') return false;
+        const started = performance.now();
+        try {
+          await owned.task.process(batch.topic, records);
+        } catch (err) {
+          this.#fatal(err, `processing failed in task ${owned.task.id}`);
+          return false;
+        }
+        try {
+          await sendOutputsEarly(owned.unit, { partitionsOf: (t: string) => this.#partitionCount(t), producer: this.#producer, exactlyOnce: this.#exactlyOnce });
+        } catch (err) {
+          this.#fatal(err, `sending outputs of task ${owned.task.id} failed`);
+          return false;
+        }
+        const last = records[records.length - 1]!.offset;
+        batch.resolveOffset(last);
+        this.#lastProcessed.set(`${batch.topic}:${batch.partition}`, last);
+        this.metrics.recordsProcessed.inc({ task: owned.task.id }, records.length);
+        this.metrics.processLatency.observe({ task: owned.task.id }, (performance.now() - started) / 1000);
+        const lag = batch.highWatermark - BigInt(last) - 1n;
+        this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
+        await this.#maybeCommit();
+        return true;
+      });
+      if (!done) return;
+    }
   }
 
   async #tick(): Promise<void> {
@@ -323,29 +334,50 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   async #maybeCommit(): Promise<void> {
     if (this.#config.clock.now() - this.#lastCommit < this.#config.commitIntervalMs) return;
-    await this.#commitAll();
+    await this.#commitAll(undefined, false);
   }
 
-  /** Must run inside the mutex. */
-  async #commitAll(units = [...this.#tasks.values()].filter((t) => t.task.state === 'RUNNING').map((t) => t.unit)): Promise<void> {
+  /**
+   * Must run inside the mutex. Starts a commit of `units` (default: every running task) after the one
+   * in flight settled; with `wait` (rebalance, revoke, close) it also waits until this one is durable,
+   * otherwise processing goes on while its acks and RocksDB write are pending (`internals/commit.ts`).
+   */
+  async #commitAll(units?: readonly CommitUnit[], wait = true): Promise<void> {
+    await this.#settleInFlight();
     this.#lastCommit = this.#config.clock.now();
-    if (units.length === 0 || !this.#consumer) return;
-    const started = performance.now();
+    // Settling may have dropped tasks (a migrated commit): only units still owned are committed.
+    const live = (units ?? [...this.#tasks.values()].map((t) => t.unit)).filter((u) => u.task.state === 'RUNNING' && this.#tasks.get(u.task.id)?.unit === u);
+    if (live.length === 0 || !this.#consumer) return;
+    const commit = await beginCommit(live, {
+      groupId: this.#config.applicationId,
+      partitionsOf: (t) => this.#partitionCount(t),
+      producer: this.#producer,
+      exactlyOnce: this.#exactlyOnce,
+      commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
+    });
+    const inFlight = { commit, started: performance.now() };
+    this.#inFlight = inFlight;
+    if (wait) return this.#settleInFlight();
+    // A failure is handled as soon as it is known, not at the next commit interval.
+    commit.settled.catch(() => {
+      void this.#mutex.run(() => (this.#inFlight === inFlight ? this.#settleInFlight() : Promise.resolve())).catch((err) => this.#fatal(err, 'commit failed'));
+    });
+  }
+
+  /** Must run inside the mutex. Waits for the commit in flight; a migrated one drops its tasks, other failures throw. */
+  async #settleInFlight(): Promise<void> {
+    const inFlight = this.#inFlight;
+    if (!inFlight) return;
     try {
-      await commitTasks(units, {
-        groupId: this.#config.applicationId,
-        partitionsOf: (t) => this.#partitionCount(t),
-        producer: this.#producer,
-        exactlyOnce: this.#exactlyOnce,
-        commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
-      });
+      await inFlight.commit.settled;
+      this.metrics.commits.inc();
+      this.metrics.commitLatency.observe((performance.now() - inFlight.started) / 1000);
     } catch (err) {
       if (!causedBy(err, 'PS_ERR_TASK_MIGRATED')) throw err;
-      await this.#dropMigrated(units.map((u) => u.task.id), err);
-      return;
+      await this.#dropMigrated(inFlight.commit.tasks, err);
+    } finally {
+      if (this.#inFlight === inFlight) this.#inFlight = undefined;
     }
-    this.metrics.commits.inc();
-    this.metrics.commitLatency.observe((performance.now() - started) / 1000);
   }
 
   async #partitionCount(topic: string): Promise<number> {
@@ -390,7 +422,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       await this.#mutex.run(async () => {
         const units = revoked.map((id) => this.#tasks.get(id)!);
         try {
-          await this.#commitAll(units.filter((u) => u.task.state === 'RUNNING').map((u) => u.unit));
+          await this.#commitAll(units.map((u) => u.unit));
         } catch (err) {
           // The partitions moved on; under exactly-once the new owner fenced us. Nothing committed.
           this.#config.logger.warn({ err: errorMessage(err), tasks: revoked }, 'commit of revoked tasks failed; their uncommitted work is dropped');
@@ -541,6 +573,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       });
       await this.#consumer?.stop();
       await this.#mutex.run(async () => {
+        // A commit still writing to a task's RocksDB must finish before the database closes.
+        await this.#inFlight?.commit.settled.catch(() => undefined);
+        this.#inFlight = undefined;
         for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
       });
       await this.#producer?.close().catch(() => undefined);
@@ -552,6 +587,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   #shuttingDown: Promise<void> = Promise.resolve();
 }
+
+/** Records processed between two chances for commits, punctuators and rebalances to run. */
+const RECORDS_PER_STEP = 64;
 
 /** `err` or one of its causes is a StreamsError with `code` (commitTasks wraps what failed inside it). */
 function causedBy(err: unknown, code: StreamsErrorCode): boolean {

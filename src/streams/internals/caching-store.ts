@@ -8,6 +8,12 @@ import { keyId, overlayRange, type BytesEntry, type BytesStore, type KeyBounds }
 export class CachingBytesStore implements BytesStore {
   readonly #dirty = new Map<string, BytesEntry>();
   readonly #clean = new Map<string, Buffer | null>();
+  /**
+   * Bumped by every write, flush and discard. A read from below that started before one of them may
+   * carry a value older than what the cache now knows (an interactive query reading while processing
+   * writes and a commit flushes): it is returned to its caller but not kept as clean.
+   */
+  #epoch = 0;
 
   constructor(private readonly inner: BytesStore) {}
 
@@ -30,17 +36,20 @@ export class CachingBytesStore implements BytesStore {
       else missIdx.push(i);
     });
     if (missIdx.length > 0) {
+      const epoch = this.#epoch;
       const values = await this.inner.getMany(missIdx.map((i) => keys[i]!));
+      const keep = epoch === this.#epoch;
       values.forEach((v, j) => {
         const i = missIdx[j]!;
         out[i] = v;
-        this.#clean.set(keyId(keys[i]!), v ?? null);
+        if (keep) this.#clean.set(keyId(keys[i]!), v ?? null);
       });
     }
     return out;
   }
 
   async putAll(entries: readonly BytesEntry[]): Promise<void> {
+    this.#epoch++;
     for (const e of entries) {
       const id = keyId(e[0]);
       this.#dirty.set(id, e);
@@ -65,6 +74,7 @@ export class CachingBytesStore implements BytesStore {
   /** Pushes dirty entries down (to change logging, then the bytes store) and empties the cache. */
   async flush(): Promise<void> {
     const entries = [...this.#dirty.values()];
+    this.#epoch++;
     this.#dirty.clear();
     this.#clean.clear();
     if (entries.length > 0) await this.inner.putAll(entries);
@@ -72,6 +82,7 @@ export class CachingBytesStore implements BytesStore {
 
   /** Forgets everything not yet flushed (an aborted transaction). */
   discard(): void {
+    this.#epoch++;
     this.#dirty.clear();
     this.#clean.clear();
   }

@@ -62,4 +62,31 @@ describe('write cache', () => {
     cache.discard();
     expect(await cache.get(b('k'))).toEqual(b('old'));
   });
+
+  it('does not keep a value read from below while a write and a flush landed (an interactive query racing a commit)', async () => {
+    const inner = new InMemoryBytesStore('s');
+    await inner.putAll([[b('k'), b('old')]]);
+    // The layer below answers the query's read only after processing wrote and the commit flushed.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = {
+      name: 's',
+      get: (k: Buffer) => inner.get(k),
+      getMany: async (keys: readonly Buffer[]) => {
+        const values = await inner.getMany(keys);
+        await gate;
+        return values;
+      },
+      putAll: (e: readonly BytesEntry[]) => inner.putAll(e),
+      range: inner.range.bind(inner),
+      approximateCount: () => inner.approximateCount(),
+    };
+    const cache = new CachingBytesStore(slow);
+    const query = cache.get(b('k'));
+    await cache.putAll([[b('k'), b('new')]]);
+    await cache.flush();
+    release();
+    expect(await query).toEqual(b('old')); // what was there when the query read
+    expect(await cache.get(b('k'))).toEqual(b('new')); // the next read is not served the stale copy
+  });
 });
