@@ -103,6 +103,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #rebalances: Promise<void> = Promise.resolve();
   #pendingAssignments = 0;
   #assignor: StickyTaskAssignor | undefined;
+  #outage: { since: number; reason: string } | undefined;
+  #recovering: Promise<void> | undefined;
+  #recoverAgain = false;
   /** The last commit while its acks and RocksDB write are pending (processing goes on meanwhile). */
   #inFlight: { readonly commit: InFlightCommit; readonly started: number } | undefined;
 
@@ -153,28 +156,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
       this.#assignor = new StickyTaskAssignor(subTopologies, () => ({ applicationServer: this.#config.applicationServer ?? '', ownedTasks: [...this.#tasks.keys()] }));
-      this.#consumer = this.#port.createGroupConsumer({
-        groupId: applicationId,
-        topics: subTopologies.flatMap((s) => s.topics),
-        readCommitted: this.#exactlyOnce,
-        assignor: this.#assignor,
-        protocolName: ASSIGNOR_PROTOCOL,
-        sessionTimeoutMs: this.#config.sessionTimeoutMs,
-        rebalanceTimeoutMs: this.#config.rebalanceTimeoutMs,
-        heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
-      });
       this.#machine.moveTo('REBALANCING');
       this.#lastCommit = this.#config.clock.now();
-      await this.#consumer.run({
-        onBatch: (b) => this.#onBatch(b),
-        onAssigned: (a) => this.#onAssigned(a),
-        onRebalancing: () => {
-          if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
-          // Commit before the group moves partitions away, while our generation is still valid.
-          void this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
-        },
-        onCrash: (err) => this.#fatal(err, 'Kafka consumer crashed'),
-      });
+      await this.#runConsumer();
       const tick = Math.max(10, Math.min(100, this.#config.commitIntervalMs));
       this.#ticker = setInterval(() => void this.#tick(), tick);
     } catch (err) {
@@ -182,6 +166,112 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       if (this.#machine.canMoveTo('ERROR')) this.#machine.moveTo('ERROR');
       if (this.#machine.canMoveTo('NOT_RUNNING')) this.#machine.moveTo('NOT_RUNNING');
       throw err;
+    }
+  }
+
+  /** Joins the group with a new consumer; its handlers drive tasks from here on. */
+  async #runConsumer(): Promise<void> {
+    const topics = this.#topology.subTopologies.flatMap((s) => [...s.sourceTopics.keys()]);
+    const consumer = this.#port!.createGroupConsumer({
+      groupId: this.#config.applicationId,
+      topics,
+      readCommitted: this.#exactlyOnce,
+      assignor: this.#assignor!,
+      protocolName: ASSIGNOR_PROTOCOL,
+      sessionTimeoutMs: this.#config.sessionTimeoutMs,
+      rebalanceTimeoutMs: this.#config.rebalanceTimeoutMs,
+      heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
+    });
+    this.#consumer = consumer;
+    await consumer.run({
+      onBatch: (b) => (this.#consumer === consumer ? this.#onBatch(b) : Promise.resolve()),
+      onAssigned: (a) => {
+        if (this.#consumer === consumer) this.#onAssigned(a);
+      },
+      onRebalancing: () => {
+        if (this.#consumer !== consumer) return;
+        if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
+        // Commit before the group moves partitions away, while our generation is still valid.
+        void this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
+      },
+      onCrash: (err) => {
+        if (this.#consumer === consumer) this.#fatal(err, 'Kafka consumer crashed');
+      },
+    });
+  }
+
+  /** Why the app is not processing although it was not asked to stop (a Kafka outage being waited out). */
+  get outage(): { readonly since: number; readonly reason: string } | undefined {
+    return this.#outage;
+  }
+
+  /**
+   * Kafka became unreachable (a broker restart, a network cut): wait it out instead of stopping, as
+   * Kafka Streams does. The consumer is stopped and every task closed without committing (its RocksDB
+   * stays at its last commit; records processed since are above the committed input offsets, and an
+   * exactly-once transaction still open is aborted when the next producer for the task fences it).
+   * Once the brokers answer, a new consumer joins and the assignment recreates the tasks from RocksDB
+   * and the changelog, exactly as after a rebalance.
+   */
+  #recover(err: unknown, what: string): void {
+    const reason = `${what}: ${errorMessage(err)}`;
+    this.#outage = { since: this.#outage?.since ?? this.#config.clock.now(), reason };
+    // A new consumer can crash while the recovery that made it is still finishing: go round again.
+    this.#recoverAgain = true;
+    if (this.#recovering) return;
+    this.#config.logger.warn({ err: reason }, 'Kafka is unavailable; processing paused until it answers again');
+    this.metrics.outages.inc();
+    if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
+    this.#recovering = (async () => {
+      while (this.#recoverAgain && !this.#closing) {
+        this.#recoverAgain = false;
+        await this.#pauseForOutage();
+        await this.#rejoinAfterOutage();
+      }
+      if (this.#closing) return;
+      this.#config.logger.info({ downForMs: this.#config.clock.now() - (this.#outage?.since ?? 0) }, 'Kafka answers again; rejoined the group');
+      this.#outage = undefined;
+    })()
+      .catch((e) => {
+        this.#recovering = undefined;
+        this.#fatal(e, 'recovering from a Kafka outage failed');
+      })
+      .finally(() => {
+        this.#recovering = undefined;
+      });
+  }
+
+  /** Stops the consumer and closes every task uncommitted (see `#recover`). */
+  async #pauseForOutage(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await withDeadline(consumer?.stop() ?? Promise.resolve(), 10_000);
+    await this.#rebalances.catch(() => undefined);
+    await this.#mutex.run(async () => {
+      await this.#inFlight?.commit.settled.catch(() => undefined);
+      this.#inFlight = undefined;
+      for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
+    });
+  }
+
+  /** Waits until a broker answers, then starts a fresh producer (its idempotence state may be stale) and member. */
+  async #rejoinAfterOutage(): Promise<void> {
+    for (let attempt = 0; !this.#closing; attempt++) {
+      try {
+        await this.#port!.admin.partitionCounts(this.#topology.subTopologies.flatMap((s) => [...s.sourceTopics.keys()]));
+        if (!this.#exactlyOnce) {
+          const old = this.#producer;
+          this.#producer = await this.#port!.createProducer({});
+          await old?.close().catch(() => undefined);
+        }
+        if (this.#closing) return;
+        await this.#runConsumer();
+        return;
+      } catch (e) {
+        if (!this.#port!.isUnavailable(e)) throw e;
+        this.#outage = { since: this.#outage?.since ?? this.#config.clock.now(), reason: `waiting for Kafka: ${errorMessage(e)}` };
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+      }
     }
   }
 
@@ -547,6 +637,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   #fatal(err: unknown, what: string): void {
     if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
+    if (this.#port?.isUnavailable(err)) return this.#recover(err, what);
     const code = err instanceof StreamsError ? err.code : 'PS_ERR_FATAL';
     this.#config.logger.error({ err: errorMessage(err), code, stack: (err as Error)?.stack }, `stream runtime stopped: ${what}: ${errorMessage(err)}`);
     this.#machine.moveTo('ERROR');
@@ -558,6 +649,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     this.#closing = true;
     this.#shuttingDown = (async () => {
       if (this.#ticker) clearInterval(this.#ticker);
+      await this.#recovering?.catch(() => undefined);
       await this.#rebalances.catch(() => undefined);
       await this.#mutex.run(async () => {
         if (commit) {
@@ -586,6 +678,16 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   #shuttingDown: Promise<void> = Promise.resolve();
+}
+
+function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    p.catch(() => undefined).finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Records processed between two chances for commits, punctuators and rebalances to run. */

@@ -35,7 +35,8 @@ export interface KafkajsPortOptions {
  */
 // Retried by kafkajs or by us: coordinators loading, rebalances, a just-created partition's leader not
 // known yet, and CONCURRENT_TRANSACTIONS while the previous transaction's markers are being written.
-const EXPECTED_NOISE = /Limiting retries for the idempotent producer|coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|rebalance in progress|not the leader for that topic-partition|another concurrent operation on the same transaction/i;
+// Connection failures: during an outage kafkajs logs one per attempt; the runtime logs the outage once.
+const EXPECTED_NOISE = /ECONNREFUSED|Connection error|Failed to connect to seed broker|Connection timeout|Closed connection|Limiting retries for the idempotent producer|coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|rebalance in progress|not the leader for that topic-partition|another concurrent operation on the same transaction/i;
 
 /** kafkajs behind the KafkaPort. Its own logs go to the app logger at WARN and above. */
 export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
@@ -148,6 +149,7 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
     },
     createGroupConsumer: (opts) => groupConsumer(kafka, opts, log),
     readPartitions: (req) => readPartitions(kafka, options.clientId, req),
+    isUnavailable: kafkaUnavailable,
     async close() {
       for (const c of closers.splice(0)) await c().catch(() => undefined);
       await adminReady.catch(() => undefined);
@@ -360,6 +362,22 @@ function groupConsumer(kafka: InstanceType<typeof Kafka>, opts: GroupConsumerOpt
       await consumer.disconnect().catch((err: unknown) => log.warn({ err }, 'consumer disconnect failed'));
     },
   };
+}
+
+/** kafkajs' names for "could not reach or hear from a broker"; a retries-exceeded error wraps one of them. */
+const UNAVAILABLE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout', 'KafkaJSNoBrokerAvailableError']);
+const UNAVAILABLE_MESSAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|connection (error|timeout|closed)|closed connection|request timed out|broker not (found|connected)|failed to connect|no brokers? (available|found)|there is no leader|not the leader|coordinator is not available|leader not available/i;
+
+export function kafkaUnavailable(err: unknown): boolean {
+  for (let e = err as { name?: unknown; message?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
+    if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return true;
+    // A broker error Kafka marks retriable (coordinator loading or moved, leader not elected yet after a
+    // restart, not enough replicas) that outlasted kafkajs' own retries: still a state to wait out.
+    if (e.name === 'KafkaJSProtocolError' && (e as { retriable?: unknown }).retriable === true) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
 }
 
 /**
