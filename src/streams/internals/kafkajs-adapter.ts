@@ -236,7 +236,11 @@ function producerPort(producer: Producer): ProducerPort {
       if (records.length === 0) return Promise.resolve([]);
       return serially(async () => {
         const txn = await transaction();
-        return toResults(await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 })));
+        try {
+          return toResults(await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 })));
+        } catch (err) {
+          throw asMigrated(err);
+        }
       });
     },
     sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
@@ -258,7 +262,7 @@ function producerPort(producer: Producer): ProducerPort {
           return toResults(md);
         } catch (err) {
           await txn.abort().catch(() => undefined);
-          throw err;
+          throw asMigrated(err);
         }
       });
     },
@@ -386,6 +390,25 @@ export function kafkaUnavailable(err: unknown): boolean {
  * rejoins, and the partitions' new owner (maybe this member again) resumes from the last committed offsets.
  */
 const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/**
+ * Another producer with this task's transactional id took over (the task's new owner initialised it):
+ * this one is a zombie. Kafka Streams treats it as the task having migrated, not as a failure.
+ */
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
+
+export function producerFenced(err: unknown): boolean {
+  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.type === 'string' && FENCED.has(e.type)) return true;
+  }
+  return false;
+}
+
+function asMigrated(err: unknown): unknown {
+  if (producerFenced(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `transactional producer fenced, another member owns the task now: ${(err as Error).message}`, { cause: err });
+  if (groupMovedOn(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `transaction refused, the group moved to a new generation: ${(err as Error).message}`, { cause: err });
+  return err;
+}
 
 export function groupMovedOn(err: unknown): boolean {
   for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {

@@ -120,9 +120,14 @@ export class StreamTask {
    * whose deserialization or processing throws goes to the dead-letter topic and the batch goes on.
    * Returns how many records were processed.
    */
-  async process(topic: string, raws: readonly RawRecord[]): Promise<number> {
+  async process(topic: string, fetched: readonly RawRecord[]): Promise<number> {
     const source = this.#sources.get(topic);
     if (!source) throw new StreamsError('PS_ERR_FATAL', `task ${this.id} has no source for topic "${topic}"`);
+    // After a rebalance the consumer re-resolves its position from the committed offsets, so a task this
+    // member kept can be fed records it already applied (processed, not yet committed): never twice.
+    const applied = this.committable.get(topic);
+    const raws = applied === undefined ? fetched : fetched.filter((r) => BigInt(r.offset) >= applied);
+    if (raws.length === 0) return 0;
     const { def } = source;
     const decoded = await Promise.allSettled(
       raws.map(async (r) => {
