@@ -48,6 +48,11 @@ export interface StreamsConfig {
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   restoreTimeoutMs?: number;
+  /**
+   * Bytes all tasks' write caches may hold together (Kafka Streams' `statestore.cache.max.bytes`).
+   * Beyond it, clean entries are dropped and, if that is not enough, a commit starts early. Default 32 MiB.
+   */
+  cacheMaxBytes?: number;
 }
 
 export interface KeyQueryMetadata {
@@ -126,6 +131,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       rebalanceTimeoutMs: 60_000,
       heartbeatIntervalMs: 3_000,
       restoreTimeoutMs: 300_000,
+      cacheMaxBytes: 32 * 1024 * 1024,
       ...config,
     };
     this.#topology = topology.build(config.applicationId);
@@ -403,7 +409,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         this.metrics.processLatency.observe({ task: owned.task.id }, (performance.now() - started) / 1000);
         const lag = batch.highWatermark - BigInt(last) - 1n;
         this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
-        await this.#maybeCommit();
+        if (this.#overCacheBound()) await this.#commitAll(undefined, false);
+        else await this.#maybeCommit();
         return true;
       });
       if (!done) return;
@@ -420,6 +427,15 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         await this.#maybeCommit();
       })
       .catch((err) => this.#fatal(err, 'punctuation or commit failed'));
+  }
+
+  /** True when the write caches hold more than `cacheMaxBytes` even without their clean entries. */
+  #overCacheBound(): boolean {
+    const tasks = [...this.#tasks.values()];
+    const total = (): number => tasks.reduce((n, t) => n + t.task.cacheBytes(), 0);
+    if (total() <= this.#config.cacheMaxBytes) return false;
+    for (const t of tasks) t.task.dropCleanCaches();
+    return total() > this.#config.cacheMaxBytes;
   }
 
   async #maybeCommit(): Promise<void> {

@@ -182,6 +182,18 @@ export class StreamTask {
     await Promise.all([...this.stores.values()].map((s) => s.cache?.flush()));
   }
 
+  /** Bytes the task's write caches hold (dirty and clean entries). */
+  cacheBytes(): number {
+    let n = 0;
+    for (const s of this.stores.values()) n += s.cache?.bytes ?? 0;
+    return n;
+  }
+
+  /** Frees the caches' clean entries (copies of what RocksDB has). */
+  dropCleanCaches(): void {
+    for (const s of this.stores.values()) s.cache?.dropClean();
+  }
+
   /** Forgets unflushed cache contents and pending output (an aborted transaction). */
   discardUncommitted(): void {
     for (const s of this.stores.values()) s.cache?.discard();

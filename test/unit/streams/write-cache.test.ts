@@ -90,3 +90,24 @@ describe('write cache', () => {
     expect(await cache.get(b('k'))).toEqual(b('new')); // the next read is not served the stale copy
   });
 });
+
+describe('write cache size', () => {
+  it('counts the bytes it holds, frees clean entries on demand and everything on flush', async () => {
+    const inner = new InMemoryBytesStore('s');
+    await inner.putAll([[b('read'), Buffer.alloc(1000)]]);
+    const cache = new CachingBytesStore(inner);
+    expect(cache.bytes).toBe(0);
+    await cache.get(b('read'));
+    const afterRead = cache.bytes;
+    expect(afterRead).toBeGreaterThanOrEqual(1000);
+    await cache.putAll([[b('w'), Buffer.alloc(500)]]);
+    await cache.putAll([[b('w'), Buffer.alloc(200)]]); // replaces, does not add
+    expect(cache.bytes - afterRead).toBeGreaterThanOrEqual(200);
+    expect(cache.bytes - afterRead).toBeLessThan(500);
+    cache.dropClean();
+    expect(cache.bytes).toBeLessThan(500);
+    expect(await cache.get(b('w'))).toEqual(Buffer.alloc(200)); // dirty entries stay
+    await cache.flush();
+    expect(cache.bytes).toBe(0);
+  });
+});
