@@ -9,7 +9,8 @@ import type { StreamTask } from './stream-task.ts';
 /** One task's share of a commit. */
 export interface CommitUnit {
   readonly task: StreamTask;
-  readonly db: TaskDb | undefined;
+  /** The task's RocksDB (only what the commit needs of it); undefined for a task with in-memory stores only. */
+  readonly db: Pick<TaskDb, 'hasStaged' | 'commitStaged'> | undefined;
   /** Changelog offsets the task's RocksDB reflects; advanced by a successful commit. */
   readonly changelogOffsets: Map<string, bigint>;
   /** Input offsets committed so far, per topic. */
