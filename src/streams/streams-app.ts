@@ -1,25 +1,26 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { systemClock, type Clock } from './clock.ts';
 import { StreamsError, isStreamsError, type StreamsErrorCode } from './errors.ts';
-import { partitionForKey } from './partitioner.ts';
-import type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './store.ts';
+import type { ReadOnlyKeyValueStore } from './store.ts';
 import type { Topology } from './topology.ts';
+import { InteractiveQueries, type KeyQueryMetadata } from './internals/interactive-queries.ts';
+import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './internals/streams-config.ts';
 import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup } from './internals/assignor.ts';
 import { beginCommit, sendOutputsEarly, type CommitUnit, type InFlightCommit } from './internals/commit.ts';
 import { createKafkajsPort } from './internals/kafkajs-adapter.ts';
 import type { FetchedBatch, GroupConsumerPort, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
-import { stderrLogger, type StreamsLogger } from './internals/logger.ts';
-import { InMemoryBytesStore } from './internals/memory-store.ts';
 import { StreamsMetrics } from './internals/metrics.ts';
 import { Mutex } from './internals/mutex.ts';
-import { changelogOffsetKey, openTaskDb, restore, type RestoreProgress, type RestoreTarget } from './internals/restore.ts';
+import { changelogOffsetKey, restore, type RestoreTarget } from './internals/restore.ts';
 import { lockStateDir, type StateDirLock } from './internals/state-dir.ts';
 import { StateMachine } from './internals/state-machine.ts';
-import { StreamTask, errorMessage } from './internals/stream-task.ts';
-import { parseTaskId, taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
+import { errorMessage } from './internals/stream-task.ts';
+import { createTask, type OwnedTask } from './internals/task-factory.ts';
+import { taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
 import { checkTopics } from './internals/topic-setup.ts';
-import type { TaskDb } from './internals/rocksdb-task-db.ts';
+
+export type { KeyQueryMetadata } from './internals/interactive-queries.ts';
+export type { StreamsConfig } from './internals/streams-config.ts';
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'ERROR' | 'NOT_RUNNING';
 
@@ -32,37 +33,6 @@ const APP_TRANSITIONS: { readonly [S in StreamsState]: readonly StreamsState[] }
   NOT_RUNNING: [],
 };
 
-export interface StreamsConfig {
-  applicationId: string;
-  brokers: readonly string[];
-  stateDir: string;
-  processingGuarantee?: 'at_least_once' | 'exactly_once';
-  /** Default 1000 ms (at-least-once) or 200 ms (exactly-once: outputs are visible only after commit). */
-  commitIntervalMs?: number;
-  /** `host:port` other instances forward queries to; shared through the group assignment. */
-  applicationServer?: string;
-  deadLetterTopic?: string;
-  logger?: StreamsLogger;
-  clock?: Clock;
-  sessionTimeoutMs?: number;
-  rebalanceTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  restoreTimeoutMs?: number;
-  /**
-   * Bytes all tasks' write caches may hold together (Kafka Streams' `statestore.cache.max.bytes`).
-   * Beyond it, clean entries are dropped and, if that is not enough, a commit starts early. Default 32 MiB.
-   */
-  cacheMaxBytes?: number;
-}
-
-export interface KeyQueryMetadata {
-  readonly applicationServer: string | undefined;
-  readonly partition: number;
-  readonly taskId: string;
-  /** True when this instance owns the key's task now. */
-  readonly local: boolean;
-}
-
 export interface TaskRestoreStatus {
   readonly taskId: string;
   readonly state: string;
@@ -70,13 +40,6 @@ export interface TaskRestoreStatus {
   readonly total: string;
 }
 
-interface OwnedTask {
-  readonly task: StreamTask;
-  readonly db: TaskDb | undefined;
-  readonly unit: CommitUnit;
-  readonly progress: RestoreProgress;
-  readonly producer: ProducerPort | undefined;
-}
 
 /**
  * Runs a topology against Kafka: one task per (sub-topology, partition) this member is assigned,
@@ -91,9 +54,10 @@ interface OwnedTask {
 export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsState] }> {
   readonly metrics = new StreamsMetrics();
   readonly #topology: BuiltTopology;
-  readonly #config: Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>;
+  readonly #config: ResolvedStreamsConfig;
   readonly #machine: StateMachine<StreamsState>;
   readonly #tasks = new Map<string, OwnedTask>();
+  readonly #queries: InteractiveQueries;
   readonly #mutex = new Mutex();
   readonly #lastProcessed = new Map<string, string>();
   #partitionCounts = new Map<string, number>();
@@ -116,25 +80,16 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   constructor(topology: Topology, config: StreamsConfig) {
     super();
-    if (!config.applicationId || !/^[A-Za-z0-9._-]+$/.test(config.applicationId)) {
-      throw new StreamsError('PS_ERR_CONFIG_INVALID', `applicationId "${config.applicationId}" must be non-empty and match [A-Za-z0-9._-]+`);
-    }
-    if (!config.brokers?.length) throw new StreamsError('PS_ERR_CONFIG_INVALID', 'brokers must list at least one host:port');
-    if (!config.stateDir) throw new StreamsError('PS_ERR_CONFIG_INVALID', 'stateDir is required');
-    const eos = config.processingGuarantee === 'exactly_once';
-    this.#config = {
-      processingGuarantee: 'at_least_once',
-      commitIntervalMs: eos ? 200 : 1000,
-      logger: stderrLogger,
-      clock: systemClock,
-      sessionTimeoutMs: 30_000,
-      rebalanceTimeoutMs: 60_000,
-      heartbeatIntervalMs: 3_000,
-      restoreTimeoutMs: 300_000,
-      cacheMaxBytes: 32 * 1024 * 1024,
-      ...config,
-    };
+    this.#config = resolveStreamsConfig(config);
     this.#topology = topology.build(config.applicationId);
+    this.#queries = new InteractiveQueries({
+      topology: this.#topology,
+      partitionCounts: () => this.#partitionCounts,
+      hostMap: () => this.#hostMap,
+      task: (id) => this.#tasks.get(id)?.task,
+      tasks: () => [...this.#tasks.values()].map((t) => t.task),
+      state: () => this.state,
+    });
     this.#machine = new StateMachine<StreamsState>(`app ${config.applicationId}`, 'CREATED', APP_TRANSITIONS, (next, prev) => {
       this.metrics.state.reset();
       this.metrics.state.set({ state: next }, 1);
@@ -310,16 +265,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   /** Owner of `key` in `storeName`, from the partition → host map every member learns at assignment. */
-  async metadataForKey<K>(storeName: string, key: K): Promise<KeyQueryMetadata> {
-    const def = this.#topology.stores.get(storeName);
-    if (!def) throw new StreamsError('PS_ERR_STORE_NOT_FOUND', `no store "${storeName}" in this topology`);
-    const st = this.#topology.subTopologies[def.subTopology]!;
-    const partitions = this.#partitionCounts.get([...st.sourceTopics.keys()][0]!) ?? 0;
-    if (partitions === 0) throw new StreamsError('PS_ERR_APP_NOT_RUNNING', 'partition counts are not known before start()');
-    const bytes = await (def.builder.keySerde as { serialize(t: string, k: K): Buffer | Promise<Buffer> }).serialize(def.changelogTopic, key);
-    const partition = partitionForKey(bytes, partitions);
-    const taskId = taskIdOf(def.subTopology, partition);
-    return { applicationServer: this.#hostMap.get(taskId), partition, taskId, local: this.#tasks.has(taskId) };
+  metadataForKey<K>(storeName: string, key: K): Promise<KeyQueryMetadata> {
+    return this.#queries.metadataForKey(storeName, key);
   }
 
   /** task → applicationServer for the whole group, as of the last assignment. */
@@ -329,32 +276,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   /** Read-only view over this instance's tasks of `storeName`. */
   store<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
-    const def = this.#topology.stores.get(storeName);
-    if (!def) throw new StreamsError('PS_ERR_STORE_NOT_FOUND', `no store "${storeName}" in this topology`);
-    const owned = async (key: K): Promise<KeyValueStore<K, V>> => {
-      this.#requireQueryable();
-      const md = await this.metadataForKey(storeName, key);
-      const t = this.#tasks.get(md.taskId);
-      if (!t) throw new StreamsError('PS_ERR_KEY_NOT_OWNED', `key of store "${storeName}" belongs to task ${md.taskId} on ${md.applicationServer ?? 'an unknown instance'}, not this one`);
-      if (t.task.state !== 'RUNNING') throw new StreamsError('PS_ERR_STORE_RESTORING', `task ${md.taskId} of store "${storeName}" is restoring`);
-      return t.task.store(storeName) as KeyValueStore<K, V>;
-    };
-    const running = (): KeyValueStore<K, V>[] => {
-      this.#requireQueryable();
-      const all = [...this.#tasks.values()].filter((t) => t.task.subTopologyId === def.subTopology);
-      if (all.some((t) => t.task.state !== 'RUNNING')) throw new StreamsError('PS_ERR_STORE_RESTORING', `a task of store "${storeName}" is restoring`);
-      return all.map((t) => t.task.store(storeName) as KeyValueStore<K, V>);
-    };
-    async function* concat(its: AsyncIterableIterator<KeyValue<K, V>>[]): AsyncIterableIterator<KeyValue<K, V>> {
-      for (const it of its) yield* it;
-    }
-    return {
-      name: storeName,
-      get: async (key) => (await owned(key)).get(key),
-      getMany: async (keys) => Promise.all(keys.map(async (k) => (await owned(k)).get(k))),
-      range: (from, to) => concat(running().map((s) => s.range(from, to))),
-      prefix: (p) => concat(running().map((s) => s.prefix(p))),
-    };
+    return this.#queries.store(storeName);
   }
 
   /** Restore progress of every local task (for readiness). */
@@ -365,10 +287,6 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   /** Last processed input offset per `topic:partition` (for a freshness header). */
   lastProcessedOffsets(): ReadonlyMap<string, string> {
     return this.#lastProcessed;
-  }
-
-  #requireQueryable(): void {
-    if (this.state !== 'RUNNING' && this.state !== 'REBALANCING') throw new StreamsError('PS_ERR_APP_NOT_RUNNING', `app is ${this.state}`);
   }
 
   #taskIdFor(topic: string, partition: number): string | undefined {
@@ -550,48 +468,19 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     for (const topic of changelogTopics) for (const [p, off] of await port.admin.endOffsets(topic)) ends.set(changelogOffsetKey(topic, p), off);
 
     for (const id of ids) {
-      const { subTopology, partition } = parseTaskId(id);
-      const st = this.#topology.subTopologies[subTopology]!;
-      const defs = st.storeNames.map((n) => ({ name: n, def: this.#topology.stores.get(n)! }));
-      const persistent = defs.filter((d) => d.def.builder.kind === 'rocksdb').map((d) => d.name);
-      const changelogs = defs.filter((d) => d.def.builder.loggingEnabled).map((d) => ({ store: d.name, topic: d.def.changelogTopic, partition }));
-      // Exactly-once: fence a zombie owner of this task before reading its changelog (see adapter).
-      const producer = this.#exactlyOnce ? await port.createProducer({ transactionalId: `${this.#config.applicationId}-${id}` }) : undefined;
-      const opened = persistent.length > 0
-        ? await openTaskDb(join(this.#config.stateDir, this.#config.applicationId, id), persistent, changelogs.filter((c) => persistent.includes(c.store)), ends, this.#config.logger)
-        : undefined;
-      const memory = new Map<string, InMemoryBytesStore>();
-      const task = new StreamTask({
+      const made = await createTask(id, {
+        port,
         topology: this.#topology,
-        subTopology: st,
-        partition,
-        clock: this.#config.clock,
-        bytesStoreFor: (def, name) => {
-          if (def.builder.kind === 'rocksdb') return opened!.db.store(name);
-          const m = new InMemoryBytesStore(name);
-          memory.set(name, m);
-          return m;
-        },
-        deadLetterTopic: this.#config.deadLetterTopic,
+        config: this.#config,
+        changelogEnds: ends,
         onDeadLetter: (err) => {
           this.metrics.deadLetters.inc({ task: id });
           this.#config.logger.warn({ task: id, err: errorMessage(err) }, 'record sent to the dead-letter topic');
         },
       });
-      task.moveTo('RESTORING');
-      const progress: RestoreProgress = { total: 0n, restored: 0n, done: false };
-      const offsets = opened?.offsets ?? new Map<string, bigint>();
-      for (const c of changelogs) {
-        const key = changelogOffsetKey(c.topic, c.partition);
-        const from = memory.has(c.store) ? 0n : (offsets.get(key) ?? 0n);
-        const to = ends.get(key) ?? 0n;
-        progress.total += to > from ? to - from : 0n;
-        targets.push({ taskId: id, changelog: c, from, to, db: memory.has(c.store) ? undefined : opened!.db, memory: memory.get(c.store), progress });
-      }
-      const unit: CommitUnit = { task, db: opened?.db, changelogOffsets: offsets, committedInput: new Map(), producer, inFlight: [] };
-      const owned: OwnedTask = { task, db: opened?.db, unit, progress, producer };
-      created.push(owned);
-      this.#tasks.set(id, owned);
+      targets.push(...made.targets);
+      created.push(made.owned);
+      this.#tasks.set(id, made.owned);
     }
     await restore(targets, {
       port,
