@@ -16,6 +16,7 @@ import { lockStateDir, type StateDirLock } from './internals/state-dir.ts';
 import { StateMachine } from './internals/state-machine.ts';
 import { errorMessage } from './internals/stream-task.ts';
 import { createTask, type OwnedTask } from './internals/task-factory.ts';
+import { OutageRecovery, type Outage, type OutageHooks } from './internals/outage-recovery.ts';
 import { taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
 import { checkTopics } from './internals/topic-setup.ts';
 
@@ -72,15 +73,14 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #rebalances: Promise<void> = Promise.resolve();
   #pendingAssignments = 0;
   #assignor: StickyTaskAssignor | undefined;
-  #outage: { since: number; reason: string } | undefined;
-  #recovering: Promise<void> | undefined;
-  #recoverAgain = false;
+  readonly #recovery: OutageRecovery;
   /** The last commit while its acks and RocksDB write are pending (processing goes on meanwhile). */
   #inFlight: { readonly commit: InFlightCommit; readonly started: number } | undefined;
 
   constructor(topology: Topology, config: StreamsConfig) {
     super();
     this.#config = resolveStreamsConfig(config);
+    this.#recovery = new OutageRecovery(this.#recoveryHooks());
     this.#topology = topology.build(config.applicationId);
     this.#queries = new InteractiveQueries({
       topology: this.#topology,
@@ -162,78 +162,45 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   /** Why the app is not processing although it was not asked to stop (a Kafka outage being waited out). */
-  get outage(): { readonly since: number; readonly reason: string } | undefined {
-    return this.#outage;
+  get outage(): Outage | undefined {
+    return this.#recovery.outage;
   }
 
-  /**
-   * Kafka became unreachable (a broker restart, a network cut): wait it out instead of stopping, as
-   * Kafka Streams does. The consumer is stopped and every task closed without committing (its RocksDB
-   * stays at its last commit; records processed since are above the committed input offsets, and an
-   * exactly-once transaction still open is aborted when the next producer for the task fences it).
-   * Once the brokers answer, a new consumer joins and the assignment recreates the tasks from RocksDB
-   * and the changelog, exactly as after a rebalance.
-   */
-  #recover(err: unknown, what: string): void {
-    const reason = `${what}: ${errorMessage(err)}`;
-    this.#outage = { since: this.#outage?.since ?? this.#config.clock.now(), reason };
-    // A new consumer can crash while the recovery that made it is still finishing: go round again.
-    this.#recoverAgain = true;
-    if (this.#recovering) return;
-    this.#config.logger.warn({ err: reason }, 'Kafka is unavailable; processing paused until it answers again');
-    this.metrics.outages.inc();
-    if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
-    this.#recovering = (async () => {
-      while (this.#recoverAgain && !this.#closing) {
-        this.#recoverAgain = false;
-        await this.#pauseForOutage();
-        await this.#rejoinAfterOutage();
-      }
-      if (this.#closing) return;
-      this.#config.logger.info({ downForMs: this.#config.clock.now() - (this.#outage?.since ?? 0) }, 'Kafka answers again; rejoined the group');
-      this.#outage = undefined;
-    })()
-      .catch((e) => {
-        this.#recovering = undefined;
-        this.#fatal(e, 'recovering from a Kafka outage failed');
-      })
-      .finally(() => {
-        this.#recovering = undefined;
-      });
-  }
-
-  /** Stops the consumer and closes every task uncommitted (see `#recover`). */
-  async #pauseForOutage(): Promise<void> {
-    const consumer = this.#consumer;
-    this.#consumer = undefined;
-    await withDeadline(consumer?.stop() ?? Promise.resolve(), 10_000);
-    await this.#rebalances.catch(() => undefined);
-    await this.#mutex.run(async () => {
-      await this.#inFlight?.commit.settled.catch(() => undefined);
-      this.#inFlight = undefined;
-      for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
-    });
-  }
-
-  /** Waits until a broker answers, then starts a fresh producer (its idempotence state may be stale) and member. */
-  async #rejoinAfterOutage(): Promise<void> {
-    for (let attempt = 0; !this.#closing; attempt++) {
-      try {
+  #recoveryHooks(): OutageHooks {
+    return {
+      clock: this.#config.clock,
+      logger: this.#config.logger,
+      closing: () => this.#closing,
+      isUnavailable: (err) => this.#port?.isUnavailable(err) ?? false,
+      paused: () => {
+        this.metrics.outages.inc();
+        if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
+      },
+      stopAndCloseTasks: async () => {
+        const consumer = this.#consumer;
+        this.#consumer = undefined;
+        await withDeadline(consumer?.stop() ?? Promise.resolve(), 10_000);
+        await this.#rebalances.catch(() => undefined);
+        await this.#mutex.run(async () => {
+          await this.#inFlight?.commit.settled.catch(() => undefined);
+          this.#inFlight = undefined;
+          for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
+        });
+      },
+      probe: async () => {
         await this.#port!.admin.partitionCounts(this.#topology.subTopologies.flatMap((s) => [...s.sourceTopics.keys()]));
+      },
+      rejoin: async () => {
+        // A fresh producer: the old one's idempotence state may be stale after the outage.
         if (!this.#exactlyOnce) {
           const old = this.#producer;
           this.#producer = await this.#port!.createProducer({});
           await old?.close().catch(() => undefined);
         }
-        if (this.#closing) return;
-        await this.#runConsumer();
-        return;
-      } catch (e) {
-        if (!this.#port!.isUnavailable(e)) throw e;
-        this.#outage = { since: this.#outage?.since ?? this.#config.clock.now(), reason: `waiting for Kafka: ${errorMessage(e)}` };
-        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
-      }
-    }
+        if (!this.#closing) await this.#runConsumer();
+      },
+      fatal: (err) => this.#fatal(err, 'recovering from a Kafka outage failed'),
+    };
   }
 
   /** Resolves when the app reaches `state`; rejects on ERROR/NOT_RUNNING (unless asked for) or timeout. */
@@ -542,7 +509,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   #fatal(err: unknown, what: string): void {
     if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
-    if (this.#port?.isUnavailable(err)) return this.#recover(err, what);
+    if (this.#port?.isUnavailable(err)) return this.#recovery.report(err, what);
     const code = err instanceof StreamsError ? err.code : 'PS_ERR_FATAL';
     this.#config.logger.error({ err: errorMessage(err), code, stack: (err as Error)?.stack }, `stream runtime stopped: ${what}: ${errorMessage(err)}`);
     this.#machine.moveTo('ERROR');
@@ -554,7 +521,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     this.#closing = true;
     this.#shuttingDown = (async () => {
       if (this.#ticker) clearInterval(this.#ticker);
-      await this.#recovering?.catch(() => undefined);
+      await this.#recovery.settled();
       await this.#rebalances.catch(() => undefined);
       await this.#mutex.run(async () => {
         if (commit) {
