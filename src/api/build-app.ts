@@ -67,6 +67,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     reply.log.error(error);
     sendError(reply, new ApiError('PS_ERR_API_INTERNAL', 'internal error; see the server log'));
   });
+  // fastify parses text/plain bodies by default, so a text body reached the routes' schemas and got a
+  // puzzling 400 "body must be object"; without the parser it is 415 PS_ERR_API_UNSUPPORTED_MEDIA_TYPE.
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('PS_ERR_API_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`)));
 
   await app.register(swagger, {
