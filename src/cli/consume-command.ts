@@ -35,7 +35,11 @@ function startOffsets(offsets: { partition: number; low: string; high: string }[
   return offsets.map(({ partition, low, high }) => {
     const lo = BigInt(low);
     const hi = BigInt(high);
-    const latest = count === Infinity ? lo : hi - BigInt(count) > lo ? hi - BigInt(count) : lo;
+    // Offsets are not one per record: on transactionally written topics every commit marker takes one
+    // too (at most one per record here, plus a few aborted ones). Reading 2N + 16 back and keeping the
+    // last N records of the partition (flushHeld) gives its N latest.
+    const back = hi - BigInt(count === Infinity ? 0 : 2 * count + 16);
+    const latest = count === Infinity || back < lo ? lo : back;
     return { partition, start: from === 'end' ? hi : from === 'beginning' ? lo : latest, end: hi };
   });
 }
@@ -75,7 +79,7 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
   const consumer = kafka.consumer({ groupId: `profile-stream-consume-${randomUUID()}`, readUncommitted: false });
   // Records of the "latest N" window are held and printed oldest first (by timestamp) once every
   // partition reached its end, so N records from several partitions read as one timeline.
-  const held: { timestamp: number; line: string }[] = [];
+  const held: { partition: number; timestamp: number; line: string }[] = [];
   let holding = from === 'latest' && count !== Infinity;
   const reached = new Set(ranges.filter((r) => r.start >= r.end).map((r) => r.partition));
   // With --count, consume waits (up to --timeout idle seconds) for the rest when the topic has fewer.
@@ -85,11 +89,13 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
   const atEnd = () => reached.size === ranges.length;
-  /** The held window holds up to N records per partition; the N latest of all of them are printed. */
+  /** Prints the N latest of the held records (see startOffsets), once, when every partition reached its end. */
   const flushHeld = () => {
     if (!holding) return;
     holding = false;
-    for (const h of held.sort((a, b) => a.timestamp - b.timestamp).slice(-count)) {
+    // Each partition's last N by offset (held in offset order), then the N latest of those by timestamp.
+    const perPartition = ranges.flatMap((r) => held.filter((h) => h.partition === r.partition).slice(-count));
+    for (const h of perPartition.sort((a, b) => a.timestamp - b.timestamp).slice(-count)) {
       out.info(h.line);
       seen += 1;
     }
@@ -129,7 +135,7 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
       const line = JSON.stringify({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString() ?? null, headers, value }, jsonReplacer);
       const beforeEnd = range !== undefined && BigInt(message.offset) < range.end;
       if (holding && beforeEnd) {
-        held.push({ timestamp: Number(message.timestamp), line });
+        held.push({ partition, timestamp: Number(message.timestamp), line });
         return;
       }
       out.info(line);
