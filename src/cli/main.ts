@@ -12,6 +12,18 @@ import { hashSecret } from '../api/api-keys.ts';
 import { commandHelp, commandSpec, mainHelp, parseArgsOptions } from './command-specs.ts';
 import { CliError } from './errors.ts';
 
+/**
+ * kafkajs 2.2.4 (in maintenance) schedules its throttle check with `throttledUntil - Date.now()`, negative
+ * when nothing is throttled; Node 24 clamps that to 1 ms, as older Nodes did, but now also prints a
+ * TimeoutNegativeWarning on every produce. Only that warning is dropped, so a command's stderr is its own.
+ */
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
+
 export async function main(argv: string[], out: CliOutput): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
