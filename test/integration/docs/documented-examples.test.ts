@@ -181,4 +181,27 @@ describe('documented examples run as written', () => {
     expect(hashes).toHaveLength(2);
     for (const h of hashes) expect(h.run.stdout.trim()).toMatch(/^scrypt\$[0-9a-f]+\$[0-9a-f]+$/);
   });
+
+  it('the timeline gives each batch its event time and marks a batch that arrived after newer events late', async () => {
+    const auth = { authorization: `Basic ${Buffer.from('demo-key-0001:demo-secret').toString('base64')}`, 'content-type': 'application/json' };
+    const now = Date.now();
+    const send = async (id: string, at: number) => {
+      const res = await fetch(`${baseUrl}/v2/events`, { method: 'POST', headers: auth, body: JSON.stringify({ mpid: '777', source_request_id: id, timestamp_unixtime_ms: at, user_attributes: { step: id } }) });
+      expect(res.status).toBe(202);
+    };
+    await send('today', now);
+    await send('yesterday', now - 86_400_000);
+    const deadline = Date.now() + PROCESSING_DEADLINE_MS;
+    let entries: { batch_id: string; batch_ms: number; processed_ms: number; late: boolean }[] = [];
+    while (entries.length < 2 && Date.now() < deadline) {
+      const res = await fetch(`${baseUrl}/v1/activity/timeline?mpid=777`, { headers: auth });
+      entries = res.status === 200 ? ((await res.json()) as { entries: typeof entries }).entries : [];
+      if (entries.length < 2) await new Promise((r) => setTimeout(r, 500));
+    }
+    // Newest first by processing: yesterday's batch arrived last.
+    expect(entries.map((e) => [e.batch_id, e.batch_ms, e.late])).toEqual([
+      ['yesterday', now - 86_400_000, true],
+      ['today', now, false],
+    ]);
+  });
 });
