@@ -1,4 +1,5 @@
 import { partitionForKey, type KeyValueStore, type Partitioner, type Serde } from '../streams/index.ts';
+import { historyRecordSchemaV1 } from '../schema/avro/history-record-schema.ts';
 import { avroTypeFor } from '../schema/avro-type.ts';
 import { encodeOnceFor } from '../schema/encode-once.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
@@ -58,18 +59,29 @@ export const historyPartitioner: Partitioner = (_topic, key, partitions) => {
   return partitionForKey(Buffer.from(at < 0 ? text : text.slice(0, at), 'utf8'), partitions);
 };
 
+// The leading byte names the writer schema, as in the profiles store (`profile-state-serde.ts`):
+// 1: snapshots with the embedded replay-dedup list (`historyRecordSchemaV1`), read only; 2: current.
 const FORMAT_V1 = 1;
+const FORMAT_V2 = 2;
 
 /** The store's value: Avro (schemas/history-record.avsc) without the registry, like the profiles store. */
 export function historyRecordSerde(): Serde<HistoryRecord> {
   const type = avroTypeFor(SCHEMAS['history-record']);
+  const fromV1 = type.createResolver(avroTypeFor(historyRecordSchemaV1));
   // The history topic's serde encodes the same record object: whichever runs first encodes it.
   const once = encodeOnceFor(SCHEMAS['history-record']);
   return {
-    serialize: (_topic, value) => Buffer.concat([Buffer.from([FORMAT_V1]), once.encode(value)]),
+    serialize: (_topic, value) => {
+      const body = once.encode(value);
+      const out = Buffer.allocUnsafe(body.length + 1);
+      out[0] = FORMAT_V2;
+      body.copy(out, 1);
+      return out;
+    },
     deserialize: (topic, data) => {
-      if (data[0] !== FORMAT_V1) throw new Error(`history record on ${topic} has unknown format ${data[0]}`);
-      return type.fromBuffer(data.subarray(1)) as HistoryRecord;
+      if (data[0] === FORMAT_V2) return type.fromBuffer(data.subarray(1)) as HistoryRecord;
+      if (data[0] === FORMAT_V1) return type.fromBuffer(data.subarray(1), fromV1) as HistoryRecord;
+      throw new Error(`history record on ${topic} has unknown format ${data[0]}`);
     },
   };
 }

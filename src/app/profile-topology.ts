@@ -8,6 +8,7 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, IdentityIndexProcessor, type ExpiredIdentity, type IdentityOwner } from './identity-index-processor.ts';
 import { HISTORY_SINK, IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, integrationSinkName } from './profile-processor.ts';
 import { profileStateSerde } from './profile-state-serde.ts';
+import { BATCH_DEDUP_STORE, recentBatchesSerde } from './batch-dedup-store.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import { addAudienceNodes, audienceStepSupplier, seedProcessorSupplier, type AudienceWiringOptions } from './audience-topology.ts';
 import { SEED_PROCESSOR, SEEDS_SOURCE } from './seed-processor.ts';
@@ -31,7 +32,7 @@ export type TopologyRetentionOptions = Pick<RetentionOptions, 'profileSweepInter
 
 /**
  * profile-stream's topology:
- *   raw topics → profile-merge [profiles, history, history-days, erasures] → enriched-<integration> sinks, history sink,
+ *   raw topics → profile-merge [profiles, batch-dedup, history, history-days, erasures] → enriched-<integration> sinks, history sink,
  *                                         → identity-changes (repartition by type:value) → identity-index [identity-index, expired-identities]
  *   erasures (repartition by MPID) → profile-lifecycle [same stores; retention sweeps] → history sink (tombstones),
  *                                         identity-changes (removals), audience-memberships (deletes), dsr-completions (DSR topic)
@@ -66,6 +67,7 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addRepartition(ERASURE_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<ErasureCommand>() }, 'dsr-router', 'dsr-resolve')
     .addProcessor('profile-lifecycle', () => new ProfileLifecycleProcessor(lifecycle, logger, audienceExit?.()), ERASURE_REPARTITION)
     .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), ...profileWriters)
+    .addStateStore(Stores.persistentKeyValueStore(BATCH_DEDUP_STORE, stringSerde, recentBatchesSerde()), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_STORE, stringSerde, historyRecordSerde()), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_DAYS_STORE, stringSerde, stringSerde), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(ERASURES_STORE, stringSerde, jsonSerde<ErasureRecord>()), 'profile-merge', 'profile-lifecycle')
