@@ -1,5 +1,5 @@
-import type { Serde } from '../streams/index.ts';
 import type { RecentBatch, RecentBatches } from '../profiles/batch-dedup.ts';
+import type { SyncSerde } from './decode-once.ts';
 
 /**
  * MPID → the user's remembered batches (replay dedup). Its own store so the profile, the profiles
@@ -18,7 +18,7 @@ const ENTRY_BYTES = DIGEST_BYTES + 8;
  * big-endian float64, oldest first (16 bytes an entry; 4 KiB for a full list of 256). Far smaller than
  * Avro of the ids themselves (a UUID id alone is 37 bytes), and decoded without a schema walk.
  */
-export function recentBatchesSerde(): Serde<RecentBatches> {
+export function recentBatchesSerde(): SyncSerde<RecentBatches> {
   return {
     serialize: (_topic, value) => {
       const out = Buffer.allocUnsafe(1 + value.length * ENTRY_BYTES);

@@ -1,8 +1,8 @@
-import type { Serde } from '../streams/index.ts';
 import { profileStateSchemaV1 } from '../schema/avro/profile-state-schema.ts';
 import { avroTypeFor } from '../schema/avro-type.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
+import type { SyncSerde } from './decode-once.ts';
 
 // One leading byte names the writer schema, so older stored values are read beside new ones (the
 // changelog keeps old records until compaction rewrites them, and a state directory may predate us).
@@ -16,7 +16,7 @@ const FORMAT_V2 = 2;
  * the store and its changelog are ours alone. Compact and evolvable; synchronous on the hot path.
  * A format-1 value is resolved to the current schema, which drops its embedded `recent_batches`.
  */
-export function profileStateSerde(): Serde<ProfileState> {
+export function profileStateSerde(): SyncSerde<ProfileState> {
   const type = avroTypeFor(SCHEMAS['profile-state']);
   const fromV1 = type.createResolver(avroTypeFor(profileStateSchemaV1));
   return {

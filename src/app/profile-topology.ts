@@ -9,6 +9,7 @@ import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, IdentityIndexProcessor,
 import { HISTORY_SINK, IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, integrationSinkName } from './profile-processor.ts';
 import { profileStateSerde } from './profile-state-serde.ts';
 import { BATCH_DEDUP_STORE, recentBatchesSerde } from './batch-dedup-store.ts';
+import { decodeOnce } from './decode-once.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import { addAudienceNodes, audienceStepSupplier, seedProcessorSupplier, type AudienceWiringOptions } from './audience-topology.ts';
 import { SEED_PROCESSOR, SEEDS_SOURCE } from './seed-processor.ts';
@@ -66,8 +67,8 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     .addProcessor('dsr-resolve', () => new DsrIdentityResolveProcessor(), DSR_IDENTITY_REPARTITION)
     .addRepartition(ERASURE_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<ErasureCommand>() }, 'dsr-router', 'dsr-resolve')
     .addProcessor('profile-lifecycle', () => new ProfileLifecycleProcessor(lifecycle, logger, audienceExit?.()), ERASURE_REPARTITION)
-    .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, profileStateSerde()), ...profileWriters)
-    .addStateStore(Stores.persistentKeyValueStore(BATCH_DEDUP_STORE, stringSerde, recentBatchesSerde()), 'profile-merge', 'profile-lifecycle')
+    .addStateStore(Stores.persistentKeyValueStore(PROFILES_STORE, stringSerde, decodeOnce(profileStateSerde())), ...profileWriters)
+    .addStateStore(Stores.persistentKeyValueStore(BATCH_DEDUP_STORE, stringSerde, decodeOnce(recentBatchesSerde())), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_STORE, stringSerde, historyRecordSerde()), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(HISTORY_DAYS_STORE, stringSerde, stringSerde), 'profile-merge', 'profile-lifecycle')
     .addStateStore(Stores.persistentKeyValueStore(ERASURES_STORE, stringSerde, jsonSerde<ErasureRecord>()), 'profile-merge', 'profile-lifecycle')
