@@ -8,7 +8,7 @@ import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDay, historyDayKey, historyKey, historyOf, historyPrefix, parseHistoryDayKey, parseHistoryKey } from './history-store.ts';
-import { HISTORY_SINK, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
+import { IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
 import type { AudienceExit } from './audience-exit.ts';
 import { BATCH_DEDUP_STORE } from './batch-dedup-store.ts';
 import type { RecentBatches } from '../profiles/batch-dedup.ts';
@@ -34,8 +34,9 @@ export interface RetentionOptions {
  * arriving from the DSR sub-topology through the `erasures` repartition topic.
  *
  * Every removal is a store delete, so the changelogs get tombstones; identity index entries go away
- * through `removed` identity changes on the identity repartition topic; history topic entries get
- * tombstones under their own keys (the topic is compacted and time-limited).
+ * through `removed` identity changes on the identity repartition topic. The history topic is the history
+ * store's changelog, so each history delete is a tombstone there under its own key (the topic is compacted
+ * and time-limited); the retention sweep's deletes write them too.
  */
 export class ProfileLifecycleProcessor implements Processor<string, ErasureCommand, unknown, unknown> {
   private ctx!: ProcessorContext<unknown, unknown>;
@@ -139,13 +140,9 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     // Every identity the user ever held here, live or kept for an expired profile; the index only acts on this MPID's own claims.
     const allProfiles = profile ? [profile, ...snapshots] : snapshots;
     await this.forwardIdentityChanges(identitiesOf(allProfiles).map(({ type, value }) => ({ type, value, updated_ms: nowMs })), mpid, 'erased', nowMs);
-    const forwards: Promise<void>[] = [];
     for (const day of new Set(entries.map((e) => historyDay(parseHistoryKey(e.key).processedMs)))) await this.historyDays.delete(historyDayKey(day, mpid));
-    for (const { key } of entries) {
-      await this.history.delete(key);
-      forwards.push(this.ctx.forward(new Record<string, HistoryRecord | null>(key, null, nowMs), HISTORY_SINK));
-    }
-    await Promise.all(forwards);
+    // Each delete is a tombstone on the history topic: it is the history store's changelog.
+    for (const { key } of entries) await this.history.delete(key);
     const found = profile !== undefined || entries.length > 0;
     await this.erasures.put(mpid, erasureRecord(previous, mpid, requestId, nowMs, allProfiles));
     this.logger.info({ mpid, request_id: requestId, history_entries: entries.length, had_profile: profile !== undefined }, 'erased user');

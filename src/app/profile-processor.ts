@@ -20,18 +20,17 @@ export const PROFILES_STORE = 'profiles';
 
 /** Child node names the processor forwards to; the topology wires sinks under these names. */
 export const integrationSinkName = (integration: IntegrationConfig): string => `enriched-${integration.name}`;
-export const HISTORY_SINK = 'history';
 export const IDENTITY_REPARTITION = 'identity-changes';
 /** `Topology.addRepartition(name)` names the sink that writes the repartition topic `<name>-sink`. */
 export const IDENTITY_REPARTITION_SINK = `${IDENTITY_REPARTITION}-sink`;
 
 /**
- * Merges each raw batch into its user's profile (the `profiles` store, keyed by MPID) and forwards:
- * the enriched batch to each integration that takes it, the batch with its profile snapshot to history,
- * and identity changes to the identity index (re-keyed by `type:value`). A replayed batch changes and
+ * Merges each raw batch into its user's profile (the `profiles` store, keyed by MPID) and forwards
+ * the enriched batch to each integration that takes it and identity changes to the identity index (re-keyed by `type:value`). A replayed batch changes and
  * emits nothing. A batch over a limit throws, and the runtime dead-letters it with the limit named.
  * A user absent from `profiles` is reengaged from the `history` store (unless erased); every batch is
- * kept there with its snapshot, under the same key the history topic gets. The batch ids that make a
+ * kept there with its snapshot; the history topic is that store's changelog, so it gets each one under
+ * the same key when the store is flushed. The batch ids that make a
  * replay recognisable live in `batch-dedup`, apart from the profile, so neither the profiles changelog
  * nor the history snapshots carry them.
  */
@@ -93,10 +92,10 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
     }
     const history: HistoryRecord = { batch, processed_timestamp_ms: now, profile };
     const key = historyKey(mpid, now, this.historySequence());
+    // The history topic is this store's changelog: the put is what reaches the topic (no sink, no second copy).
     await this.history.put(key, history);
     // The write cache keeps one entry per user and day, so this is one changelog record per commit at most.
     await this.historyDays.put(historyDayKey(now, mpid), mpid);
-    forwards.push(this.ctx.forward(new Record(key, history, record.timestamp), HISTORY_SINK));
     for (const change of [...(restored?.identities ?? []), ...changes.identities]) {
       forwards.push(this.ctx.forward(new Record<string, IdentityChange>(change.key, change, record.timestamp), IDENTITY_REPARTITION_SINK));
     }

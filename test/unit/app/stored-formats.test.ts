@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { recentBatchesSerde } from '../../../src/app/batch-dedup-store.ts';
-import { historyRecordSerde } from '../../../src/app/history-store.ts';
+import { historyRecordSerde, historyStoreSerde } from '../../../src/app/history-store.ts';
+import { BadMagicByteError } from '../../../src/schema/errors.ts';
 import { profileStateSerde } from '../../../src/app/profile-state-serde.ts';
 import type { HistoryRecord } from '../../../src/schema/history-record.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
@@ -60,5 +61,27 @@ describe('stored formats', () => {
     expect(() => serde.serialize('t', [{ digest: 'xyz', seen_ms: 1 }])).toThrow(RangeError);
     expect(() => serde.deserialize('t', bytes.subarray(0, 10))).toThrow(/torn length/);
     expect(() => serde.deserialize('t', Buffer.from([2]))).toThrow(/unknown format 2/);
+  });
+
+  it('the history store reads the topic\'s wire format, and values an older state directory kept in the format-byte form', async () => {
+    // A stand-in for the registry serde: 0x00 + 4-byte id + JSON here; anything else is refused the way the real one refuses it.
+    const topicSerde = {
+      serialize: (_t: string, v: HistoryRecord) => Buffer.concat([Buffer.from([0, 0, 0, 0, 7]), Buffer.from(JSON.stringify(v))]),
+      deserialize: (t: string, b: Buffer) => {
+        if (b[0] !== 0) throw new BadMagicByteError(t, b[0]);
+        return JSON.parse(b.subarray(5).toString()) as HistoryRecord;
+      },
+    };
+    const serde = historyStoreSerde(topicSerde);
+    const b = batch({ id: 'b1', mpid: '42' });
+    const current = { batch: JSON.parse(JSON.stringify(b)), processed_timestamp_ms: 3, profile: null } as HistoryRecord;
+    const bytes = await serde.serialize('h', current);
+    expect(bytes).toEqual(topicSerde.serialize('h', current));
+    expect(await serde.deserialize('h', bytes)).toEqual(current);
+    const encoded = fixture('history-record-v1').toBuffer({ batch: { ...JSON.parse(JSON.stringify(b)), mpid: 42 }, processed_timestamp_ms: 3, profile: profileV1 });
+    const old = await serde.deserialize('h', Buffer.concat([Buffer.from([1]), encoded]));
+    expect(old.processed_timestamp_ms).toBe(3);
+    expect(old.profile?.mpid).toBe('42');
+    await expect(Promise.resolve().then(() => serde.deserialize('h', Buffer.from([9, 1])))).rejects.toBeInstanceOf(BadMagicByteError);
   });
 });
