@@ -11,7 +11,8 @@ const MAX_HELD = 500;
 
 let controller = null;
 let paused = false;
-let held = [];
+/** Entries (latest version by id) that arrived while paused. */
+let held = new Map();
 let droppedWhilePaused = 0;
 const entries = new Map();
 let selected = null;
@@ -71,12 +72,15 @@ function show(entry) {
 
 function receive(kind, entry) {
   if (paused) {
-    held.push(entry);
-    if (held.length > MAX_HELD) {
-      held.shift();
+    held.delete(entry.id);
+    held.set(entry.id, entry);
+    if (held.size > MAX_HELD) {
+      held.delete(held.keys().next().value);
       droppedWhilePaused++;
     }
-    $('live-held').textContent = `${held.length} new while paused${droppedWhilePaused ? ` (${droppedWhilePaused} older ones dropped)` : ''}`;
+    // Updates of rows already shown are held too, but only batches not on the page yet count as new.
+    const fresh = [...held.keys()].filter((id) => !entries.has(id)).length;
+    $('live-held').textContent = fresh || droppedWhilePaused ? `${fresh} new while paused${droppedWhilePaused ? ` (${droppedWhilePaused} older ones dropped)` : ''}` : '';
     return;
   }
   show(entry);
@@ -143,8 +147,8 @@ function setPaused(value) {
   $('live-pause').textContent = paused ? 'Resume' : 'Pause';
   $('live-pause').setAttribute('aria-pressed', String(paused));
   if (!paused) {
-    for (const entry of held) show(entry);
-    held = [];
+    for (const entry of held.values()) show(entry);
+    held = new Map();
     droppedWhilePaused = 0;
     $('live-held').textContent = '';
   }
