@@ -21,7 +21,8 @@ export class CalculatedValueScan implements CalculatedValueSource {
   ) {}
 
   peers(): string[] {
-    return [...new Set(this.app.hostMap().values())].filter((h) => h !== this.applicationServer);
+    // Members that advertise no address (no HTTP for other instances) cannot be asked; they are not peers.
+    return [...new Set(this.app.hostMap().values())].filter((h) => h && h !== this.applicationServer);
   }
 
   localCounts(workspace: string): Promise<ValueCounts | Unavailable> {
