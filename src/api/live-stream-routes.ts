@@ -24,6 +24,14 @@ function write(raw: ServerResponse, event: string, data: unknown): void {
   raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+/** One event goes to every open page: serialised once, not once per page. */
+const serialised = new WeakMap<LiveEvent, string>();
+function frame(e: LiveEvent): string {
+  let text = serialised.get(e);
+  if (text === undefined) serialised.set(e, (text = `event: ${e.kind}\ndata: ${JSON.stringify(e.entry)}\n\n`));
+  return text;
+}
+
 /**
  * The Live Stream: `GET /v1/live/stream` answers Server-Sent Events — the workspace's recent tail, then each
  * batch as it arrives (`batch`) and again when the pipeline has processed it (`update`, with where it went),
@@ -88,7 +96,9 @@ export async function liveStreamRoutes(app: FastifyInstance, options: LiveStream
       write(raw, event, data);
     };
     const listener = (e: LiveEvent): void => {
-      if (matchesLiveFilter(e.entry, filter)) send(e.kind, e.entry);
+      if (closed || !matchesLiveFilter(e.entry, filter)) return;
+      if (raw.writableLength > maxQueued) dropped++;
+      else raw.write(frame(e));
     };
     reply.hijack();
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });

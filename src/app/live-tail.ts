@@ -27,6 +27,10 @@ export interface LiveTailOptions {
   readonly backfillPerPartition?: number;
   /** The tail stops reading this long after its last subscriber left; default 60 s. */
   readonly idleStopMs?: number;
+  /** Bytes of records read per second at most (raw and history together); default 2 MiB. */
+  readonly maxReadBytesPerSecond?: number;
+  /** A partition further behind than this many records jumps to its last `backfillPerPartition`; default 500. */
+  readonly skipAheadRecords?: number;
 }
 
 type Subscriber = { readonly workspaces: ReadonlySet<string>; readonly listener: (event: LiveEvent) => void };
@@ -64,6 +68,10 @@ export class LiveTail implements LiveFeed {
   private refilledAt = Date.now();
   private skipped = 0;
   private decoded = 0;
+  private readonly maxReadBytes: number;
+  private readonly skipAhead: number;
+  private readBytes: number;
+  private readRefilledAt = Date.now();
 
   constructor(private readonly options: LiveTailOptions) {
     this.sources = options.app.sources;
@@ -73,6 +81,9 @@ export class LiveTail implements LiveFeed {
     this.backfill = options.backfillPerPartition ?? 20;
     this.idleStopMs = options.idleStopMs ?? 60_000;
     this.tokens = this.maxDecodes;
+    this.maxReadBytes = options.maxReadBytesPerSecond ?? 2 * 1024 * 1024;
+    this.skipAhead = options.skipAheadRecords ?? 500;
+    this.readBytes = this.maxReadBytes;
     const registry = createSchemaRegistry(options.schemaRegistryUrl);
     this.batchSerde = createAvroSerde<Batch>({ registry, schema: SCHEMAS.batch });
     this.historySerde = createAvroSerde<HistoryRecord>({ registry, schema: SCHEMAS['history-record'] });
@@ -124,7 +135,8 @@ export class LiveTail implements LiveFeed {
     // A group of its own per instance and start: every instance shows every batch, and nothing is committed.
     this.groupId = `${app.applicationId}-live-tail-${randomUUID().slice(0, 8)}`;
     const admin = kafka.admin();
-    const consumer = kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+    // Small fetches: with the read budget below, what the tail reads stays small whatever the pipeline's rate.
+    const consumer = kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100, maxBytesPerPartition: 64 * 1024, maxBytes: 512 * 1024, allowAutoTopicCreation: false });
     this.admin = admin;
     this.consumer = consumer;
     await Promise.all([admin.connect(), consumer.connect()]);
@@ -141,7 +153,7 @@ export class LiveTail implements LiveFeed {
       });
       consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
     });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (payload) => this.onBatch(payload) });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
     const timeout = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('live tail: no partitions assigned within 15 s')), 15_000).unref());
     await Promise.race([joined, timeout]);
     this.state = 'live';
@@ -185,7 +197,31 @@ export class LiveTail implements LiveFeed {
     return true;
   }
 
-  private async onBatch({ batch }: EachBatchPayload): Promise<void> {
+  /**
+   * Keeps the tail's reading within `maxReadBytesPerSecond` (kafkajs parses every record it fetches, decoded
+   * or not, and the history records carry whole profiles): past the budget it waits, and a partition that
+   * falls `skipAheadRecords` behind meanwhile jumps to its end. A tail shows what arrives now, not a backlog.
+   */
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    await this.decodeBatch(batch);
+    const now = Date.now();
+    this.readBytes = Math.min(this.maxReadBytes, this.readBytes + ((now - this.readRefilledAt) / 1000) * this.maxReadBytes);
+    this.readRefilledAt = now;
+    this.readBytes -= batch.messages.reduce((sum, m) => sum + (m.value?.length ?? 0) + (m.key?.length ?? 0), 0);
+    if (this.readBytes < 0) await new Promise((r) => setTimeout(r, Math.min(1000, (-this.readBytes / this.maxReadBytes) * 1000)));
+    const lag = BigInt(batch.offsetLag());
+    if (lag > BigInt(this.skipAhead) && this.consumer) {
+      // Not resolving the batch's offset leaves the seek as the next position.
+      const to = BigInt(batch.highWatermark) - BigInt(this.backfill);
+      if (batch.topic !== this.options.app.historyTopic) this.skipped += Number(to - BigInt(batch.lastOffset()) - 1n);
+      this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(to) });
+    } else {
+      payload.resolveOffset(batch.lastOffset());
+    }
+  }
+
+  private async decodeBatch(batch: EachBatchPayload['batch']): Promise<void> {
     const isHistory = batch.topic === this.options.app.historyTopic;
     for (const message of batch.messages) {
       if (message.value === null || message.key === null) continue;
