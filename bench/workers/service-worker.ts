@@ -28,8 +28,6 @@ export interface WorkerConfig {
   apiKey?: { key: string; secret: string; workspace: string };
   /** Serve the Live Stream (and the other workspace views) beside the Profile API. */
   liveStream?: boolean;
-  /** Start processing only on SIGUSR2 (after the API is up), so the harness can open pages first. */
-  holdStart?: boolean;
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
@@ -93,6 +91,5 @@ process.on('SIGTERM', () => {
   })();
 });
 
-if (config.holdStart) await new Promise((resolve) => process.once('SIGUSR2', resolve));
 await service.start();
 emit({ event: 'running' });
