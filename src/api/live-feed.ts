@@ -24,11 +24,17 @@ export interface LiveEntry {
   forwarding: readonly ForwardingDecision[] | null;
 }
 
-export type LiveEvent = { readonly kind: 'batch' | 'update'; readonly entry: LiveEntry };
+export interface LiveEvent {
+  readonly kind: 'batch' | 'update';
+  /** What filters read; `batch` may be left out when `frame` is given. */
+  readonly entry: LiveEntry;
+  /** The Server-Sent Event as sent (`event: <kind>\ndata: <entry JSON>\n\n`), when the feed made it already. */
+  readonly frame?: string;
+}
 
 export interface LiveSubscription {
-  /** The tail kept for the subscriber's workspaces, oldest first. */
-  readonly tail: readonly LiveEntry[];
+  /** The latest event of each batch kept for the subscriber's workspaces, oldest batch first. */
+  readonly tail: readonly LiveEvent[];
   unsubscribe(): void;
 }
 

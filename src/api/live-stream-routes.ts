@@ -24,9 +24,10 @@ function write(raw: ServerResponse, event: string, data: unknown): void {
   raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-/** One event goes to every open page: serialised once, not once per page. */
+/** One event goes to every open page: serialised once (by the feed, or here), not once per page. */
 const serialised = new WeakMap<LiveEvent, string>();
 function frame(e: LiveEvent): string {
+  if (e.frame !== undefined) return e.frame;
   let text = serialised.get(e);
   if (text === undefined) serialised.set(e, (text = `event: ${e.kind}\ndata: ${JSON.stringify(e.entry)}\n\n`));
   return text;
@@ -127,7 +128,7 @@ export async function liveStreamRoutes(app: FastifyInstance, options: LiveStream
       subscription.unsubscribe();
       return;
     }
-    for (const entry of subscription.tail) if (matchesLiveFilter(entry, filter)) send(entry.processed_ms === null ? 'batch' : 'update', entry);
+    for (const e of subscription.tail) listener(e);
     send('ready', { workspace_id: workspace, filter, stats: feed.stats() });
     timers.push(setInterval(() => raw.write(': ping\n\n'), options.heartbeatMs ?? 15_000));
     timers.push(setInterval(() => send('stats', { ...feed.stats(), dropped }), 5_000));

@@ -21,7 +21,7 @@ export interface LiveTailOptions {
   readonly logger: Logger;
   /** Entries kept per workspace; default 300. */
   readonly tailSize?: number;
-  /** Raw records decoded per second at most, across workspaces; default 200. The rest are counted as skipped. */
+  /** Raw records decoded per second at most, across workspaces; default 50 (more than anyone reads). The rest are counted as skipped. */
   readonly maxDecodesPerSecond?: number;
   /** Records read back from each raw partition when the tail starts, so a page opens on recent batches; default 20. */
   readonly backfillPerPartition?: number;
@@ -33,7 +33,8 @@ export interface LiveTailOptions {
   readonly skipAheadRecords?: number;
 }
 
-type Subscriber = { readonly workspaces: ReadonlySet<string>; readonly listener: (event: LiveEvent) => void };
+/** `workspaces` undefined: every workspace (the thread that relays to `ThreadedLiveFeed`). */
+type Subscriber = { readonly workspaces: ReadonlySet<string> | undefined; readonly listener: (event: LiveEvent) => void };
 
 /**
  * The Live Stream's tail: a consumer of the raw topics (and of the history topic, to learn what became of
@@ -77,7 +78,7 @@ export class LiveTail implements LiveFeed {
     this.sources = options.app.sources;
     this.integrations = options.integrations.map((i) => i.name);
     this.tailSize = options.tailSize ?? 300;
-    this.maxDecodes = options.maxDecodesPerSecond ?? 200;
+    this.maxDecodes = options.maxDecodesPerSecond ?? 50;
     this.backfill = options.backfillPerPartition ?? 20;
     this.idleStopMs = options.idleStopMs ?? 60_000;
     this.tokens = this.maxDecodes;
@@ -93,8 +94,9 @@ export class LiveTail implements LiveFeed {
     return { state: this.state, skipped: this.skipped, decoded: this.decoded, subscribers: this.subscribers.size };
   }
 
-  async subscribe(workspaces: readonly string[], listener: (event: LiveEvent) => void): Promise<LiveSubscription> {
-    const subscriber: Subscriber = { workspaces: new Set(workspaces), listener };
+  /** `workspaces` undefined: every workspace. */
+  async subscribe(workspaces: readonly string[] | undefined, listener: (event: LiveEvent) => void): Promise<LiveSubscription> {
+    const subscriber: Subscriber = { workspaces: workspaces === undefined ? undefined : new Set(workspaces), listener };
     this.subscribers.add(subscriber);
     clearTimeout(this.idleTimer);
     try {
@@ -103,9 +105,9 @@ export class LiveTail implements LiveFeed {
       this.subscribers.delete(subscriber);
       throw error;
     }
-    const tail = workspaces.flatMap((w) => this.tails.get(w) ?? []).sort((a, b) => a.received_ms - b.received_ms);
+    const entries = workspaces === undefined ? [...this.tails.values()].flat() : workspaces.flatMap((w) => this.tails.get(w) ?? []);
     return {
-      tail,
+      tail: entries.sort((a, b) => a.received_ms - b.received_ms).map((entry) => ({ kind: entry.processed_ms === null ? 'batch' : 'update', entry })),
       unsubscribe: () => {
         this.subscribers.delete(subscriber);
         if (this.subscribers.size === 0) {
@@ -151,7 +153,15 @@ export class LiveTail implements LiveFeed {
         seeked = true;
         void this.seekBack(e.payload.memberAssignment).then(resolve, reject);
       });
-      consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+      consumer.on(consumer.events.CRASH, (e) => {
+        reject(e.payload.error);
+        // kafkajs restarts after a retriable error by itself; after any other the tail is stopped, and the
+        // next page to subscribe starts a new one instead of waiting on a consumer that reads nothing.
+        if (!e.payload.restart && this.consumer === consumer) {
+          logger.warn({ err: e.payload.error }, 'live tail: consumer stopped; the next page restarts it');
+          void this.stop();
+        }
+      });
     });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
     const timeout = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('live tail: no partitions assigned within 15 s')), 15_000).unref());
@@ -301,7 +311,7 @@ export class LiveTail implements LiveFeed {
 
   private publish(event: LiveEvent): void {
     for (const s of this.subscribers) {
-      if (s.workspaces.has(event.entry.workspace_id)) s.listener(event);
+      if (s.workspaces === undefined || s.workspaces.has(event.entry.workspace_id)) s.listener(event);
     }
   }
 }

@@ -4,7 +4,7 @@ import type { Deployment } from '../config/deployment.ts';
 import type { StreamsApp } from '../streams/index.ts';
 import { AudienceMembershipReader } from './audience-membership-reader.ts';
 import { CalculatedValueScan } from './calculated-value-scan.ts';
-import { LiveTail } from './live-tail.ts';
+import { ThreadedLiveFeed } from './threaded-live-feed.ts';
 
 export interface WorkspaceViewSourcesOptions {
   readonly deployment: Deployment;
@@ -21,7 +21,7 @@ export interface WorkspaceViewSourcesOptions {
  */
 export function workspaceViewSources(o: WorkspaceViewSourcesOptions): { options: WorkspaceViewsOptions; close(): Promise<void> } {
   const { deployment, brokers, schemaRegistryUrl, logger } = o;
-  const live = new LiveTail({ app: deployment.app, integrations: deployment.integrations, brokers, schemaRegistryUrl, logger });
+  const live = new ThreadedLiveFeed({ app: deployment.app, integrations: deployment.integrations, brokers, schemaRegistryUrl, logger });
   const memberships = new AudienceMembershipReader({ topic: deployment.app.audienceMembershipsTopic, applicationId: deployment.app.applicationId, brokers, schemaRegistryUrl, logger });
   return {
     options: {

@@ -68,7 +68,7 @@ describe('LiveTail', () => {
     sub.unsubscribe();
     const again = await t.subscribe(['1', '2'], () => {});
     // Workspace 1's tail keeps its newest 3; workspace 2's its one.
-    expect(again.tail.map((e) => e.batch_id).sort()).toEqual(['b', 'c', 'd', 'w2']);
+    expect(again.tail.map((e) => e.entry.batch_id).sort()).toEqual(['b', 'c', 'd', 'w2']);
     again.unsubscribe();
 
     // The pipeline processed "d": a screen-view-less custom event goes to both test integrations.

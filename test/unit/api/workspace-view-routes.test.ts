@@ -29,7 +29,7 @@ class MemoryFeed implements LiveFeed {
   async subscribe(workspaces: readonly string[], listener: (e: LiveEvent) => void) {
     const s = { workspaces, listener };
     this.listeners.add(s);
-    return { tail: this.tail.filter((e) => workspaces.includes(e.workspace_id)), unsubscribe: () => this.listeners.delete(s) };
+    return { tail: this.tail.filter((e) => workspaces.includes(e.workspace_id)).map((entry) => ({ kind: 'batch' as const, entry })), unsubscribe: () => this.listeners.delete(s) };
   }
   push(event: LiveEvent): void {
     for (const s of this.listeners) if (s.workspaces.includes(event.entry.workspace_id)) s.listener(event);
