@@ -156,7 +156,7 @@ export async function liveStreamBenchmark(ctx: BenchContext): Promise<BenchResul
     notes: [
       'Throughput as in the pipeline benchmark (input batches / (lag zero − first output)). Each run\'s batches are produced (at full speed, by the harness) only after the worker runs and the pages read live, so they arrive while the pages watch. The pages are SSE clients in the harness process (on the same cores) with every environment shown; they parse every event as the page does.',
       'Without pages the Live Stream\'s tail is not running at all (it starts with the first page), so "without" is also the figure of a worker without the feature.',
-      'With pages, the tail decodes at most 200 raw batches/s and the history records of the batches it shows; events_per_page counts the batch and update events one page received during the run.',
+      'With pages, the tail (in a worker thread) decodes at most 50 raw batches/s and the history records of the batches it shows; events_per_page counts the batch and update events one page received during the run.',
       'load_average_*: the 1-minute load average, mean of before and after each run (2 cores, shared with others\' test runs: above 2 means the runs competed for CPU).',
     ],
   };
