@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import type { BenchContext } from '../lib/context.ts';
@@ -67,8 +67,23 @@ class Page {
   }
 }
 
+/**
+ * CPU seconds (user + system, all threads) the process has used so far, from /proc (Linux; clock ticks of
+ * 1/100 s): unlike throughput, CPU per batch hardly depends on how busy the rest of the machine is.
+ */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 interface LiveRun {
   batchesPerS: number;
+  /** The worker's CPU milliseconds per input batch during the measured run. */
+  cpuMsPerBatch: number | undefined;
   events: number;
   loadBefore: number;
   loadAfter: number;
@@ -94,12 +109,15 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, workload: Workload,
       ...open.map((p) => p.done.then(() => { throw new Error('a live stream page closed before it was ready'); })),
     ]);
     const loadBefore = loadavg()[0]!;
+    const cpuBefore = cpuSeconds(child.process.pid);
     const measuring = measureThroughput({ label: `live-stream, ${pages} page(s) open, run ${run}`, child, admin, groupId: applicationId, inputTopic: rawTopic, outputTopic: all!, records: workload.records.length, timeoutMs: 120_000 + (workload.records.length / 150) * 1000 });
     await produceRecords(ctx.brokers, rawTopic, workload.records, `producing run ${run} (${pages} pages)`);
     const m = await measuring;
+    const cpuAfter = cpuSeconds(child.process.pid);
+    const cpuMsPerBatch = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) * 1000) / workload.records.length : undefined;
     const events = open.reduce((s, p) => s + p.events, 0);
     if (pages > 0 && events === 0) throw new Error(`${pages} page(s) were open but received no batch: the Live Stream did not stream`);
-    return { batchesPerS: m.recordsPerS, events, loadBefore, loadAfter: loadavg()[0]! };
+    return { batchesPerS: m.recordsPerS, cpuMsPerBatch, events, loadBefore, loadAfter: loadavg()[0]! };
   } finally {
     for (const p of open) p.abort.abort();
     await child.stop(10_000);
@@ -132,6 +150,8 @@ export async function liveStreamBenchmark(ctx: BenchContext): Promise<BenchResul
         without_pages_batches_per_s: r[0]!.batchesPerS,
         with_5_pages_batches_per_s: r[PAGES]!.batchesPerS,
         events_per_page: round(r[PAGES]!.events / PAGES, 0),
+        without_pages_cpu_ms_per_batch: r[0]!.cpuMsPerBatch === undefined ? undefined : round(r[0]!.cpuMsPerBatch, 3),
+        with_5_pages_cpu_ms_per_batch: r[PAGES]!.cpuMsPerBatch === undefined ? undefined : round(r[PAGES]!.cpuMsPerBatch, 3),
         load_average_without: round((r[0]!.loadBefore + r[0]!.loadAfter) / 2, 2),
         load_average_with: round((r[PAGES]!.loadBefore + r[PAGES]!.loadAfter) / 2, 2),
       });
@@ -150,13 +170,17 @@ export async function liveStreamBenchmark(ctx: BenchContext): Promise<BenchResul
     parameters: { batches: workload?.records.length, distinct_users: workload?.distinctUsers, partitions: o.partitions, pages: PAGES, page_filter: 'environment=all (every batch of the workspace)', guarantee: 'at_least_once' },
     ...s,
     runs,
-    ratios: { with_vs_without: ratio(s.median.with_5_pages_batches_per_s, s.median.without_pages_batches_per_s) },
+    ratios: {
+      with_vs_without: ratio(s.median.with_5_pages_batches_per_s, s.median.without_pages_batches_per_s),
+      cpu_per_batch_with_vs_without: ratio(s.median.with_5_pages_cpu_ms_per_batch, s.median.without_pages_cpu_ms_per_batch),
+    },
     targets: [{ label: 'throughput with 5 Live Stream pages open ≥ 0.95× without', key: 'with_vs_without', op: '>=', value: 0.95 }],
-    units: { without_pages_batches_per_s: 'batches/s', with_5_pages_batches_per_s: 'batches/s', events_per_page: 'events', load_average_without: '1-min load', load_average_with: '1-min load' },
+    units: { without_pages_batches_per_s: 'batches/s', with_5_pages_batches_per_s: 'batches/s', events_per_page: 'events', without_pages_cpu_ms_per_batch: 'ms', with_5_pages_cpu_ms_per_batch: 'ms', load_average_without: '1-min load', load_average_with: '1-min load' },
     notes: [
       'Throughput as in the pipeline benchmark (input batches / (lag zero − first output)). Each run\'s batches are produced (at full speed, by the harness) only after the worker runs and the pages read live, so they arrive while the pages watch. The pages are SSE clients in the harness process (on the same cores) with every environment shown; they parse every event as the page does.',
       'Without pages the Live Stream\'s tail is not running at all (it starts with the first page), so "without" is also the figure of a worker without the feature.',
       'With pages, the tail (in a worker thread) decodes at most 50 raw batches/s and the history records of the batches it shows; events_per_page counts the batch and update events one page received during the run.',
+      'cpu_ms_per_batch: the worker process\'s CPU time (all its threads: main, the Live Stream tail\'s, RocksDB\'s) from the measurement\'s start to its end, divided by the batches; it says what the pages cost whatever the machine\'s load.',
       'load_average_*: the 1-minute load average, mean of before and after each run (2 cores, shared with others\' test runs: above 2 means the runs competed for CPU).',
     ],
   };
