@@ -4,7 +4,11 @@
  */
 export const API_ERRORS = {
   PS_ERR_API_UNAUTHORIZED: { statusCode: 401, description: 'No or wrong credentials: send HTTP Basic with an API key and its secret.' },
+  PS_ERR_API_AUTH_THROTTLED: { statusCode: 429, description: 'Too many failed authentications from this client address (or for this API key from it); retry after `Retry-After` seconds. Credentials verified before still pass.' },
+  PS_ERR_API_AUTH_BUSY: { statusCode: 503, description: 'Too many credential checks are waiting (a flood of unverified credentials); retry after `Retry-After` seconds.' },
   PS_ERR_API_FORBIDDEN_WORKSPACE: { statusCode: 403, description: 'The API key is not allowed to read or write this workspace.' },
+  PS_ERR_API_INVALID_JSON: { statusCode: 400, description: 'The body is not JSON: malformed, not UTF-8, or an object key such as `__proto__` that could poison prototypes; the message says where.' },
+  PS_ERR_API_BODY_TOO_DEEP: { statusCode: 400, description: 'The JSON body nests arrays and objects deeper than the limit (`HTTP_JSON_MAX_DEPTH`, default 64).' },
   PS_ERR_API_BAD_FIELDS: { statusCode: 400, description: '`fields` is missing or names something other than the allowed profile fields.' },
   PS_ERR_API_BAD_REQUEST: { statusCode: 400, description: 'The request does not match the route\'s schema; the message names the field.' },
   PS_ERR_API_INVALID_BATCH: { statusCode: 400, description: 'A batch failed validation; `problems` lists each one with its JSON path.' },
@@ -14,6 +18,8 @@ export const API_ERRORS = {
   PS_ERR_API_NOT_READY: { statusCode: 503, description: 'The partition that owns the user is restoring or being rebalanced; retry after `Retry-After` seconds.' },
   PS_ERR_API_OWNER_UNREACHABLE: { statusCode: 503, description: 'Another instance owns the user and could not be reached; retry shortly.' },
   PS_ERR_API_KAFKA_UNAVAILABLE: { statusCode: 503, description: 'Kafka did not acknowledge the batches; nothing was accepted.' },
+  PS_ERR_API_SCHEMA_REGISTRY_UNAVAILABLE: { statusCode: 503, description: 'The schema registry could not be reached or failed; Kafka was not written to and nothing was accepted.' },
+  PS_ERR_API_SCHEMA_REJECTED: { statusCode: 502, description: 'The schema registry refused profile-stream\'s schema for the raw topic\'s subject (incompatible with the versions there under the subject\'s compatibility level); nothing was accepted. An operator must fix the subject.' },
   PS_ERR_API_PAYLOAD_TOO_LARGE: { statusCode: 413, description: 'The request body is over the size limit.' },
   PS_ERR_API_RATE_LIMITED: { statusCode: 429, description: 'Too many requests for this API key; retry after `Retry-After` seconds.' },
   PS_ERR_API_UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, description: 'The body is not `application/json`.' },

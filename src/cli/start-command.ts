@@ -55,6 +55,9 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     bodyLimit: env.api.bodyLimitBytes,
     rateLimitPerMinute: env.api.rateLimitPerMinute,
     maxBulk: env.api.maxBulk,
+    jsonMaxDepth: env.api.jsonMaxDepth,
+    auth: env.auth,
+    auditLogger: logger,
     activityView: { history: lookup, uiDir: join(packageRoot(), 'ui') },
     keys,
     ingest: {
