@@ -8,6 +8,7 @@ import type { ApiKey } from './api-keys.ts';
 import type { CredentialChecker } from './credential-checker.ts';
 import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
+import { sinkFailure } from './sink-failure.ts';
 
 /** Where accepted batches go: resolves only once Kafka acknowledged them. */
 export interface BatchSink {
@@ -77,7 +78,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
       // acked still answers 503: the client resends, and the processor drops the replays by batch id.
       await Promise.all([...bySource].map(([source, list]) => sink.send(options.rawTopicOf(source)!, list)));
     } catch (error) {
-      throw new ApiError('PS_ERR_API_KAFKA_UNAVAILABLE', `Kafka did not acknowledge the batch(es), nothing was accepted: ${(error as Error).message}`, {}, 5);
+      throw sinkFailure(error);
     }
     // The id the processor deduplicates by: source_request_id, or a content digest when there is none.
     return parsed.map(batchIdOf);
