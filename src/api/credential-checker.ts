@@ -14,13 +14,26 @@ import { VerifierBusyError, type SecretVerifier } from './secret-verifier.ts';
  * 2. an address or (key, address) over its failure limit gets 429 with Retry-After, before any scrypt;
  * 3. the rest are checked by the `SecretVerifier` on its own threads; its queue full → 503 with Retry-After;
  * 4. a failure is counted and audited, then 401.
+ * Every refusal of a presented secret (401, 429, 503) is answered only after `failureDelayMs`: a guesser
+ * looping as fast as answers come would otherwise turn cheap refusals into a request flood that takes the
+ * CPU from the pipeline; held answers cost a timer each, and at most `maxDelayed` are held at once.
  */
+export interface FailureDelay {
+  /** How long a refused secret waits for its answer. */
+  readonly failureDelayMs: number;
+  /** Answers held at once; beyond, refusals are answered at once. */
+  readonly maxDelayed: number;
+}
+
 export class CredentialChecker {
+  private delayed = 0;
+
   constructor(
     private readonly keys: ApiKeyStore,
     private readonly verifier: SecretVerifier,
     private readonly throttle: AuthThrottle,
     readonly audit: AuditLog,
+    private readonly delay: FailureDelay = { failureDelayMs: 0, maxDelayed: 0 },
   ) {}
 
   async authenticate(request: FastifyRequest): Promise<ApiKey> {
@@ -41,6 +54,7 @@ export class CredentialChecker {
       if (!verdict.allowed) {
         this.fail(request, 'throttled', key, verdict.retryAfterSeconds);
         const who = verdict.scope === 'address' ? `from ${address}` : `for API key ${key} from ${address}`;
+        await this.slowDown();
         throw new ApiError('PS_ERR_API_AUTH_THROTTLED', `too many failed authentications ${who}; retry in ${verdict.retryAfterSeconds} s`, {}, verdict.retryAfterSeconds);
       }
     }
@@ -50,11 +64,13 @@ export class CredentialChecker {
     } catch (error) {
       if (!(error instanceof VerifierBusyError)) throw error;
       this.fail(request, 'verifier_busy', key, 1);
+      await this.slowDown();
       throw new ApiError('PS_ERR_API_AUTH_BUSY', 'too many credential checks in progress; retry in 1 s', {}, 1);
     }
     if (!found) {
       this.throttle.recordFailure(address, key);
       this.fail(request, this.keys.has(key) ? 'wrong_secret' : 'unknown_key', key);
+      await this.slowDown();
       throw new ApiError('PS_ERR_API_UNAUTHORIZED', 'unknown API key or wrong secret');
     }
     this.throttle.recordSuccess(address, key);
@@ -75,6 +91,16 @@ export class CredentialChecker {
 
   async close(): Promise<void> {
     await this.verifier.close();
+  }
+
+  private async slowDown(): Promise<void> {
+    if (this.delay.failureDelayMs <= 0 || this.delayed >= this.delay.maxDelayed) return;
+    this.delayed++;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.delay.failureDelayMs));
+    } finally {
+      this.delayed--;
+    }
   }
 
   private fail(request: FastifyRequest, reason: AuthFailureReason, key?: string, retryAfterSeconds?: number): void {

@@ -26,7 +26,8 @@ describe('credential checks under hostile use', () => {
   afterEach(async () => app.close());
 
   async function api(auth: Partial<AuthLimits>, logger?: pino.Logger) {
-    app = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, keys, lookup: new MemoryLookup(new Map<string, ProfileState>()), auth, ...(logger ? { auditLogger: logger } : {}) });
+    // No delay unless a test is about it: the refusals here would each wait the default second.
+    app = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, keys, lookup: new MemoryLookup(new Map<string, ProfileState>()), auth: { failureDelayMs: 0, ...auth }, ...(logger ? { auditLogger: logger } : {}) });
     return app;
   }
   const get = (headers: Record<string, string>, remoteAddress: string) => app.inject({ method: 'GET', url, headers, remoteAddress });
@@ -63,6 +64,20 @@ describe('credential checks under hostile use', () => {
     const busy = answers.find((a) => a.statusCode === 503)!;
     expect(busy.json().error).toBe('PS_ERR_API_AUTH_BUSY');
     expect(busy.headers['retry-after']).toBe('1');
+  });
+
+  it('answers a refused secret only after the failure delay, whether 401 or 429', async () => {
+    await api({ failureDelayMs: 400, maxFailuresPerKey: 1, maxFailuresPerAddress: 100 });
+    const timed = async (headers: Record<string, string>) => {
+      const started = performance.now();
+      const res = await get(headers, '10.0.0.44');
+      return { status: res.statusCode, ms: performance.now() - started };
+    };
+    const wrong = await timed(basic('key-ws1-0001', 'guess'));
+    const throttled = await timed(basic('key-ws1-0001', 'guess-again'));
+    expect([wrong.status, throttled.status]).toEqual([401, 429]);
+    expect(wrong.ms).toBeGreaterThanOrEqual(400);
+    expect(throttled.ms).toBeGreaterThanOrEqual(400);
   });
 
   it('writes failures and key use to the audit logger, never the secret', async () => {
