@@ -84,6 +84,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     bodyLimit,
     // MPIDs are decimal strings of a signed 64-bit integer: a pattern checks the digits, this the range.
     ajv: { customOptions: { formats: { 'decimal-int64': INT64_FORMAT } } },
+    // Errors fastify's router raises before any route (a path parameter over 100 characters, a malformed
+    // URL) would otherwise be answered in fastify's own shape, without a PS_ERR_ code.
+    frameworkErrors: (error, _request, reply) => {
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, new ApiError('PS_ERR_API_URI_TOO_LONG', 'a path parameter is longer than 100 characters'));
+      sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', `the URL is not valid: ${error.message}`));
+    },
   });
   installJsonBodyParser(app, { maxDepth: options.jsonMaxDepth ?? 64 });
   const limits = { ...AUTH_DEFAULTS, ...options.auth };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
-import { nestingDepthExceeds } from '../../../src/api/json-body-parser.ts';
+import { inspectJsonText, nestingDepthExceeds } from '../../../src/api/json-body-parser.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { MemoryLookup } from './support/memory-lookup.ts';
 
@@ -65,6 +65,24 @@ describe('JSON bodies', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json().problems.map((p: { path: string }) => p.path).sort()).toEqual(['$.user_attributes.__proto__', '$.user_attributes.constructor']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('numbers JSON.parse would round', () => {
+  it('finds them outside strings only, with their byte position', () => {
+    expect(inspectJsonText(Buffer.from('{"mpid":9007199254740993}'), 64)).toEqual({ kind: 'unsafe_number', at: 8, literal: '9007199254740993' });
+    expect(inspectJsonText(Buffer.from('[1e400]'), 64)).toEqual({ kind: 'unsafe_number', at: 1, literal: '1e400' });
+    expect(inspectJsonText(Buffer.from('[9007199254740991, -9007199254740991, 3.141592653589793, 0.1000000000000000055]'), 64)).toBeUndefined();
+    expect(inspectJsonText(Buffer.from('{"mpid":"9223372036854775807"}'), 64)).toBeUndefined();
+  });
+
+  it('refuses an erasure for an MPID sent as a number too large to be exact, instead of erasing the user it rounds to', async () => {
+    const app = await api();
+    const res = await app.inject({ method: 'POST', url: '/v1/dsr', headers, payload: '{"workspace_id":"ws1","mpid":9007199254740993}' });
+    await app.close();
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toBe('PS_ERR_API_UNSAFE_NUMBER');
+    expect(res.json().message).toMatch(/9007199254740993 at byte 29/);
   });
 });
 
