@@ -43,7 +43,7 @@ export async function startRegistry(config: StackConfig, paths: StackPaths, java
     `-Dquarkus.http.port=${config.registryPort}`,
     // The management interface would listen on 0.0.0.0:9000; we check readiness through the API instead.
     '-Dquarkus.management.enabled=false',
-    '-Dapicurio.rules.global.compatibility=BACKWARD',
+    `-Dapicurio.rules.global.compatibility=${STACK_COMPATIBILITY}`,
     // H2 in a file, so schemas and their ids survive a restart of the registry.
     '-Dapicurio.storage.kind=sql',
     '-Dapicurio.storage.sql.kind=h2',
@@ -59,7 +59,33 @@ export async function startRegistry(config: StackConfig, paths: StackPaths, java
   const ready = await waitUntil(() => registryAnswers(config), { timeoutMs: 120_000, stillRunning: () => isAlive(pid) });
   if (ready === 'died') throw new StackError('PS_ERR_STACK_START_FAILED', 'The schema registry exited during start-up', { logFile: paths.registryLog });
   if (ready === 'timeout') throw new StackError('PS_ERR_STACK_NOT_READY', `The schema registry did not answer at ${registryUrlOf(config)} within 120 s`, { logFile: paths.registryLog });
+  await ensureGlobalCompatibility(config, paths);
   return 'started';
+}
+
+/** The registry-wide compatibility level the local stack runs with, as README and DESIGN say. */
+export const STACK_COMPATIBILITY = 'BACKWARD';
+
+/**
+ * Apicurio 3.0 enforces `-Dapicurio.rules.global.compatibility` (its admin API lists the rule) but its
+ * Confluent-compatible `GET /config` reads only a rule stored through that API, so it answered NONE while
+ * checking BACKWARD. Storing the level through `PUT /config` makes both agree. Done on a registry this
+ * stack started, and only when it answers NONE: with the flag set, NONE is never what it enforces, while
+ * another level there was set on purpose and is left alone.
+ */
+async function ensureGlobalCompatibility(config: StackConfig, paths: StackPaths): Promise<void> {
+  const url = `${registryUrlOf(config)}/config`;
+  const fail = (what: string) => new StackError('PS_ERR_STACK_START_FAILED', `The schema registry started but ${what}`, { logFile: paths.registryLog });
+  const current = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  if (!current.ok) throw fail(`did not answer GET /config (HTTP ${current.status})`);
+  if (((await current.json()) as { compatibilityLevel?: string }).compatibilityLevel !== 'NONE') return;
+  const set = await fetch(url, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ compatibility: STACK_COMPATIBILITY }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!set.ok) throw fail(`refused its global compatibility ${STACK_COMPATIBILITY} (HTTP ${set.status}: ${await set.text()})`);
 }
 
 export async function stopRegistry(paths: StackPaths): Promise<number[]> {

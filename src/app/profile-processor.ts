@@ -1,3 +1,4 @@
+import { MpidMismatchError } from '../profiles/errors.ts';
 import type { Logger } from 'pino';
 import type { Processor, ProcessorContext, KeyValueStore } from '../streams/index.ts';
 import { Record } from '../streams/index.ts';
@@ -68,9 +69,10 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
 
   async process(record: Record<string, Batch>): Promise<void> {
     const batch = record.value;
-    if (batch.mpid !== null && batch.mpid !== record.key) {
-      this.logger.warn({ key: record.key, mpid: batch.mpid }, 'record key differs from the batch mpid; the batch mpid wins');
-    }
+    // The key decides the partition, so the task: a batch keyed by another MPID than its own is in a task
+    // that does not own its user. Merging it here would keep a second, partial profile where no lookup
+    // finds it, so it goes to the dead-letter topic instead (the runtime does that with the error's code).
+    if (batch.mpid !== null && batch.mpid !== record.key) throw new MpidMismatchError(record.key, batch.mpid);
     const mpid = batch.mpid ?? record.key;
     const [stored, recent] = await Promise.all([this.profiles.get(mpid), this.dedup.get(mpid)]);
     const restored = stored === undefined ? await reengage(mpid, { history: this.history, erasures: this.erasures }, this.logger) : undefined;

@@ -61,7 +61,7 @@ export function buildProfileTopology(deployment: Deployment, serdes: TopicSerdes
     // Erasure requests are routed first (by request id, then identity), so their repartition topic exists
     // before the profile-lifecycle processor that reads it is added.
     .addSource('dsr', [app.dsrTopic], { keySerde: stringSerde, valueSerde: jsonSerde<DsrEvent>() })
-    .addProcessor('dsr-router', () => new DsrRouterProcessor(logger), 'dsr')
+    .addProcessor('dsr-router', () => new DsrRouterProcessor(), 'dsr')
     .addStateStore(Stores.persistentKeyValueStore(DSR_STATUS_STORE, stringSerde, jsonSerde<DsrStatus>()), 'dsr-router')
     .addRepartition(DSR_IDENTITY_REPARTITION, { keySerde: stringSerde, valueSerde: jsonSerde<DsrRequested>() }, 'dsr-router')
     .addProcessor('dsr-resolve', () => new DsrIdentityResolveProcessor(), DSR_IDENTITY_REPARTITION)
