@@ -5,6 +5,7 @@ import { pipelineBenchmark } from '../benchmarks/pipeline.ts';
 import { latencyBenchmark } from '../benchmarks/latency.ts';
 import { restoreBenchmark } from '../benchmarks/restore.ts';
 import { apiBenchmark } from '../benchmarks/api.ts';
+import { liveStreamBenchmark } from '../benchmarks/live-stream.ts';
 import type { BenchContext } from './context.ts';
 import { machineInfo } from './machine.ts';
 import type { BenchmarkName, BenchOptions } from './options.ts';
@@ -66,6 +67,8 @@ export async function runBenchmarks(names: readonly BenchmarkName[], options: Be
       save(await latencyBenchmark(ctx));
     } else if (name === 'restore') {
       save(await restoreBenchmark(ctx));
+    } else if (name === 'live-stream') {
+      save(await liveStreamBenchmark(ctx));
     } else {
       save(await apiBenchmark(ctx));
     }

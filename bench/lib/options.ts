@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api'] as const;
+export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api', 'live-stream'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /**

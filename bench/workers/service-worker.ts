@@ -11,6 +11,7 @@ import { buildApi } from '../../src/api/build-app.ts';
 import { StreamsProfileLookup } from '../../src/app/streams-profile-lookup.ts';
 import { StreamsService } from '../../src/app/streams-service.ts';
 import { readRuntimeEnv } from '../../src/config/runtime-env.ts';
+import { workspaceViewSources } from '../../src/app/workspace-view-sources.ts';
 import { benchDeployment } from '../lib/deployment.ts';
 
 export interface WorkerConfig {
@@ -25,6 +26,8 @@ export interface WorkerConfig {
   /** Serve the Profile API on this port (0: none). */
   apiPort?: number;
   apiKey?: { key: string; secret: string; workspace: string };
+  /** Serve the Live Stream (and the other workspace views) beside the Profile API. */
+  liveStream?: boolean;
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
@@ -66,10 +69,11 @@ service.onFatal((e) => {
 });
 
 let api: Awaited<ReturnType<typeof buildApi>> | undefined;
+const views = config.liveStream ? workspaceViewSources({ deployment, app: service.app, brokers: config.brokers, schemaRegistryUrl: config.registryUrl, logger, applicationServer: `127.0.0.1:${apiPort}` }) : undefined;
 if (apiPort && config.apiKey) {
   const keys = new ApiKeyStore([{ key: config.apiKey.key, workspaces: [config.apiKey.workspace], secretHash: hashSecret(config.apiKey.secret) }]);
   // The default per-key rate limit (6,000/min) would answer most of a load test with 429.
-  api = await buildApi({ readiness: service, lookup: new StreamsProfileLookup(service.app, deployment.app.rawTopics), keys, rateLimitPerMinute: 1_000_000_000 });
+  api = await buildApi({ readiness: service, lookup: new StreamsProfileLookup(service.app, deployment.app.rawTopics), keys, rateLimitPerMinute: 1_000_000_000, ...(views ? { workspaceViews: views.options } : {}) });
   await api.listen({ host: '127.0.0.1', port: apiPort });
   emit({ event: 'api', port: apiPort });
 }
@@ -80,6 +84,7 @@ process.on('SIGTERM', () => {
   closing = true;
   void (async () => {
     await api?.close();
+    await views?.close();
     await service.close();
     emit({ event: 'closed' });
     process.exit(0);

@@ -11,6 +11,9 @@ import { notReady, relayToOwner } from './owner-relay.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
 import { isUnavailable, type ProfileLookup, type Unavailable } from './profile-lookup.ts';
+import type { IntegrationConfig } from '../profiles/integrations-config.ts';
+import { forwardingDecisions } from '../profiles/forwarding-decision.ts';
+import { eventsPerDay } from './events-per-day.ts';
 
 /** One user's history as the owning instance holds it, oldest first. */
 export interface HistoryLookup {
@@ -23,11 +26,19 @@ export interface ActivityViewRoutesOptions {
   readonly history: HistoryLookup;
   readonly keys: ApiKeyStore;
   readonly forwarder: Forwarder;
-  /** Directory holding index.html, app.js and style.css. */
+  /** Directory holding index.html, style.css and the page scripts of `UI_FILES`. */
   readonly uiDir: string;
+  /** The deployment's integrations: each timeline batch says which of them it went to, or why not. */
+  readonly integrations?: readonly IntegrationConfig[];
+  readonly clock?: () => number;
 }
 
-const UI_FILES: Record<string, string> = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8', 'style.css': 'text/css; charset=utf-8' };
+const JS = 'text/javascript; charset=utf-8';
+/** Every file of `ui/` the server hands out: a fixed list, so no request path ever reaches the file system. */
+const UI_FILES: Record<string, string> = {
+  'index.html': 'text/html; charset=utf-8', 'style.css': 'text/css; charset=utf-8',
+  'app.js': JS, 'dom.js': JS, 'charts.js': JS, 'activity-view.js': JS, 'live-stream.js': JS, 'audiences.js': JS, 'calculated-attributes.js': JS,
+};
 
 function eventName(event: BatchEvent): string {
   const data = event.data as { event_name?: string | null; screen_name?: string | null };
@@ -66,7 +77,7 @@ function profileView(profile: ProfileState, key: ApiKey) {
   };
 }
 
-function timelineEntry(key: string, record: HistoryRecord) {
+function timelineEntry(key: string, record: HistoryRecord, integrations: readonly IntegrationConfig[]) {
   const b = record.batch;
   const attributes = record.profile?.workspaces[b.workspace_id]?.user_attributes ?? {};
   const batchMs = b.timestamp_unixtime_ms ?? record.processed_timestamp_ms;
@@ -84,6 +95,8 @@ function timelineEntry(key: string, record: HistoryRecord) {
     events: b.events.map((e) => ({ event_type: e.event_type, name: eventName(e), time_ms: eventTime(e, b.timestamp_unixtime_ms ?? record.processed_timestamp_ms) })),
     user_attributes_sent: b.user_attributes,
     profile_attributes_after: Object.fromEntries(Object.entries(attributes).map(([n, a]) => [n, a.value])),
+    // Decided with the snapshot stored beside the batch: the profile enrich saw when it processed it.
+    forwarding: record.profile === null ? [] : forwardingDecisions(b, record.profile, integrations),
     batch: b,
   };
 }
@@ -95,6 +108,8 @@ function timelineEntry(key: string, record: HistoryRecord) {
  */
 export async function activityViewRoutes(app: FastifyInstance, options: ActivityViewRoutesOptions): Promise<void> {
   const { lookup, history, keys, forwarder } = options;
+  const integrations = options.integrations ?? [];
+  const clock = options.clock ?? Date.now;
 
   for (const [file, type] of Object.entries(UI_FILES)) {
     const path = file === 'index.html' ? '/' : `/ui/${file}`;
@@ -165,6 +180,24 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
     const before = request.query.before;
     const visible = found.entries.filter((e) => key.workspaces.includes(e.value.batch.workspace_id) && (before === undefined || e.key < before)).reverse();
     const page = visible.slice(0, limit);
-    return { mpid, entries: page.map((e) => timelineEntry(e.key, e.value)), next_before: visible.length > limit ? page[page.length - 1]!.key : null };
+    return { mpid, entries: page.map((e) => timelineEntry(e.key, e.value, integrations)), next_before: visible.length > limit ? page[page.length - 1]!.key : null };
+  });
+
+  type PerDayQuery = { mpid: string; days?: number };
+  app.get<{ Querystring: PerDayQuery }>('/v1/activity/events-per-day', {
+    schema: {
+      summary: 'A user\'s events per UTC day (event time) over the last `days` days, from history',
+      tags: ['activity-view'],
+      querystring: { type: 'object', required: ['mpid'], properties: { mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' }, days: { type: 'integer', minimum: 1, maximum: 730, default: 30 } } },
+    },
+  }, async (request, reply) => {
+    const key = authenticate(request, keys);
+    const { mpid } = request.query;
+    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid), { method: 'GET', path: request.url })) return reply;
+    const found = await history.getHistory(mpid);
+    if (isUnavailable(found)) throw notReady(found.detail);
+    const batches = found.entries.map((e) => e.value).filter((r) => key.workspaces.includes(r.batch.workspace_id));
+    const days = request.query.days ?? 30;
+    return { mpid, days: eventsPerDay(batches.map((r) => ({ batchMs: r.batch.timestamp_unixtime_ms ?? r.processed_timestamp_ms, events: r.batch.events.map((e) => eventTime(e, r.batch.timestamp_unixtime_ms ?? r.processed_timestamp_ms)) })), clock(), days) };
   });
 }

@@ -17,6 +17,8 @@ import { dsrRoutes, type DsrGateway } from './dsr-routes.ts';
 import { seedRoutes, type SeedSink } from './seed-routes.ts';
 import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
 import { activityViewRoutes, type HistoryLookup } from './activity-view-routes.ts';
+import { workspaceViewRoutes, type WorkspaceViewsOptions } from './workspace-view-routes.ts';
+import type { IntegrationConfig } from '../profiles/integrations-config.ts';
 
 export interface ApiOptions {
   readonly readiness: ReadinessSource;
@@ -39,7 +41,9 @@ export interface ApiOptions {
   /** Erasure requests; without it /v1/dsr is not served. */
   readonly dsr?: DsrGateway;
   /** User Activity View (page at `/` from `uiDir`); needs `lookup` and `keys` too. */
-  readonly activityView?: { history: HistoryLookup; uiDir: string };
+  readonly activityView?: { history: HistoryLookup; uiDir: string; integrations?: readonly IntegrationConfig[] };
+  /** Live Stream, Audiences and Calculated attributes pages' data; needs `keys`. */
+  readonly workspaceViews?: WorkspaceViewsOptions;
 }
 
 function sendError(reply: FastifyReply, error: ApiError): void {
@@ -109,8 +113,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await app.register(seedRoutes, { keys: options.keys, sink: options.seeds.sink, calculatedAttributes: options.seeds.calculatedAttributes, maxSeeds: options.seeds.maxSeeds ?? 1000 });
   }
   if (options.activityView && options.lookup && options.keys) {
-    await app.register(activityViewRoutes, { lookup: options.lookup, history: options.activityView.history, keys: options.keys, forwarder, uiDir: options.activityView.uiDir });
+    await app.register(activityViewRoutes, { lookup: options.lookup, history: options.activityView.history, keys: options.keys, forwarder, uiDir: options.activityView.uiDir, integrations: options.activityView.integrations ?? [] });
   }
+  if (options.workspaceViews && options.keys) await app.register(workspaceViewRoutes, { ...options.workspaceViews, keys: options.keys, forwarder });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

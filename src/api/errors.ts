@@ -15,6 +15,8 @@ export const API_ERRORS = {
   PS_ERR_API_OWNER_UNREACHABLE: { statusCode: 503, description: 'Another instance owns the user and could not be reached; retry shortly.' },
   PS_ERR_API_KAFKA_UNAVAILABLE: { statusCode: 503, description: 'Kafka did not acknowledge the batches; nothing was accepted.' },
   PS_ERR_API_PAYLOAD_TOO_LARGE: { statusCode: 413, description: 'The request body is over the size limit.' },
+  PS_ERR_API_AUDIENCE_NOT_FOUND: { statusCode: 404, description: 'No audience with this id in the workspace.' },
+  PS_ERR_API_LIVE_STREAM_LIMIT: { statusCode: 429, description: 'The API key has as many Live Stream connections open as allowed; close one (or retry after `Retry-After` seconds).' },
   PS_ERR_API_RATE_LIMITED: { statusCode: 429, description: 'Too many requests for this API key; retry after `Retry-After` seconds.' },
   PS_ERR_API_UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, description: 'The body is not `application/json`.' },
   PS_ERR_API_ROUTE_NOT_FOUND: { statusCode: 404, description: 'No route for this method and path; `/openapi.json` lists them.' },

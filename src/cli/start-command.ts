@@ -18,6 +18,7 @@ import { StreamsDsrGateway } from '../app/streams-dsr-gateway.ts';
 import { SeedProducer } from '../app/seed-producer.ts';
 import { packageRoot } from '../config/package-root.ts';
 import { rawTopicFor } from '../config/app-config.ts';
+import { workspaceViewSources } from '../app/workspace-view-sources.ts';
 
 async function loadApiKeys(file: string, out: CliOutput): Promise<ApiKeyStore> {
   if (!existsSync(file)) {
@@ -46,6 +47,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
   const seeds = new SeedProducer(conn.brokers, app.seedsTopic, `${app.applicationId}-http-seeds`);
   await seeds.connect();
   const lookup = new StreamsProfileLookup(service.app, app.rawTopics);
+  const views = workspaceViewSources({ deployment, app: service.app, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, logger, applicationServer });
   const api = await buildApi({
     readiness: service,
     lookup,
@@ -55,7 +57,8 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     bodyLimit: env.api.bodyLimitBytes,
     rateLimitPerMinute: env.api.rateLimitPerMinute,
     maxBulk: env.api.maxBulk,
-    activityView: { history: lookup, uiDir: join(packageRoot(), 'ui') },
+    activityView: { history: lookup, uiDir: join(packageRoot(), 'ui'), integrations: deployment.integrations },
+    workspaceViews: views.options,
     keys,
     ingest: {
       sink: producer,
@@ -89,6 +92,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     let code = 0;
     try {
       await api.close();
+      await views.close();
       await service.close();
       await producer.disconnect();
       await dsr.disconnect();

@@ -48,9 +48,14 @@ describe('benchmarks at a tiny size', () => {
     expect(api.median.forwarded_p99_ms).toBeGreaterThanOrEqual(0);
     // Every request answered 200, owned and forwarded alike.
     expect([api.median.owned_errors, api.median.forwarded_errors]).toEqual([0, 0]);
-    expect(outcome.files.length).toBe(6);
+    // Five Live Stream pages were open and each received batches while the pipeline ran.
+    const live = read('live-stream');
+    expect(live.median.with_5_pages_batches_per_s).toBeGreaterThan(0);
+    expect(live.median.events_per_page).toBeGreaterThan(0);
+    expect(live.ratios.with_vs_without).toBeGreaterThan(0);
+    expect(outcome.files.length).toBe(7);
     const md = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
-    for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore', '## api']) expect(md).toContain(section);
+    for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore', '## api', '## live-stream']) expect(md).toContain(section);
     expect(existsSync(join(dir, 'results', 'throughput.svg'))).toBe(true);
   }, 240_000);
 });

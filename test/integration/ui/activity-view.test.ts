@@ -37,7 +37,7 @@ describe('the User Activity View in a real browser (Debian Chromium, headless)',
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
     service = new StreamsService({ deployment, env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' }), brokers: kafkaBrokers(), schemaRegistryUrl: schemaRegistryUrl(), logger: pino({ level: 'warn' }), commitIntervalMs: 100 });
     const lookup = new StreamsProfileLookup(service.app, deployment.app.rawTopics);
-    api = await buildApi({ readiness: service, lookup, keys, activityView: { history: lookup, uiDir: 'ui' } });
+    api = await buildApi({ readiness: service, lookup, keys, activityView: { history: lookup, uiDir: 'ui', integrations: deployment.integrations } });
     url = await api.listen({ host: '127.0.0.1', port: 0 });
     const producer = new BatchProducer(kafkaBrokers(), schemaRegistryUrl());
     await Promise.all([producer.connect(), service.start()]);
@@ -93,6 +93,11 @@ describe('the User Activity View in a real browser (Debian Chromium, headless)',
     await expect(entries.first().locator('summary').first().textContent()).resolves.toContain('ios');
     await entries.first().locator('summary').first().click();
     await page.locator('#timeline .batch-body', { hasText: 'purchase' }).waitFor();
+    // Where each batch went: both test integrations take custom events; "ads" only those (1 of web-1's 2 events).
+    await expect(entries.first().locator('summary .forwarding').first().textContent()).resolves.toBe('→ all→ ads');
+    await expect(entries.nth(2).locator('.batch-body tr', { hasText: 'ads' }).textContent()).resolves.toContain('1 of 2 event(s)');
+    // Events per day over the default 30 days: 2 + 1 + 1 events in 3 batches.
+    await expect(page.locator('#per-day-total').textContent()).resolves.toBe('4 event(s) in 3 batch(es) over the last 30 days');
     await page.screenshot({ path: 'docs/activity-view.png', fullPage: true });
     await page.close();
   });

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { AudienceDefinition } from '../audiences/audiences-config.ts';
+import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
+import type { ApiKeyStore } from './api-keys.ts';
+import type { AudienceMembershipSource } from './audience-membership-source.ts';
+import { audienceRoutes } from './audience-routes.ts';
+import { calculatedAttributeRoutes } from './calculated-attribute-routes.ts';
+import type { CalculatedValueSource } from './calculated-value-counts.ts';
+import type { Forwarder } from './forwarder.ts';
+import type { LiveFeed } from './live-feed.ts';
+import { liveStreamRoutes } from './live-stream-routes.ts';
+
+/** The workspace-wide pages of the UI; each part is served only when its source is given. */
+export interface WorkspaceViewsOptions {
+  readonly liveStream?: { feed: LiveFeed; maxStreamsPerKey?: number };
+  readonly audiences?: { definitions: readonly AudienceDefinition[]; memberships: AudienceMembershipSource; clock?: () => number };
+  readonly calculatedAttributes?: { definitions: readonly CalculatedAttributeDefinition[]; values: CalculatedValueSource };
+}
+
+export async function workspaceViewRoutes(app: FastifyInstance, options: WorkspaceViewsOptions & { keys: ApiKeyStore; forwarder: Forwarder }): Promise<void> {
+  const { keys } = options;
+  if (options.liveStream) await app.register(liveStreamRoutes, { keys, ...options.liveStream });
+  if (options.audiences) await app.register(audienceRoutes, { keys, ...options.audiences });
+  if (options.calculatedAttributes) await app.register(calculatedAttributeRoutes, { keys, forwarder: options.forwarder, ...options.calculatedAttributes });
+}
