@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JavaRuntime } from './java-runtime.ts';
 import { apicurioJar } from './stack-artifacts.ts';
@@ -16,9 +16,24 @@ export async function registryAnswers(config: StackConfig): Promise<boolean> {
   }
 }
 
+/** The HTTP port our running registry was started with, from its command line (Linux /proc; else unknown). */
+function startedOnPort(pid: number): number | undefined {
+  try {
+    const match = /-Dquarkus\.http\.port=(\d+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function registryStatus(config: StackConfig, paths: StackPaths): Promise<NodeStatus> {
   const pid = readPid(paths.registryPid);
-  if (pid !== undefined && isAlive(pid)) return { state: 'running', pid };
+  if (pid !== undefined && isAlive(pid)) {
+    // Started with another STACK_REGISTRY_PORT: it is ours, but not what answers on the configured port.
+    const port = startedOnPort(pid);
+    if (port !== undefined && port !== config.registryPort) return { state: 'elsewhere', pid, port };
+    return { state: 'running', pid };
+  }
   if (!(await portOpen(config.host, config.registryPort))) return { state: 'stopped' };
   const found = processesMentioning(paths.registryDir);
   return found.length > 0 ? { state: 'running', pid: found[0] } : { state: 'foreign' };
@@ -28,6 +43,9 @@ export async function startRegistry(config: StackConfig, paths: StackPaths, java
   const status = await registryStatus(config, paths);
   if (status.state === 'foreign') {
     throw new StackError('PS_ERR_STACK_PORT_TAKEN', `Port ${config.registryPort} is taken by a process that is not our schema registry: stop it, or set SCHEMA_REGISTRY_URL to use it, or STACK_REGISTRY_PORT to move ours`);
+  }
+  if (status.state === 'elsewhere') {
+    throw new StackError('PS_ERR_STACK_PORT_TAKEN', `Our schema registry (pid ${status.pid ?? '?'}) already runs on port ${status.port}, not ${config.registryPort}: stop it first (npm run stack:down, with the STACK_REGISTRY_PORT it was started with) or use port ${status.port}`);
   }
   if (status.state === 'running') {
     const ready = await waitUntil(() => registryAnswers(config), { timeoutMs: 60_000 });
