@@ -7,7 +7,7 @@ import type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './store.ts'
 import type { Topology } from './topology.ts';
 import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup } from './internals/assignor.ts';
 import { commitTasks, sendOutputsEarly, type CommitUnit } from './internals/commit.ts';
-import { createKafkajsPort } from './internals/kafkajs-adapter.ts';
+import { createKafkaPort, DEFAULT_KAFKA_CLIENT, type KafkaClientName, type KafkaPortFactory } from './internals/kafka-client.ts';
 import type { FetchedBatch, GroupConsumerPort, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
 import { stderrLogger, type StreamsLogger } from './internals/logger.ts';
 import { InMemoryBytesStore } from './internals/memory-store.ts';
@@ -48,6 +48,8 @@ export interface StreamsConfig {
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   restoreTimeoutMs?: number;
+  /** Kafka client behind the runtime's port: a client name, or a factory (tests inject one). */
+  kafkaClient?: KafkaClientName | KafkaPortFactory;
 }
 
 export interface KeyQueryMetadata {
@@ -86,7 +88,7 @@ interface OwnedTask {
 export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsState] }> {
   readonly metrics = new StreamsMetrics();
   readonly #topology: BuiltTopology;
-  readonly #config: Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>;
+  readonly #config: Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient'>;
   readonly #machine: StateMachine<StreamsState>;
   readonly #tasks = new Map<string, OwnedTask>();
   readonly #mutex = new Mutex();
@@ -146,7 +148,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     const { applicationId, brokers, logger } = this.#config;
     this.#lock = await lockStateDir(join(this.#config.stateDir, applicationId));
     try {
-      this.#port = createKafkajsPort({ clientId: applicationId, brokers, logger });
+      this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir });
       this.#partitionCounts = await checkTopics(this.#port.admin, this.#topology);
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
@@ -169,7 +171,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         onRebalancing: () => {
           if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
           // Commit before the group moves partitions away, while our generation is still valid.
-          void this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
+          return this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
         },
         onCrash: (err) => this.#fatal(err, 'Kafka consumer crashed'),
       });

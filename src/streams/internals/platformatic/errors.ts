@@ -1,0 +1,67 @@
+import { StreamsError } from '../../errors.ts';
+
+/**
+ * Broker error ids (platformatic's `apiId`) meaning this member's group generation is over: a
+ * rebalance started or finished without it, its session expired, or another process took its static
+ * instance id. Nothing is wrong with the data; the member rejoins and the partitions' next owner
+ * resumes from the last committed offsets.
+ */
+const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/**
+ * A newer producer with the same transactional id exists (the task's new owner initialised it), so this
+ * one may not commit any more: Kafka Streams treats it as task migrated, not as a failure.
+ */
+const PRODUCER_FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
+
+interface ErrorLike {
+  readonly apiId?: unknown;
+  readonly cause?: unknown;
+  readonly errors?: unknown;
+}
+
+/** Every broker error id inside `err` (platformatic nests them in MultipleErrors and causes). */
+export function brokerErrorIds(err: unknown): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<unknown>();
+  const visit = (e: unknown, depth: number): void => {
+    if (e === null || typeof e !== 'object' || seen.has(e) || depth > 8) return;
+    seen.add(e);
+    const x = e as ErrorLike;
+    if (typeof x.apiId === 'string') out.add(x.apiId);
+    if (Array.isArray(x.errors)) for (const inner of x.errors) visit(inner, depth + 1);
+    visit(x.cause, depth + 1);
+  };
+  visit(err, 0);
+  return out;
+}
+
+export function isGenerationOver(err: unknown): boolean {
+  return [...brokerErrorIds(err)].some((id) => GENERATION_OVER.has(id));
+}
+
+export function isProducerFenced(err: unknown): boolean {
+  return [...brokerErrorIds(err)].some((id) => PRODUCER_FENCED.has(id));
+}
+
+/**
+ * What the runtime must see for a failed offset or transaction commit: PS_ERR_TASK_MIGRATED when the
+ * group moved on or the producer was fenced (the tasks close uncommitted and are recreated by the next
+ * assignment), the error itself otherwise.
+ */
+export function commitError(err: unknown, what: string): unknown {
+  if (isGenerationOver(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `${what} refused, the group moved to a new generation: ${[...brokerErrorIds(err)].join(', ')}`, { cause: err });
+  if (isProducerFenced(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `${what} refused, a newer producer with the same transactional id fenced this one`, { cause: err });
+  return err;
+}
+
+/**
+ * Delay before platformatic retries an operation. CONCURRENT_TRANSACTIONS only lasts while the broker
+ * writes the previous transaction's markers (milliseconds): the library's fixed 1 s default made each
+ * send after a commit wait ~0.7 s (DESIGN.md). Other retriable errors (coordinator moving, leader
+ * election, a broker restarting) back off exponentially up to 1 s.
+ */
+export function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
+  if (brokerErrorIds(error).has('CONCURRENT_TRANSACTIONS')) return 20;
+  return Math.min(1000, 50 * 2 ** Math.max(0, attempt - 1));
+}
