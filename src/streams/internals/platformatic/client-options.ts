@@ -8,8 +8,9 @@ export function baseClientOptions(clientId: string, brokers: readonly string[]):
   return {
     clientId,
     bootstrapBrokers: [...brokers],
-    // Bounded: a broker that stays away must surface as an error the runtime can act on, not hang a call.
-    retries: 10,
+    // Bounded (about 17 s of backoff, 3.5 s on CONCURRENT_TRANSACTIONS): a broker that stays away must
+    // surface as an error the runtime can act on, not hang a call.
+    retries: 20,
     retryDelay,
     // A request waits at most this long for its answer; fetches wait far less (maxWaitTime).
     timeout: 30_000,

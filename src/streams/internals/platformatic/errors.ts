@@ -52,6 +52,22 @@ export function isProducerFenced(err: unknown): boolean {
 export function commitError(err: unknown, what: string): unknown {
   if (isGenerationOver(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `${what} refused, the group moved to a new generation: ${[...brokerErrorIds(err)].join(', ')}`, { cause: err });
   if (isProducerFenced(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `${what} refused, a newer producer with the same transactional id fenced this one`, { cause: err });
+  return withBrokerErrors(err);
+}
+
+/**
+ * platformatic's messages say only which API failed ("Received response with error while executing API
+ * X"); the broker's error ids sit in nested errors the runtime's log line does not show, so they are
+ * appended to the message.
+ */
+export function withBrokerErrors(err: unknown): unknown {
+  const ids = brokerErrorIds(err);
+  if (ids.size === 0 || !(err instanceof Error) || err.message.includes('[broker:')) return err;
+  try {
+    err.message = `${err.message} [broker: ${[...ids].join(', ')}]`;
+  } catch {
+    // A frozen message: the error stays as it is.
+  }
   return err;
 }
 
@@ -62,6 +78,8 @@ export function commitError(err: unknown, what: string): unknown {
  * election, a broker restarting) back off exponentially up to 1 s.
  */
 export function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
-  if (brokerErrorIds(error).has('CONCURRENT_TRANSACTIONS')) return 20;
-  return Math.min(1000, 50 * 2 ** Math.max(0, attempt - 1));
+  const n = Math.max(0, attempt - 1);
+  // Usually over within one short wait; longer while the coordinator aborts a crashed producer's transaction.
+  if (brokerErrorIds(error).has('CONCURRENT_TRANSACTIONS')) return Math.min(200, 20 * 2 ** n);
+  return Math.min(1000, 50 * 2 ** n);
 }

@@ -3,7 +3,7 @@ import type { OffsetToCommit, ProduceResult, ProducerPort } from '../kafka-port.
 import { chunksBySize } from '../produce-chunks.ts';
 import type { OutgoingRecord } from '../record-collector.ts';
 import type { BaseClientOptions } from './client-options.ts';
-import { commitError } from './errors.ts';
+import { commitError, withBrokerErrors } from './errors.ts';
 
 /** What a transactional offset commit needs to know of the group (KIP-447: generation-aware fencing). */
 export interface GroupMetadata {
@@ -52,11 +52,23 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
     clientId: transactionalId ? `${options.base.clientId}-${transactionalId}` : `${options.base.clientId}-producer`,
     idempotent: true,
     acks: -1,
+    // "No producer yet" in InitProducerId is -1/-1; the library's default 0/0 asks to bump producer 0,
+    // which the coordinator refuses with PRODUCER_FENCED once the transactional id belongs to another
+    // producer id, i.e. at every restart after a crash.
+    producerId: -1n,
+    producerEpoch: -1,
     ...(transactionalId ? { transactionalId } : {}),
   });
   if (transactionalId) {
-    const t = await producer.beginTransaction();
-    await t.abort();
+    // The first transaction sends InitProducerId: that is the fencing. Nothing was added to it, so it
+    // is dropped locally (EndTxn on an empty transaction is refused with INVALID_TXN_STATE).
+    try {
+      const t = await producer.beginTransaction();
+      await t.cancel();
+    } catch (err) {
+      await producer.close().catch(() => undefined);
+      throw withBrokerErrors(err);
+    }
   }
   let closed = false;
   let open: Promise<Transaction> | undefined;
@@ -108,7 +120,9 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
           await txn.commit();
           return results;
         } catch (err) {
-          await txn.abort().catch(() => undefined);
+          // An abort the broker refuses (nothing was added yet, or fenced) still ends it here, so the
+          // next transaction can begin.
+          await txn.abort().catch(() => txn.cancel().catch(() => undefined));
           const mapped = commitError(err, 'transaction commit');
           if (mapped !== err) options.onMigrated(groupId);
           throw mapped;
