@@ -47,10 +47,11 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
     groupId: opts.groupId,
     ...(opts.groupInstanceId ? { groupInstanceId: opts.groupInstanceId } : {}),
     sessionTimeout: opts.sessionTimeoutMs,
-    rebalanceTimeout: opts.rebalanceTimeoutMs,
+    // The library refuses a rebalance timeout below the session timeout (Kafka itself does not).
+    rebalanceTimeout: Math.max(opts.rebalanceTimeoutMs, opts.sessionTimeoutMs),
     heartbeatInterval: opts.heartbeatIntervalMs,
     // A JoinGroup is answered only when the rebalance completes, up to the rebalance timeout.
-    requestTimeout: Math.max(30_000, opts.rebalanceTimeoutMs + 5_000),
+    requestTimeout: Math.max(30_000, opts.rebalanceTimeoutMs + 5_000, opts.sessionTimeoutMs + 5_000),
     autocommit: false,
     isolationLevel: opts.readCommitted ? 1 : 0,
     protocols: [protocol],
