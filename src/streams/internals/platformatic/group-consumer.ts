@@ -177,8 +177,10 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
       for (const f of fetched) {
         if (!running) return;
         const key = partitionKey(f.topic, f.partition);
-        // Dropped: a rebalance or a pause came in between, or the position moved (re-read from committed).
-        if (at !== epoch || paused.has(key) || positions.get(key) !== f.from) continue;
+        // Dropped, to be fetched again: a rebalance began or happened, the partition was paused, or its
+        // position moved (re-read from committed). Nothing is handed over between the revoke commit and the
+        // next assignment (eager protocol).
+        if (at !== epoch || rebalancing || paused.has(key) || positions.get(key) !== f.from) continue;
         if (f.records.length === 0) {
           if (f.nextOffset > f.from) positions.set(key, f.nextOffset);
           continue;
