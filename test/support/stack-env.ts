@@ -48,3 +48,9 @@ export function everyKafkaClient(): TestKafkaClient[] {
   const chosen = testKafkaClient();
   return chosen ? [chosen] : [...TEST_CLIENTS];
 }
+
+/** `KAFKA_CLIENT` for a `readRuntimeEnv({...})` built in a test, so the service follows the test run's client. */
+export function kafkaClientEnv(): { KAFKA_CLIENT?: string } {
+  const client = testKafkaClient();
+  return client ? { KAFKA_CLIENT: client } : {};
+}
