@@ -275,7 +275,8 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
       return { groupId: opts.groupId, generationId: consumer.generationId, memberId, coordinatorId };
     },
     rejoin() {
-      if (!running) return;
+      // A rebalance under way (the usual reason a commit was refused) brings the new assignment already.
+      if (!running || rebalancing) return;
       rebalancing = true;
       void consumer.joinGroup({}).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'rejoin after a migrated task failed'));
     },
