@@ -13,6 +13,7 @@ import { ratio, round, summarize } from '../lib/stats.ts';
 import { BENCH_TMP, loadWorkload, produceRecords, type Workload } from '../lib/workload.ts';
 import { consumerPerf, producerPerf } from './perf-tools.ts';
 import type { WorkerConfig } from '../workers/service-worker.ts';
+import type { KafkaClientName } from '../../src/streams/index.ts';
 import { buildPeer, peerChild } from './peer.ts';
 import { checkPeerEquivalence, COMPARED, NOT_COMPARED, type PeerCheck } from './peer-check.ts';
 
@@ -46,10 +47,11 @@ export function serviceChild(ctx: BenchContext, config: WorkerConfig, label: str
   return BenchChild.node(label, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(config)], flags);
 }
 
-export function workerConfig(ctx: BenchContext, applicationId: string, rawTopic: string, guarantee: Guarantee): WorkerConfig {
+/** A worker on `client` (default: the first of `--client`, which every benchmark but pipeline uses alone). */
+export function workerConfig(ctx: BenchContext, applicationId: string, rawTopic: string, guarantee: Guarantee, client: KafkaClientName = ctx.options.clients[0]!): WorkerConfig {
   const stateDir = join(BENCH_TMP, 'state', applicationId);
   mkdirSync(stateDir, { recursive: true });
-  return { applicationId, partitions: ctx.options.partitions, rawTopic, brokers: ctx.brokers, registryUrl: ctx.registryUrl, stateDir, guarantee, commitIntervalMs: COMMIT_INTERVAL_MS[guarantee] };
+  return { applicationId, partitions: ctx.options.partitions, rawTopic, brokers: ctx.brokers, registryUrl: ctx.registryUrl, stateDir, guarantee, commitIntervalMs: COMMIT_INTERVAL_MS[guarantee], kafkaClient: client };
 }
 
 /** Output topics are created by the harness (as `profile-stream topics` would) with no time-based deletion. */
@@ -93,13 +95,13 @@ interface ServiceRun {
   writtenBytes: Map<string, number> | undefined;
 }
 
-async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, guarantee: Guarantee, run: number): Promise<ServiceRun> {
-  const applicationId = `${ctx.runId}-ps-${SHORT[guarantee]}-${run}`;
+async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, guarantee: Guarantee, run: number, client: KafkaClientName): Promise<ServiceRun> {
+  const applicationId = `${ctx.runId}-ps-${client}-${SHORT[guarantee]}-${run}`;
   const [all] = await createServiceTopics(admin, applicationId, input.topic, ctx.options.partitions);
-  const config = workerConfig(ctx, applicationId, input.topic, guarantee);
-  const child = serviceChild(ctx, config, `profile-stream ${SHORT[guarantee]} #${run}`);
+  const config = workerConfig(ctx, applicationId, input.topic, guarantee, client);
+  const child = serviceChild(ctx, config, `profile-stream ${client} ${SHORT[guarantee]} #${run}`);
   try {
-    const m = await measureThroughput({ label: `profile-stream ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
+    const m = await measureThroughput({ label: `profile-stream (${client}) ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
     await child.stop();
     const stateBytes = du(config.stateDir);
     const writtenBytes = topicLogBytes(ctx.kafkaDataDir, applicationId);
@@ -207,8 +209,16 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
   };
   try {
     for (let run = 1; run <= o.runs; run++) {
-      const alos = await attempt(`alos run ${run}`, () => runService(ctx, admin, input, 'at_least_once', run));
-      const eos = skip.has('eos') ? undefined : await attempt(`eos run ${run}`, () => runService(ctx, admin, input, 'exactly_once', run));
+      // Every client in every run, in the order given: the first one's figures are compared with the peer.
+      const byClient: Record<string, number | undefined> = {};
+      let alos: ServiceRun | undefined;
+      let eos: ServiceRun | undefined;
+      for (const [i, client] of o.clients.entries()) {
+        const a = await attempt(`${client} alos run ${run}`, () => runService(ctx, admin, input, 'at_least_once', run, client));
+        const e = skip.has('eos') ? undefined : await attempt(`${client} eos run ${run}`, () => runService(ctx, admin, input, 'exactly_once', run, client));
+        if (o.clients.length > 1) Object.assign(byClient, { [`${client}_alos_batches_per_s`]: a?.batchesPerS, [`${client}_eos_batches_per_s`]: e?.batchesPerS });
+        if (i === 0) [alos, eos] = [a, e];
+      }
       const pass = skip.has('passthrough') ? undefined : await attempt(`passthrough run ${run}`, () => runPassthrough(ctx, admin, input, run));
       const peerRuns = peerReady && !skip.has('peer-throughput');
       const peerAlos = peerRuns ? await attempt(`peer alos run ${run}`, () => runPeer(ctx, admin, input, 'at_least_once', run)) : undefined;
@@ -226,7 +236,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
       }
       runs.push({
         alos_batches_per_s: alos?.batchesPerS, eos_batches_per_s: eos?.batchesPerS, passthrough_batches_per_s: pass,
-        peer_alos_batches_per_s: peerAlos?.batchesPerS, peer_eos_batches_per_s: peerEos?.batchesPerS,
+        peer_alos_batches_per_s: peerAlos?.batchesPerS, peer_eos_batches_per_s: peerEos?.batchesPerS, ...byClient,
       });
       ceilingRuns.push({ passthrough_batches_per_s: pass, producer_perf_records_per_s: producerRate, consumer_perf_records_per_s: consumerRate, alos_batches_per_s: alos?.batchesPerS });
       memoryRuns.push({
@@ -251,7 +261,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
     parameters: {
       batches: n, users_requested: o.users, distinct_users: input.workload.distinctUsers, partitions: o.partitions, seed: o.seed,
       mean_batch_bytes: Math.round(input.workload.meanValueBytes), peer_check: peerCheck ? { sample: peerCheck.sample, compared: peerCheck.compared, mismatches: peerCheck.mismatches } : 'not run', integrations: ['all (every batch)', 'ads (custom events, 3 attributes, 2 identity types)'],
-      commit_interval_ms: COMMIT_INTERVAL_MS, peer_stream_threads: 1,
+      commit_interval_ms: COMMIT_INTERVAL_MS, peer_stream_threads: 1, kafka_clients: o.clients,
     },
   };
   const s = summarize(runs);
@@ -263,6 +273,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
   ];
   const pipelineNotes = [
     'Throughput = input batches / (lag zero − first output record), polled every 100 ms; start-up (JVM, group join) is excluded for every system alike.',
+    `profile-stream on Kafka client ${o.clients[0]}${o.clients.length > 1 ? ` (compared with the peer); also measured on ${o.clients.slice(1).join(', ')} in every run: <client>_alos/eos_batches_per_s, ratios <client>_vs_${o.clients[0]}_alos/eos` : ''}.`,
     'profile-stream does more per batch than the peer: it also writes the history topic and history store (batch + profile snapshot), and the identity index (repartition + store); the peer only merges attributes/identities and writes both integrations.',
     ...notes, ...failures.map((f) => `failed: ${f}`),
   ];
@@ -275,6 +286,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
       eos_vs_passthrough: ratio(s.median.eos_batches_per_s, s.median.passthrough_batches_per_s),
       eos_vs_alos: ratio(s.median.eos_batches_per_s, s.median.alos_batches_per_s),
       peer_eos_vs_peer_alos: ratio(s.median.peer_eos_batches_per_s, s.median.peer_alos_batches_per_s),
+      ...clientRatios(o.clients, s.median),
     },
     targets: pipelineTargets,
     units: Object.fromEntries(Object.keys(s.median).map((k) => [k, 'batches/s'])),
@@ -309,4 +321,14 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
     ],
   };
   return { pipeline, ceilings, memory };
+}
+
+/** Each further client's medians against the first client's, per guarantee. */
+function clientRatios(clients: readonly KafkaClientName[], median: Record<string, number | undefined>): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  const [first, ...others] = clients;
+  for (const c of others) {
+    for (const g of ['alos', 'eos'] as const) out[`${c}_vs_${first}_${g}`] = ratio(median[`${c}_${g}_batches_per_s`], median[`${first}_${g}_batches_per_s`]);
+  }
+  return out;
 }

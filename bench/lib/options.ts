@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../../src/streams/index.ts';
 
 export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api', 'live-stream'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
@@ -28,6 +29,11 @@ export interface BenchOptions {
   readonly markdownFile: string | undefined;
   /** Profile the profile-stream worker (`--cpu-prof`) into bench/tmp/profiles. */
   readonly cpuProf: boolean;
+  /**
+   * Kafka clients the profile-stream workers run on; the pipeline benchmark measures each in every run
+   * (the first one gives the figures compared with the peer), the others only the first.
+   */
+  readonly clients: readonly KafkaClientName[];
 }
 
 const PRESETS = {
@@ -53,10 +59,12 @@ const num = (flag: string | undefined, env: string | undefined, fallback: number
 export function usage(): string {
   return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--full|--quick|--tiny] [--runs N] [--batches N] [--users N]
        [--partitions N] [--seed N] [--skip peer,peer-throughput,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
-       [--restore-profiles N] [--api-seconds N] [--api-connections N] [--cpu-prof]
+       [--restore-profiles N] [--api-seconds N] [--api-connections N] [--cpu-prof] [--client kafkajs,platformatic]
 Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=..., BENCH_SIZE=full|standard|quick|tiny).
 Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 15 minutes on 2 cores).
---full: issue 8's sizes (1,000,000 batches, 200,000 users, 1,000,000 profiles), hours on 2 cores.`;
+--full: issue 8's sizes (1,000,000 batches, 200,000 users, 1,000,000 profiles), hours on 2 cores.
+--client: Kafka client(s) of the profile-stream workers (default: KAFKA_CLIENT, else the runtime's default). With two,
+the pipeline benchmark runs profile-stream on each in every run and reports both figures and their ratio.`;
 }
 
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, resultsDir: string, markdownFile: string): ParsedCommand {
@@ -67,7 +75,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
       full: { type: 'boolean' }, quick: { type: 'boolean' }, tiny: { type: 'boolean' }, runs: { type: 'string' }, batches: { type: 'string' }, users: { type: 'string' },
       partitions: { type: 'string' }, seed: { type: 'string' }, skip: { type: 'string' }, 'latency-seconds': { type: 'string' },
       'latency-rate': { type: 'string' }, 'restore-profiles': { type: 'string' }, 'api-seconds': { type: 'string' },
-      'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, help: { type: 'boolean' },
+      'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, client: { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (values.help) throw new Error(usage());
@@ -98,6 +106,15 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     resultsDir,
     markdownFile,
     cpuProf: values['cpu-prof'] === true || env.BENCH_CPU_PROF === '1',
+    clients: parseClients(values.client ?? env.BENCH_CLIENT ?? env.KAFKA_CLIENT),
   };
   return { names: positionals.length > 0 ? (positionals as BenchmarkName[]) : [...BENCHMARK_NAMES], options };
+}
+
+function parseClients(raw: string | undefined): KafkaClientName[] {
+  const names = [...new Set((raw ?? '').split(',').map((c) => c.trim()).filter(Boolean))];
+  if (names.length === 0) return [DEFAULT_KAFKA_CLIENT];
+  const bad = names.filter((c) => !(KAFKA_CLIENTS as readonly string[]).includes(c));
+  if (bad.length > 0) throw new Error(`--client ${bad.join(',')}: expected ${KAFKA_CLIENTS.join(' and/or ')}\n${usage()}`);
+  return names as KafkaClientName[];
 }

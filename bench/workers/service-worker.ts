@@ -23,6 +23,8 @@ export interface WorkerConfig {
   stateDir: string;
   guarantee: 'at_least_once' | 'exactly_once';
   commitIntervalMs: number;
+  /** The runtime's Kafka client (default: the runtime's). */
+  kafkaClient?: 'kafkajs' | 'platformatic';
   /** Serve the Profile API on this port (0: none). */
   apiPort?: number;
   apiKey?: { key: string; secret: string; workspace: string };
@@ -56,7 +58,7 @@ const deployment = benchDeployment({ applicationId: config.applicationId, partit
 const apiPort = config.apiPort ?? 0;
 const service = new StreamsService({
   deployment,
-  env: readRuntimeEnv({ STATE_DIR: config.stateDir, PROCESSING_GUARANTEE: config.guarantee }),
+  env: readRuntimeEnv({ STATE_DIR: config.stateDir, PROCESSING_GUARANTEE: config.guarantee, ...(config.kafkaClient ? { KAFKA_CLIENT: config.kafkaClient } : {}) }),
   brokers: config.brokers,
   schemaRegistryUrl: config.registryUrl,
   logger,

@@ -53,6 +53,7 @@ export class StreamsService implements Service {
       brokers: options.brokers,
       stateDir: options.env.stateDir,
       processingGuarantee: options.env.processingGuarantee,
+      kafkaClient: options.env.kafkaClient,
       deadLetterTopic: options.deployment.app.deadLetterTopic,
       logger: options.logger,
       ...(options.applicationServer !== undefined ? { applicationServer: options.applicationServer } : {}),

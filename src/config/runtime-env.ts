@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { IDENTITY_TYPES } from '../schema/batch.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../streams/index.ts';
 import { AppConfigError } from './config-errors.ts';
 
 /** Settings that differ per deployment rather than per topology: where Kafka is, where state goes, which port. */
@@ -13,6 +14,8 @@ export interface RuntimeEnv {
   readonly stateDir: string;
   readonly topologyDir: string;
   readonly processingGuarantee: 'at_least_once' | 'exactly_once';
+  /** Kafka client of the stream runtime (`KAFKA_CLIENT`). */
+  readonly kafkaClient: KafkaClientName;
   readonly logLevel: string;
   /** host:port other instances use to reach this one's HTTP API; default HTTP_HOST:HTTP_PORT. */
   readonly applicationServer: string | undefined;
@@ -61,6 +64,10 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
   if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once') {
     throw new AppConfigError(`PROCESSING_GUARANTEE=${guarantee}: expected at_least_once or exactly_once`);
   }
+  const kafkaClient = env.KAFKA_CLIENT || DEFAULT_KAFKA_CLIENT;
+  if (!(KAFKA_CLIENTS as readonly string[]).includes(kafkaClient)) {
+    throw new AppConfigError(`KAFKA_CLIENT=${kafkaClient}: expected ${KAFKA_CLIENTS.join(' or ')}`);
+  }
   const xdg = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return {
     kafkaBrokers: brokers && brokers.length > 0 ? brokers : undefined,
@@ -70,6 +77,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     stateDir: resolve(env.STATE_DIR || join(env.PROFILE_STREAM_CACHE_DIR || join(xdg, 'profile-stream'), 'state')),
     topologyDir: resolve(env.TOPOLOGY_DIR || 'topology'),
     processingGuarantee: guarantee,
+    kafkaClient: kafkaClient as KafkaClientName,
     logLevel: env.LOG_LEVEL || 'info',
     applicationServer: env.APPLICATION_SERVER || undefined,
     api: {

@@ -14,3 +14,5 @@ export { StreamsError, TopologyError, isStreamsError, STREAMS_ERROR_CODES, type 
 export { TopologyTestDriver, type TopologyTestDriverOptions, type TestInputTopic, type TestOutputTopic } from './test-driver.ts';
 export { StreamsApp, type StreamsConfig, type StreamsState, type KeyQueryMetadata, type TaskRestoreStatus } from './streams-app.ts';
 export type { StreamsLogger } from './internals/logger.ts';
+export { KAFKA_CLIENTS, DEFAULT_KAFKA_CLIENT, type KafkaClientName, type KafkaPortFactory, type KafkaPortContext } from './internals/kafka-client.ts';
+export type { KafkaPort } from './internals/kafka-port.ts';

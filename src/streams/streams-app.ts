@@ -7,7 +7,7 @@ import { InteractiveQueries, type KeyQueryMetadata } from './internals/interacti
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './internals/streams-config.ts';
 import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup } from './internals/assignor.ts';
 import { beginCommit, sendOutputsEarly, type CommitUnit, type InFlightCommit } from './internals/commit.ts';
-import { createKafkajsPort } from './internals/kafkajs-adapter.ts';
+import { createKafkaPort, DEFAULT_KAFKA_CLIENT } from './internals/kafka-client.ts';
 import type { FetchedBatch, GroupConsumerPort, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
 import { StreamsMetrics } from './internals/metrics.ts';
 import { Mutex } from './internals/mutex.ts';
@@ -112,7 +112,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     const { applicationId, brokers, logger } = this.#config;
     this.#lock = await lockStateDir(join(this.#config.stateDir, applicationId));
     try {
-      this.#port = createKafkajsPort({ clientId: applicationId, brokers, logger });
+      this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir });
       this.#partitionCounts = await checkTopics(this.#port.admin, this.#topology);
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
@@ -152,8 +152,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       onRebalancing: () => {
         if (this.#consumer !== consumer) return;
         if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
-        // Commit before the group moves partitions away, while our generation is still valid.
-        void this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
+        // Commit before the group moves partitions away, while our generation is still valid; a client
+        // that can wait for it (platformatic) rejoins only after.
+        return this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
       },
       onCrash: (err) => {
         if (this.#consumer === consumer) this.#fatal(err, 'Kafka consumer crashed');

@@ -28,3 +28,29 @@ export function uniqueName(prefix: string): string {
 export function recentStartTimeMs(batches: number, intervalMs = 1000): number {
   return Date.now() - (batches + 60) * intervalMs;
 }
+
+const TEST_CLIENTS = ['kafkajs', 'platformatic'] as const;
+export type TestKafkaClient = (typeof TEST_CLIENTS)[number];
+
+/** The Kafka client the runtime uses in tests: `KAFKA_CLIENT` when set, else the runtime's default. */
+export function testKafkaClient(): TestKafkaClient | undefined {
+  const raw = process.env.KAFKA_CLIENT;
+  if (raw === undefined || raw === '') return undefined;
+  if (!(TEST_CLIENTS as readonly string[]).includes(raw)) throw new Error(`KAFKA_CLIENT=${raw}: expected ${TEST_CLIENTS.join(' or ')}`);
+  return raw as TestKafkaClient;
+}
+
+/**
+ * Clients a test must pass with whatever the default is (crash and rebalance behaviour differs most
+ * between them): the one `KAFKA_CLIENT` names, else every client.
+ */
+export function everyKafkaClient(): TestKafkaClient[] {
+  const chosen = testKafkaClient();
+  return chosen ? [chosen] : [...TEST_CLIENTS];
+}
+
+/** `KAFKA_CLIENT` for a `readRuntimeEnv({...})` built in a test, so the service follows the test run's client. */
+export function kafkaClientEnv(): { KAFKA_CLIENT?: string } {
+  const client = testKafkaClient();
+  return client ? { KAFKA_CLIENT: client } : {};
+}

@@ -2,8 +2,8 @@ import type { OutgoingRecord } from './record-collector.ts';
 import type { RawRecord } from './stream-task.ts';
 
 /**
- * The only Kafka the runtime sees. `kafkajs-adapter.ts` implements it; nothing else imports kafkajs,
- * so the client can be replaced (or a call wrapped to inject a fault) in one place.
+ * The only Kafka the runtime sees. `kafkajs-adapter.ts` and `platformatic/` implement it (`kafka-client.ts`
+ * picks one); nothing else imports a client, so it can be replaced (or a call wrapped to inject a fault) in one place.
  */
 export interface KafkaPort {
   readonly admin: AdminPort;
@@ -88,7 +88,8 @@ export interface GroupConsumerHandlers {
   onBatch(batch: FetchedBatch): Promise<void>;
   /** Synchronously after a join with the member's new assignment (before its first fetch). */
   onAssigned(assignment: readonly TopicPartitions[]): void;
-  onRebalancing(): void;
+  /** A rebalance begins; a client that can wait for the returned commit before rejoining should (eager revoke). */
+  onRebalancing(): void | Promise<void>;
   onCrash(error: Error, willRestart: boolean): void;
 }
 

@@ -16,6 +16,7 @@ import type {
   TopicSpec,
 } from './kafka-port.ts';
 import type { OutgoingRecord } from './record-collector.ts';
+import { chunksBySize } from './produce-chunks.ts';
 import type { RawRecord } from './stream-task.ts';
 import type { StreamsLogger } from './logger.ts';
 import { StreamsError } from '../errors.ts';
@@ -156,32 +157,6 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
       await admin.disconnect();
     },
   };
-}
-
-/**
- * The broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and kafkajs puts
- * everything a call sends to one partition in one batch; so a commit's records go out in calls of at
- * most this many bytes, in order (results keep that order, so the first result per partition is the
- * lowest offset).
- */
-const MAX_REQUEST_BYTES = 512 * 1024;
-
-function chunksBySize(records: readonly OutgoingRecord[]): OutgoingRecord[][] {
-  const chunks: OutgoingRecord[][] = [];
-  let current: OutgoingRecord[] = [];
-  let bytes = 0;
-  for (const r of records) {
-    const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
-    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(r);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 async function sendInChunks(

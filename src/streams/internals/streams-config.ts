@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts';
 import { StreamsError } from '../errors.ts';
+import type { KafkaClientName, KafkaPortFactory } from './kafka-client.ts';
 import { stderrLogger, type StreamsLogger } from './logger.ts';
 
 /** What a `StreamsApp` is configured with; the README's configuration table documents each key. */
@@ -24,10 +25,12 @@ export interface StreamsConfig {
    * Beyond it, clean entries are dropped and, if that is not enough, a commit starts early. Default 32 MiB.
    */
   cacheMaxBytes?: number;
+  /** Kafka client behind the runtime's port: a client name, or a factory (tests inject one). */
+  kafkaClient?: KafkaClientName | KafkaPortFactory;
 }
 
 /** A `StreamsConfig` with every default filled in. */
-export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>;
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient'>;
 
 /** Checks the required keys and fills in the defaults, in one place. */
 export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {

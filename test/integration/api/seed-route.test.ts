@@ -17,7 +17,7 @@ import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts
 import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
 import type { Deployment } from '../../../src/config/deployment.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { attrs, batch, customEvent } from '../../unit/profiles/support/batches.ts';
@@ -64,7 +64,7 @@ describe('seeding calculated attributes over HTTP, through the seeding topic, in
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
     service = new StreamsService({
       deployment,
-      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'exactly_once' }),
+      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'exactly_once', ...kafkaClientEnv() }),
       brokers: kafkaBrokers(),
       schemaRegistryUrl: schemaRegistryUrl(),
       logger: pino({ level: 'warn' }),

@@ -19,7 +19,7 @@ import { sampleBatches } from '../../../src/generator/sample-batches.ts';
 import { referenceFold } from '../../../src/profiles/reference-fold.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
-import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 
@@ -58,7 +58,7 @@ describe('Profile API on two instances over the real pipeline', () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'ps-api-'));
     const service = new StreamsService({
       deployment,
-      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' }),
+      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once', ...kafkaClientEnv() }),
       brokers: kafkaBrokers(),
       schemaRegistryUrl: schemaRegistryUrl(),
       logger: pino({ level: 'warn' }),

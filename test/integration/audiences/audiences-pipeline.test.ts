@@ -19,7 +19,7 @@ import type { AudienceMembershipChange } from '../../../src/schema/audience-memb
 import type { Batch, BatchEvent } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { partitionForKey } from '../../../src/streams/index.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { attrs, batch, consent, customEvent, decision, identities, screenView } from '../../unit/profiles/support/batches.ts';
 import { acceptFutureTimestamps } from '../retention/future-timestamps.ts';
@@ -384,7 +384,7 @@ describe('calculated attributes and audiences over the real pipeline (500 users,
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
     service = new StreamsService({
       deployment,
-      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'exactly_once' }),
+      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'exactly_once', ...kafkaClientEnv() }),
       brokers: kafkaBrokers(),
       schemaRegistryUrl: schemaRegistryUrl(),
       logger: pino({ level: 'warn' }),

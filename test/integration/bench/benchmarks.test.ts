@@ -21,7 +21,7 @@ describe('benchmarks at a tiny size', () => {
     process.env.KAFKA_BROKERS = kafkaBrokers().join(',');
     process.env.SCHEMA_REGISTRY_URL = schemaRegistryUrl();
     const { names, options } = parseCommand(
-      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40'],
+      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40', '--client', 'kafkajs,platformatic'],
       {},
       join(dir, 'results'),
       join(dir, 'BENCHMARKS.md'),
@@ -35,6 +35,10 @@ describe('benchmarks at a tiny size', () => {
     expect(pipeline.median.alos_batches_per_s).toBeGreaterThan(0);
     expect(pipeline.median.passthrough_batches_per_s).toBeGreaterThan(0);
     expect(pipeline.ratios).toHaveProperty('alos_vs_passthrough');
+    // Both Kafka clients in the same run, and their ratio.
+    expect(pipeline.median.kafkajs_alos_batches_per_s).toBeGreaterThan(0);
+    expect(pipeline.median.platformatic_alos_batches_per_s).toBeGreaterThan(0);
+    expect(pipeline.ratios.platformatic_vs_kafkajs_alos).toBeGreaterThan(0);
     // The peer needs Maven; when it ran, its enriched output must equal profile-stream's.
     if (pipeline.median.peer_alos_batches_per_s !== undefined) {
       expect(pipeline.parameters.peer_check).toMatchObject({ mismatches: {} });
@@ -57,5 +61,6 @@ describe('benchmarks at a tiny size', () => {
     const md = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
     for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore', '## api', '## live-stream']) expect(md).toContain(section);
     expect(existsSync(join(dir, 'results', 'throughput.svg'))).toBe(true);
-  }, 240_000);
+    // 60 s more than before: the pipeline stage now starts one more profile-stream worker (the second client).
+  }, 300_000);
 });

@@ -14,7 +14,7 @@ import { sampleBatches } from '../../../src/generator/sample-batches.ts';
 import { createAvroSerde, createSchemaRegistry } from '../../../src/schema/avro-serde.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';
-import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 
@@ -29,7 +29,7 @@ describe('corrupt raw messages among good ones', () => {
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'ps-dlq-'));
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
-    const env = readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' });
+    const env = readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once', ...kafkaClientEnv() });
     service = createService({ deployment, env, brokers: kafkaBrokers(), schemaRegistryUrl: schemaRegistryUrl(), logger: pino({ level: 'warn' }) });
     await service.start();
 

@@ -19,7 +19,7 @@ import type { Batch } from '../../../src/schema/batch.ts';
 import type { EnrichedBatch } from '../../../src/schema/enriched-batch.ts';
 import type { HistoryRecord } from '../../../src/schema/history-record.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
-import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 
@@ -39,7 +39,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 
 describe('profiles from batches of 1,000 users, three sources, shuffled, 4 partitions', () => {
   const { deployment } = testDeployment({ partitions: 4, sources: SOURCES });
-  const env = (stateDir: string) => readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'exactly_once' });
+  const env = (stateDir: string) => readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'exactly_once', ...kafkaClientEnv() });
   const logger = pino({ level: 'warn' });
   let stateDir: string;
   let service: StreamsService | undefined;

@@ -22,7 +22,7 @@ import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { createSchemaRegistry } from '../../../src/schema/avro-serde.ts';
 import type { AudienceMembershipChange } from '../../../src/schema/audience-membership-change.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { attrs, batch, customEvent, identities } from '../../unit/profiles/support/batches.ts';
 import { latestByKey, readToEnd } from './changelog-reader.ts';
@@ -82,7 +82,7 @@ describe('expired users over the real pipeline: audience deletes on expiry, eras
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
     service = new StreamsService({
       deployment,
-      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' }),
+      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once', ...kafkaClientEnv() }),
       brokers: kafkaBrokers(),
       schemaRegistryUrl: schemaRegistryUrl(),
       logger: pino({ level: 'warn' }),

@@ -18,7 +18,7 @@ import { planTopics } from '../../../src/app/topic-plan.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { attrs, batch, consent, decision, deviceInfo, identities } from '../../unit/profiles/support/batches.ts';
 import { latestByKey, readToEnd } from './changelog-reader.ts';
@@ -89,7 +89,7 @@ describe('retention, reengagement and erasure over the real pipeline, with a clo
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
     service = new StreamsService({
       deployment,
-      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' }),
+      env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once', ...kafkaClientEnv() }),
       brokers: kafkaBrokers(),
       schemaRegistryUrl: schemaRegistryUrl(),
       logger: pino({ level: 'warn' }),

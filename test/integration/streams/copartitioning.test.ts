@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp, Topology, stringSerde } from '../../../src/streams/index.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { kafkaBrokers, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, quietLogger, tempDir } from './helpers.ts';
 
 describe('co-partitioning check at start', () => {
@@ -19,14 +19,14 @@ describe('co-partitioning check at start', () => {
       .addSource('a', [a], { keySerde: stringSerde, valueSerde: stringSerde })
       .addSource('b', [b], { keySerde: stringSerde, valueSerde: stringSerde })
       .addProcessor('join', () => ({ process() {} }), 'a', 'b');
-    const app = new StreamsApp(topology, { applicationId: uniqueName('copart'), brokers: kafkaBrokers(), stateDir: dir.path, logger: quietLogger });
+    const app = new StreamsApp(topology, { applicationId: uniqueName('copart'), brokers: kafkaBrokers(), stateDir: dir.path, logger: quietLogger, kafkaClient: testKafkaClient() });
     const err = await app.start().then(() => undefined, (e: unknown) => e as { code: string; message: string });
     expect(err?.code).toBe('PS_ERR_COPARTITIONING');
     expect(err?.message).toContain(`${a}: 4`);
     expect(err?.message).toContain(`${b}: 2`);
     expect(app.state).toBe('NOT_RUNNING');
     // The lock was released: the same state dir can be used again.
-    const again = new StreamsApp(topology, { applicationId: uniqueName('copart'), brokers: kafkaBrokers(), stateDir: dir.path, logger: quietLogger });
+    const again = new StreamsApp(topology, { applicationId: uniqueName('copart'), brokers: kafkaBrokers(), stateDir: dir.path, logger: quietLogger, kafkaClient: testKafkaClient() });
     await expect(again.start()).rejects.toMatchObject({ code: 'PS_ERR_COPARTITIONING' });
   });
 });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp, numberSerde } from '../../../src/streams/index.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { everyKafkaClient, kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
 import { readToEnd } from '../retention/changelog-reader.ts';
 import { createTopics, eventually, produce, quietLogger, readTopic, storeContents, tempDir } from './helpers.ts';
 
@@ -22,7 +22,9 @@ function startChild(env: { [k: string]: string }): { child: ChildProcess; runnin
   return { child, running };
 }
 
-describe.each(['exactly_once', 'at_least_once'] as const)('SIGKILL of a child process under %s', (guarantee) => {
+const cases = everyKafkaClient().flatMap((client) => (['exactly_once', 'at_least_once'] as const).map((guarantee) => [guarantee, client] as const));
+
+describe.each(cases)('SIGKILL of a child process under %s (%s)', (guarantee, kafkaClient) => {
   const children: ChildProcess[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   const apps: StreamsApp[] = [];
@@ -39,7 +41,7 @@ describe.each(['exactly_once', 'at_least_once'] as const)('SIGKILL of a child pr
     await createTopics([[input, 2], [output, 2]]);
     const dir = await tempDir('ps-crash-');
     cleanups.push(dir.remove);
-    const env = { INPUT: input, OUTPUT: output, APP_ID: applicationId, STATE_DIR: dir.path, GUARANTEE: guarantee, BROKERS: kafkaBrokers().join(','), KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    const env = { INPUT: input, OUTPUT: output, APP_ID: applicationId, STATE_DIR: dir.path, GUARANTEE: guarantee, KAFKA_CLIENT: kafkaClient, BROKERS: kafkaBrokers().join(','), KAFKAJS_NO_PARTITIONER_WARNING: '1' };
     const expected = new Map<string, number>();
     let sent = 0;
     const send = async (n: number): Promise<void> => {
@@ -64,7 +66,7 @@ describe.each(['exactly_once', 'at_least_once'] as const)('SIGKILL of a child pr
     }
     // Recover in-process with the same state dir and let it finish the input.
     const app = new StreamsApp(countingTopology(input, output), {
-      applicationId, brokers: kafkaBrokers(), stateDir: dir.path, processingGuarantee: guarantee, commitIntervalMs: 100, logger: quietLogger,
+      applicationId, brokers: kafkaBrokers(), stateDir: dir.path, processingGuarantee: guarantee, commitIntervalMs: 100, logger: quietLogger, kafkaClient,
       sessionTimeoutMs: 6000, rebalanceTimeoutMs: 6000, heartbeatIntervalMs: 500,
     });
     apps.push(app);

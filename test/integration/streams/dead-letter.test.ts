@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp } from '../../../src/streams/index.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { kafkaBrokers, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, eventually, fastGroup, produce, quietLogger, readTopic, storeContents, tempDir } from './helpers.ts';
 
 describe('a record that throws in a processor', () => {
@@ -20,7 +20,7 @@ describe('a record that throws in a processor', () => {
     const dir = await tempDir('ps-dlq-');
     cleanups.push(dir.remove);
     const app = new StreamsApp(countingTopology(input, output), {
-      applicationId: uniqueName('dlq-app'), brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, deadLetterTopic: dlq, logger: quietLogger, ...fastGroup,
+      applicationId: uniqueName('dlq-app'), brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, deadLetterTopic: dlq, logger: quietLogger, kafkaClient: testKafkaClient(), ...fastGroup,
     });
     apps.push(app);
     await app.start();

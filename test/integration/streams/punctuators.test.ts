@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock, StreamsApp, Topology, stringSerde, type Processor, type ProcessorContext } from '../../../src/streams/index.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { kafkaBrokers, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, eventually, fastGroup, quietLogger, tempDir } from './helpers.ts';
 
 describe('wall-clock punctuators', () => {
@@ -34,7 +34,7 @@ describe('wall-clock punctuators', () => {
     const make = async (name: string): Promise<StreamsApp> => {
       const dir = await tempDir('ps-punct-');
       cleanups.push(dir.remove);
-      const app = new StreamsApp(topology(name), { applicationId, brokers: kafkaBrokers(), stateDir: dir.path, logger: quietLogger, clock, ...fastGroup });
+      const app = new StreamsApp(topology(name), { applicationId, brokers: kafkaBrokers(), stateDir: dir.path, logger: quietLogger, kafkaClient: testKafkaClient(), clock, ...fastGroup });
       apps.push(app);
       return app;
     };

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp } from '../../../src/streams/index.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { kafkaBrokers, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, eventually, fastGroup, produce, quietLogger, storeContents, tempDir } from './helpers.ts';
 
 describe('state directory deleted while stopped', () => {
@@ -21,7 +21,7 @@ describe('state directory deleted while stopped', () => {
     const dir = await tempDir('ps-rebuild-');
     cleanups.push(dir.remove);
     const make = (): StreamsApp => {
-      const app = new StreamsApp(countingTopology(input, output), { applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, logger: quietLogger, ...fastGroup });
+      const app = new StreamsApp(countingTopology(input, output), { applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, logger: quietLogger, kafkaClient: testKafkaClient(), ...fastGroup });
       apps.push(app);
       return app;
     };

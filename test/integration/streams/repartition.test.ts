@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp, Stores, Topology, numberSerde, stringSerde, type Processor, type ProcessorContext, type Record } from '../../../src/streams/index.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { kafkaBrokers, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, eventually, fastGroup, produce, quietLogger, storeContents, tempDir } from './helpers.ts';
 
 class ByPage implements Processor<string, string, string, string> {
@@ -46,7 +46,7 @@ describe('repartition topic feeding a second sub-topology', () => {
         .addProcessor('count', () => new PageCount(), 'by-page')
         .addStateStore(Stores.persistentKeyValueStore('page-counts', stringSerde, numberSerde), 'count');
     const make = (): StreamsApp => {
-      const app = new StreamsApp(topology(), { applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, logger: quietLogger, ...fastGroup });
+      const app = new StreamsApp(topology(), { applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, logger: quietLogger, kafkaClient: testKafkaClient(), ...fastGroup });
       apps.push(app);
       return app;
     };

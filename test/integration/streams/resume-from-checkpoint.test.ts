@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp } from '../../../src/streams/index.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { kafkaBrokers, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, eventually, fastGroup, produce, quietLogger, storeContents, tempDir } from './helpers.ts';
 
 describe('counting topology over a 4-partition topic', () => {
@@ -21,7 +21,7 @@ describe('counting topology over a 4-partition topic', () => {
     cleanups.push(dir.remove);
     const make = (): StreamsApp => {
       const app = new StreamsApp(countingTopology(input, output), {
-        applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, logger: quietLogger, ...fastGroup,
+        applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, logger: quietLogger, kafkaClient: testKafkaClient(), ...fastGroup,
       });
       apps.push(app);
       return app;

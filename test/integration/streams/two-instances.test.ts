@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp } from '../../../src/streams/index.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
-import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
+import { everyKafkaClient, kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, eventually, fastGroup, produce, quietLogger, storeContents, tempDir } from './helpers.ts';
 
-describe('two instances in one group', () => {
+describe.each(everyKafkaClient())('two instances in one group (%s)', (kafkaClient) => {
   const apps: StreamsApp[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   afterAll(async () => {
@@ -21,7 +21,7 @@ describe('two instances in one group', () => {
       const dir = await tempDir('ps-pair-');
       cleanups.push(dir.remove);
       const app = new StreamsApp(countingTopology(input, output), {
-        applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, applicationServer: server, logger: quietLogger, ...fastGroup,
+        applicationId, brokers: kafkaBrokers(), stateDir: dir.path, commitIntervalMs: 200, applicationServer: server, logger: quietLogger, kafkaClient, ...fastGroup,
       });
       apps.push(app);
       return app;

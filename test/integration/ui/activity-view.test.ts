@@ -15,7 +15,7 @@ import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/topic-admin.ts';
 import { planTopics } from '../../../src/app/topic-plan.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { attrs, batch, consent, customEvent, decision, deviceInfo, identities, screenView } from '../../unit/profiles/support/batches.ts';
 
@@ -35,7 +35,7 @@ describe('the User Activity View in a real browser (Debian Chromium, headless)',
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (.ci/run does this)`);
     stateDir = await mkdtemp(join(tmpdir(), 'ps-ui-'));
     await ensureTopics(kafkaBrokers(), planTopics(deployment));
-    service = new StreamsService({ deployment, env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once' }), brokers: kafkaBrokers(), schemaRegistryUrl: schemaRegistryUrl(), logger: pino({ level: 'warn' }), commitIntervalMs: 100 });
+    service = new StreamsService({ deployment, env: readRuntimeEnv({ STATE_DIR: stateDir, PROCESSING_GUARANTEE: 'at_least_once', ...kafkaClientEnv() }), brokers: kafkaBrokers(), schemaRegistryUrl: schemaRegistryUrl(), logger: pino({ level: 'warn' }), commitIntervalMs: 100 });
     const lookup = new StreamsProfileLookup(service.app, deployment.app.rawTopics);
     api = await buildApi({ readiness: service, lookup, keys, activityView: { history: lookup, uiDir: 'ui', integrations: deployment.integrations } });
     url = await api.listen({ host: '127.0.0.1', port: 0 });

@@ -53,6 +53,13 @@ describe('environment', () => {
     expect(() => readRuntimeEnv({ PROCESSING_GUARANTEE: 'maybe_once' })).toThrow(/PROCESSING_GUARANTEE/);
   });
 
+  it('reads the Kafka client, defaulting to the runtime\'s, and names a bad one', () => {
+    expect(readRuntimeEnv({ KAFKA_CLIENT: 'platformatic' }).kafkaClient).toBe('platformatic');
+    expect(readRuntimeEnv({ KAFKA_CLIENT: 'kafkajs' }).kafkaClient).toBe('kafkajs');
+    expect(['kafkajs', 'platformatic']).toContain(readRuntimeEnv({}).kafkaClient);
+    expect(() => readRuntimeEnv({ KAFKA_CLIENT: 'librdkafka' })).toThrow(/KAFKA_CLIENT=librdkafka: expected kafkajs or platformatic/);
+  });
+
   it('reads the HTTP API limits, with defaults, and names a bad one', () => {
     expect(readRuntimeEnv({}).api).toEqual({ immutableIdType: 'customer_id', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 6000, maxBulk: 100, maxSeeds: 1000, jsonMaxDepth: 64 });
     const set = readRuntimeEnv({ IMMUTABLE_ID_TYPE: 'email', HTTP_BODY_LIMIT_BYTES: '2097152', RATE_LIMIT_PER_MINUTE: '60', MAX_BULK_BATCHES: '10', MAX_SEEDS_PER_REQUEST: '5', HTTP_JSON_MAX_DEPTH: '32' }).api;

@@ -1,0 +1,122 @@
+import { Admin, FindCoordinatorKeyTypes, decodeConsumerProtocolAssignment, decodeConsumerProtocolSubscription, kGetApi, kGetConnection } from '@platformatic/kafka';
+import type { AdminPort, GroupMemberInfo, TopicSpec } from '../kafka-port.ts';
+import type { StreamsLogger } from '../logger.ts';
+import type { BaseClientOptions } from './client-options.ts';
+import { brokerErrorIds } from './errors.ts';
+
+/** Broker answers that mean "a topic created a moment ago has no leader yet": wait, do not fail. */
+const NOT_READY_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'FENCED_LEADER_EPOCH']);
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function notReadyYet(err: unknown): boolean {
+  return [...brokerErrorIds(err)].some((id) => NOT_READY_YET.has(id)) || (err as { canRetry?: boolean }).canRetry === true;
+}
+
+interface RawDescribeGroupsMember {
+  readonly memberId: string;
+  readonly memberMetadata: Buffer;
+  readonly memberAssignment: Buffer;
+}
+
+export interface PlatformaticAdmin extends AdminPort {
+  close(): Promise<void>;
+}
+
+export function createAdmin(base: BaseClientOptions, log: StreamsLogger): PlatformaticAdmin {
+  const admin = new Admin({ ...base, clientId: `${base.clientId}-admin` });
+
+  /** Retries what a just-created topic answers for a moment (no leader yet), for at most 30 s. */
+  const whenReady = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + 30_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (err) {
+        if (!notReadyYet(err) || Date.now() > deadline) throw err;
+        log.debug({ what, attempt, err: (err as Error).message }, 'not available yet; retrying');
+        admin.clearMetadata();
+        await sleep(Math.min(1000, 100 * 2 ** attempt));
+      }
+    }
+  };
+
+  const partitionCounts = async (topics: readonly string[]): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
+    const existing = new Set(await admin.listTopics());
+    const present = [...new Set(topics.filter((t) => existing.has(t)))];
+    if (present.length === 0) return out;
+    const md = await whenReady('topic metadata', () => admin.metadata({ topics: present, forceUpdate: true }));
+    for (const t of present) {
+      const count = md.topics.get(t)?.partitionsCount;
+      if (count !== undefined) out.set(t, count);
+    }
+    return out;
+  };
+
+  return {
+    partitionCounts,
+    async createTopics(specs: readonly TopicSpec[]) {
+      if (specs.length === 0) return;
+      for (const compacted of [true, false]) {
+        const group = specs.filter((s) => s.compacted === compacted);
+        if (group.length === 0) continue;
+        try {
+          await admin.createTopics({
+            topics: group.map((s) => ({ topic: s.topic, partitions: s.partitions })),
+            ...(compacted ? { configs: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+          });
+        } catch (err) {
+          // Another instance created them first: what matters is that they exist (checked below).
+          if (![...brokerErrorIds(err)].every((id) => id === 'TOPIC_ALREADY_EXISTS')) throw err;
+        }
+      }
+      const topics = specs.map((s) => s.topic);
+      await whenReady('created topics', async () => {
+        const md = await admin.metadata({ topics, forceUpdate: true });
+        const ready = topics.every((t) => {
+          const tm = md.topics.get(t);
+          return tm !== undefined && tm.partitionsCount > 0 && tm.partitions.every((p) => p.leader >= 0);
+        });
+        if (!ready) throw Object.assign(new Error(`created topics have no leader yet: ${topics.join(', ')}`), { canRetry: true });
+      });
+    },
+    async endOffsets(topic) {
+      return whenReady(`end offsets of ${topic}`, async () => {
+        const md = await admin.metadata({ topics: [topic] });
+        const count = md.topics.get(topic)?.partitionsCount ?? 0;
+        const listed = await admin.listOffsets({
+          // Read committed: the last stable offset, so a restore never waits for an open transaction's records.
+          isolationLevel: 1,
+          topics: [{ name: topic, partitions: Array.from({ length: count }, (_, i) => ({ partitionIndex: i, timestamp: -1n })) }],
+        });
+        const out = new Map<number, bigint>();
+        for (const t of listed) for (const p of t.partitions) out.set(p.partitionIndex, p.offset);
+        return out;
+      });
+    },
+    async describeGroup(groupId): Promise<GroupMemberInfo[]> {
+      // Admin.describeGroups decodes the member assignments but drops their user data, where the
+      // assignor puts the task -> host map; so DescribeGroups is sent here and decoded as a whole.
+      const [coordinator] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [groupId] });
+      if (!coordinator) throw new Error(`no coordinator for group ${groupId}`);
+      const internals = admin as unknown as {
+        [kGetConnection](broker: { host: string; port: number }, cb: (err: Error | null, connection: unknown) => void): void;
+        [kGetApi](name: string, cb: (err: Error | null, api: { async(...args: unknown[]): Promise<{ groups: Array<{ members: RawDescribeGroupsMember[] }> }> }) => void): void;
+      };
+      const connection = await new Promise<unknown>((resolve, reject) => internals[kGetConnection]({ host: coordinator.host, port: coordinator.port }, (err, c) => (err ? reject(err) : resolve(c))));
+      const api = await new Promise<{ async(...args: unknown[]): Promise<{ groups: Array<{ members: RawDescribeGroupsMember[] }> }> }>((resolve, reject) =>
+        internals[kGetApi]('DescribeGroups', (err, a) => (err ? reject(err) : resolve(a))),
+      );
+      const response = await api.async(connection, [groupId], false);
+      return (response.groups[0]?.members ?? []).map((m) => ({
+        memberId: m.memberId,
+        metadataUserData: m.memberMetadata.length > 0 ? Buffer.from(decodeConsumerProtocolSubscription(m.memberMetadata).userData ?? Buffer.alloc(0)) : Buffer.alloc(0),
+        assignmentUserData: m.memberAssignment.length > 0 ? Buffer.from(decodeConsumerProtocolAssignment(m.memberAssignment).userData ?? Buffer.alloc(0)) : Buffer.alloc(0),
+      }));
+    },
+    async close() {
+      await admin.close();
+    },
+  };
+}

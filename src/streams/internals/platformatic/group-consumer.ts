@@ -1,0 +1,291 @@
+import { Consumer, ListOffsetTimestamps, kGetApi, kGetConnection, kOptions, type ClusterMetadata, type ConsumerGroupJoinPayload, type ExtendedGroupProtocolSubscription, type GroupPartitionsAssignments } from '@platformatic/kafka';
+import { StreamsError } from '../../errors.ts';
+import type { StreamsLogger } from '../logger.ts';
+import type { FetchedBatch, GroupConsumerHandlers, GroupConsumerOptions, GroupConsumerPort, OffsetToCommit, TopicPartitions } from '../kafka-port.ts';
+import type { BaseClientOptions } from './client-options.ts';
+import { commitError } from './errors.ts';
+import { fetchPartitions, partitionKey, type FetchedPartition } from './fetch.ts';
+import type { GroupMetadata } from './producer.ts';
+
+export interface PlatformaticGroupConsumerOptions extends GroupConsumerOptions {
+  readonly base: BaseClientOptions;
+  /** Static membership (KIP-345): the same id after a restart takes the old member's place at once. */
+  readonly groupInstanceId: string | undefined;
+  readonly logger: StreamsLogger;
+}
+
+export interface PlatformaticGroupConsumer extends GroupConsumerPort {
+  /** The membership a transactional offset commit must carry; undefined before the first join. */
+  groupMetadata(): GroupMetadata | undefined;
+  /** Rejoins the group (after a commit found this member migrated without a rebalance reaching it). */
+  rejoin(): void;
+}
+
+/** How long fetch errors may go on before the consumer reports a crash (a broker restart fits in it). */
+const FETCH_FAILURE_BUDGET_MS = 60_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A group member on @platformatic/kafka. Membership (join, sync, heartbeats, static instance id) is the
+ * library's classic-protocol Consumer; reading is our own loop over `Consumer.fetch`, because the
+ * library's MessagesStream fetches every assigned partition ahead and has no per-partition pause, while
+ * the runtime pauses partitions whose task restores and re-reads a batch it did not resolve.
+ *
+ * Positions: an assigned partition that stays consumed across a rebalance (its task kept running)
+ * keeps its position; a new one, or one the runtime keeps paused (its task is recreated from its
+ * committed state), starts again from the group's committed offset, else from the beginning.
+ */
+export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): PlatformaticGroupConsumer {
+  const log = opts.logger;
+  const protocol = { name: opts.protocolName, version: 1 };
+  let handlers: GroupConsumerHandlers | undefined;
+  let joinedOnce = false;
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    ...opts.base,
+    clientId: `${opts.base.clientId}-consumer`,
+    groupId: opts.groupId,
+    ...(opts.groupInstanceId ? { groupInstanceId: opts.groupInstanceId } : {}),
+    sessionTimeout: opts.sessionTimeoutMs,
+    // The library refuses a rebalance timeout below the session timeout (Kafka itself does not).
+    rebalanceTimeout: Math.max(opts.rebalanceTimeoutMs, opts.sessionTimeoutMs),
+    heartbeatInterval: opts.heartbeatIntervalMs,
+    // A JoinGroup is answered only when the rebalance completes, up to the rebalance timeout.
+    requestTimeout: Math.max(30_000, opts.rebalanceTimeoutMs + 5_000, opts.sessionTimeoutMs + 5_000),
+    autocommit: false,
+    isolationLevel: opts.readCommitted ? 1 : 0,
+    protocols: [protocol],
+    // Called before every JoinGroup: the eager protocol's "partitions revoked" point. The runtime commits
+    // while its generation is still valid, then the member metadata (owned tasks) is taken after it.
+    protocolsMetadata: async (_protocols, _topics, metadata) => {
+      rebalancing = true;
+      if (joinedOnce) await handlers?.onRebalancing();
+      soloUserData(metadata);
+      return opts.assignor.memberMetadata();
+    },
+    partitionAssigner: (_self, members, _topics, metadata) => assign(members, metadata),
+  });
+
+  /**
+   * The library encodes ONE assignment user data (its options' `assignmentUserData`) for every member,
+   * and skips the assigner when the group has a single member. The assignor's user data (the whole
+   * task -> host map) is the same for every member, so it is set there before each assignment is
+   * encoded; for the single-member case it is computed before the join for this member alone.
+   */
+  const setAssignmentUserData = (userData: Buffer): void => {
+    (consumer as unknown as { [k: symbol]: { assignmentUserData?: Buffer } })[kOptions]!.assignmentUserData = userData;
+  };
+  const partitionCounts = (metadata: ClusterMetadata): Map<string, number> => new Map(opts.topics.map((t) => [t, metadata.topics.get(t)?.partitionsCount ?? 0]));
+  const soloUserData = (metadata: ClusterMetadata): void => {
+    const solo = opts.assignor.assign([{ memberId: 'self', metadata: opts.assignor.memberMetadata() }], partitionCounts(metadata));
+    setAssignmentUserData(solo.get('self')?.userData ?? Buffer.alloc(0));
+  };
+  const assign = (members: Map<string, ExtendedGroupProtocolSubscription>, metadata: ClusterMetadata): GroupPartitionsAssignments[] => {
+    const result = opts.assignor.assign([...members.values()].map((m) => ({ memberId: m.memberId, metadata: typeof m.metadata === 'string' ? Buffer.from(m.metadata) : (m.metadata ?? Buffer.alloc(0)) })), partitionCounts(metadata));
+    const userData = [...result.values()][0]?.userData;
+    if (userData) setAssignmentUserData(userData);
+    return [...members.keys()].map((memberId) => ({
+      memberId,
+      assignments: new Map((result.get(memberId)?.assignment ?? []).map((tp) => [tp.topic, { topic: tp.topic, partitions: [...tp.partitions] }])),
+    }));
+  };
+
+  const assigned = new Map<string, { topic: string; partition: number }>();
+  const positions = new Map<string, bigint>();
+  const paused = new Set<string>();
+  /** Bumped at every assignment: a batch or an offset lookup of an older one is stale. */
+  let epoch = 0;
+  let rebalancing = true;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+
+  const onJoin = (payload: ConsumerGroupJoinPayload): void => {
+    joinedOnce = true;
+    epoch++;
+    const assignment: TopicPartitions[] = (payload.assignments ?? []).map((a) => ({ topic: a.topic, partitions: [...a.partitions] }));
+    const next = new Map<string, { topic: string; partition: number }>();
+    for (const a of assignment) for (const p of a.partitions) next.set(partitionKey(a.topic, p), { topic: a.topic, partition: p });
+    const before = new Set(assigned.keys());
+    assigned.clear();
+    for (const [k, v] of next) assigned.set(k, v);
+    for (const k of [...positions.keys()]) if (!next.has(k)) positions.delete(k);
+    for (const k of [...paused]) if (!next.has(k)) paused.delete(k);
+    // Synchronously, before any fetch of the new generation: the runtime pauses what must restore first.
+    handlers?.onAssigned(assignment);
+    const lookup = [...next].filter(([k]) => !before.has(k) || paused.has(k) || !positions.has(k)).map(([, tp]) => tp);
+    for (const tp of lookup) positions.delete(partitionKey(tp.topic, tp.partition));
+    rebalancing = false;
+    if (lookup.length > 0) void resolvePositions(lookup, epoch);
+    poke();
+  };
+
+  const resolvePositions = async (tps: ReadonlyArray<{ topic: string; partition: number }>, at: number): Promise<void> => {
+    for (let attempt = 0; running && at === epoch; attempt++) {
+      try {
+        const byTopic = new Map<string, number[]>();
+        for (const tp of tps) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+        const committed = await consumer.listCommittedOffsets({ topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+        const missing = tps.filter((tp) => (committed.get(tp.topic)?.[tp.partition] ?? -1n) < 0n);
+        const earliest = missing.length === 0 ? new Map<string, bigint[]>() : await consumer.listOffsets({ topics: [...new Set(missing.map((m) => m.topic))], timestamp: ListOffsetTimestamps.EARLIEST });
+        if (at !== epoch) return;
+        for (const tp of tps) {
+          const c = committed.get(tp.topic)?.[tp.partition] ?? -1n;
+          positions.set(partitionKey(tp.topic, tp.partition), c >= 0n ? c : (earliest.get(tp.topic)?.[tp.partition] ?? 0n));
+        }
+        poke();
+        return;
+      } catch (err) {
+        log.warn({ err: (err as Error).message, attempt }, 'could not read committed offsets; retrying');
+        if (attempt >= 10) {
+          handlers?.onCrash(err as Error, false);
+          return;
+        }
+        await sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
+    }
+  };
+
+  const fetchLoop = async (): Promise<void> => {
+    let failingSince: number | undefined;
+    while (running) {
+      const wanted = rebalancing ? [] : [...assigned].filter(([k]) => !paused.has(k) && positions.has(k)).map(([k, tp]) => ({ ...tp, offset: positions.get(k)! }));
+      if (wanted.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+        continue;
+      }
+      const at = epoch;
+      let fetched: FetchedPartition[];
+      try {
+        fetched = await fetchPartitions(consumer, wanted, { isolationLevel: opts.readCommitted ? 1 : 0, maxWaitTime: 250, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 });
+        failingSince = undefined;
+      } catch (err) {
+        if (!running) return;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > FETCH_FAILURE_BUDGET_MS) throw err;
+        log.warn({ err: (err as Error).message }, 'fetch failed; retrying');
+        await sleep(500);
+        continue;
+      }
+      for (const f of fetched) {
+        if (!running) return;
+        const key = partitionKey(f.topic, f.partition);
+        // Dropped, to be fetched again: a rebalance began or happened, the partition was paused, or its
+        // position moved (re-read from committed). Nothing is handed over between the revoke commit and the
+        // next assignment (eager protocol).
+        if (at !== epoch || rebalancing || paused.has(key) || positions.get(key) !== f.from) continue;
+        if (f.records.length === 0) {
+          if (f.nextOffset > f.from) positions.set(key, f.nextOffset);
+          continue;
+        }
+        let resolved: bigint | undefined;
+        const lastOffset = BigInt(f.records[f.records.length - 1]!.offset);
+        const batch: FetchedBatch = {
+          topic: f.topic,
+          partition: f.partition,
+          records: f.records,
+          highWatermark: f.highWatermark,
+          resolveOffset: (offset) => {
+            resolved = BigInt(offset);
+          },
+          isRunning: () => running && at === epoch && !rebalancing && !paused.has(key),
+        };
+        await handlers!.onBatch(batch);
+        if (resolved === undefined || at !== epoch || positions.get(key) !== f.from) continue;
+        // Fully consumed: skip the control records after it too; else go on after the last resolved one.
+        positions.set(key, resolved >= lastOffset ? f.nextOffset : resolved + 1n);
+      }
+    }
+  };
+
+  /** ALOS commit with this member's generation: refused (never retried in a later one) once it is over. */
+  const commitOffsets = async (offsets: readonly OffsetToCommit[]): Promise<void> => {
+    const generationId = consumer.generationId;
+    const memberId = consumer.memberId;
+    if (!memberId) throw new StreamsError('PS_ERR_TASK_MIGRATED', 'offset commit refused: this process is not a member of the group (any more)');
+    const coordinatorId = await consumer.findGroupCoordinator();
+    const metadata = await consumer.metadata({ topics: [...new Set(offsets.map((o) => o.topic))] });
+    const broker = metadata.brokers.get(coordinatorId);
+    if (!broker) throw new Error(`group coordinator ${coordinatorId} is not in the cluster metadata`);
+    const internals = consumer as unknown as {
+      [kGetConnection](broker: unknown, cb: (err: Error | null, connection: unknown) => void): void;
+      [kGetApi](name: string, cb: (err: Error | null, api: { async(...args: unknown[]): Promise<unknown> }) => void): void;
+    };
+    const connection = await new Promise<unknown>((resolve, reject) => internals[kGetConnection](broker, (err, c) => (err ? reject(err) : resolve(c))));
+    const api = await new Promise<{ async(...args: unknown[]): Promise<unknown> }>((resolve, reject) => internals[kGetApi]('OffsetCommit', (err, a) => (err ? reject(err) : resolve(a))));
+    const byTopic = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: null }>>();
+    for (const o of offsets) {
+      if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
+      byTopic.get(o.topic)!.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null });
+    }
+    await api.async(connection, opts.groupId, generationId, memberId, opts.groupInstanceId ?? null, [...byTopic].map(([name, partitions]) => ({ name, partitions })));
+  };
+
+  return {
+    async run(h) {
+      handlers = h;
+      running = true;
+      consumer.topics.trackAll(...opts.topics);
+      consumer.on('consumer:group:join', onJoin);
+      consumer.on('consumer:group:rebalance', () => {
+        rebalancing = true;
+      });
+      // A rejoin that failed for good leaves this process outside the group: the runtime decides.
+      consumer.on('error', (err: Error) => {
+        if (running) h.onCrash(err, false);
+      });
+      await consumer.joinGroup({});
+      loop = fetchLoop().catch((err: unknown) => {
+        if (running) h.onCrash(err as Error, false);
+      });
+    },
+    pause(tps) {
+      for (const tp of tps) for (const p of tp.partitions) paused.add(partitionKey(tp.topic, p));
+    },
+    resume(tps) {
+      for (const tp of tps) for (const p of tp.partitions) paused.delete(partitionKey(tp.topic, p));
+      poke();
+    },
+    async commit(offsets) {
+      if (offsets.length === 0) return;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await commitOffsets(offsets);
+          return;
+        } catch (err) {
+          const mapped = commitError(err, 'offset commit');
+          if (mapped !== err) throw mapped;
+          // Coordinator moved or loading, a connection dropped: the same generation may still commit.
+          if (attempt >= 5 || (err as { canRetry?: boolean }).canRetry === false) throw err;
+          await sleep(100 * 2 ** attempt);
+        }
+      }
+    },
+    groupMetadata() {
+      const memberId = consumer.memberId;
+      const coordinatorId = consumer.coordinatorId;
+      if (!memberId || coordinatorId === null) return undefined;
+      return { groupId: opts.groupId, generationId: consumer.generationId, memberId, coordinatorId };
+    },
+    rejoin() {
+      // A rebalance under way (the usual reason a commit was refused) brings the new assignment already.
+      if (!running || rebalancing) return;
+      rebalancing = true;
+      void consumer.joinGroup({}).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'rejoin after a migrated task failed'));
+    },
+    async stop() {
+      running = false;
+      poke();
+      await loop?.catch(() => undefined);
+      // A clean stop leaves the group at once (a static member too), so its tasks move without waiting.
+      await consumer.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'consumer close failed'));
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import type { OffsetToCommit, ProduceResult, ProducerPort } from '../kafka-port.ts';
+import { chunksBySize } from '../produce-chunks.ts';
+import type { OutgoingRecord } from '../record-collector.ts';
+import type { BaseClientOptions } from './client-options.ts';
+import { commitError, withBrokerErrors } from './errors.ts';
+
+/** What a transactional offset commit needs to know of the group (KIP-447: generation-aware fencing). */
+export interface GroupMetadata {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly coordinatorId: number;
+}
+
+export interface ProducerPortOptions {
+  readonly base: BaseClientOptions;
+  readonly transactionalId?: string;
+  /** The live group membership of `groupId` in this process, for TxnOffsetCommit. */
+  readonly groupMetadata: (groupId: string) => GroupMetadata | undefined;
+  /** Called when a commit found the group moved on or this producer fenced, so the member rejoins. */
+  readonly onMigrated: (groupId: string) => void;
+}
+
+type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+type Transaction = Awaited<ReturnType<Producer<Buffer, Buffer, Buffer, Buffer>['beginTransaction']>>;
+
+function toMessages(records: readonly OutgoingRecord[]): Message[] {
+  return records.map((r) => {
+    const headers = new Map<Buffer, Buffer>();
+    for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers.set(Buffer.from(k), typeof v === 'string' ? Buffer.from(v) : v);
+    const m: Message = { topic: r.topic, partition: r.partition, timestamp: BigInt(r.timestamp), headers };
+    if (r.key !== null) m.key = r.key;
+    if (r.value !== null) m.value = r.value;
+    return m;
+  });
+}
+
+function toResults(offsets: ReadonlyArray<{ topic: string; partition: number; offset: bigint }> | undefined): ProduceResult[] {
+  return (offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, baseOffset: o.offset }));
+}
+
+/**
+ * A producer on @platformatic/kafka: idempotent, acks=all, each call split into requests below the
+ * broker's message size limit. With a transactional id it is initialised here (InitProducerId fences a
+ * zombie with the same id and aborts its open transaction before the task restores).
+ */
+export async function createProducerPort(options: ProducerPortOptions): Promise<ProducerPort> {
+  const { transactionalId } = options;
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+    ...options.base,
+    clientId: transactionalId ? `${options.base.clientId}-${transactionalId}` : `${options.base.clientId}-producer`,
+    idempotent: true,
+    acks: -1,
+    // "No producer yet" in InitProducerId is -1/-1; the library's default 0/0 asks to bump producer 0,
+    // which the coordinator refuses with PRODUCER_FENCED once the transactional id belongs to another
+    // producer id, i.e. at every restart after a crash.
+    producerId: -1n,
+    producerEpoch: -1,
+    ...(transactionalId ? { transactionalId } : {}),
+  });
+  if (transactionalId) {
+    // The first transaction sends InitProducerId: that is the fencing. Nothing was added to it, so it
+    // is dropped locally (EndTxn on an empty transaction is refused with INVALID_TXN_STATE).
+    try {
+      const t = await producer.beginTransaction();
+      await t.cancel();
+    } catch (err) {
+      await producer.close().catch(() => undefined);
+      throw withBrokerErrors(err);
+    }
+  }
+  let closed = false;
+  let open: Promise<Transaction> | undefined;
+  /** One produce at a time per producer: order per partition, and one transaction step at a time. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const transaction = (): Promise<Transaction> => (open ??= producer.beginTransaction());
+  const sendChunks = async (records: readonly OutgoingRecord[], send: (messages: Message[]) => Promise<{ offsets?: Array<{ topic: string; partition: number; offset: bigint }> }>): Promise<ProduceResult[]> => {
+    const out: ProduceResult[] = [];
+    for (const chunk of chunksBySize(records)) out.push(...toResults((await send(toMessages(chunk))).offsets));
+    return out;
+  };
+  return {
+    send(records) {
+      if (records.length === 0) return Promise.resolve([]);
+      return serially(() => sendChunks(records, (messages) => producer.send({ messages, acks: -1 })));
+    },
+    sendInTransaction(records) {
+      if (records.length === 0) return Promise.resolve([]);
+      return serially(async () => {
+        const txn = await transaction();
+        try {
+          return await sendChunks(records, (messages) => txn.send({ messages }));
+        } catch (err) {
+          throw commitError(err, 'produce in transaction');
+        }
+      });
+    },
+    sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
+      return serially(async () => {
+        const pending = transaction();
+        open = undefined;
+        const txn = await pending;
+        try {
+          const results = records.length === 0 ? [] : await sendChunks(records, (messages) => txn.send({ messages }));
+          if (offsets.length > 0) {
+            const group = options.groupMetadata(groupId);
+            if (!group) throw new Error(`no live membership of group ${groupId} in this process to commit offsets with`);
+            await txn.addConsumer({ groupId } as never);
+            for (const o of offsets) {
+              // addOffset commits `offset + 1` of the message it is given: hand it the last consumed offset.
+              await txn.addOffset({ topic: o.topic, partition: o.partition, offset: o.offset - 1n, metadata: { consumer: group } } as never);
+            }
+          }
+          await txn.commit();
+          return results;
+        } catch (err) {
+          // An abort the broker refuses (nothing was added yet, or fenced) still ends it here, so the
+          // next transaction can begin.
+          await txn.abort().catch(() => txn.cancel().catch(() => undefined));
+          const mapped = commitError(err, 'transaction commit');
+          if (mapped !== err) options.onMigrated(groupId);
+          throw mapped;
+        }
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await queue;
+      await producer.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { Consumer } from '@platformatic/kafka';
+import type { ReadRequest } from '../kafka-port.ts';
+import type { BaseClientOptions } from './client-options.ts';
+import { fetchPartitions, partitionKey } from './fetch.ts';
+
+/**
+ * Restore reads changelog partitions by direct assignment: a Consumer that never joins a group (so no
+ * throwaway group is left on the broker) fetches the requested partitions from the given offsets until
+ * each reached its end offset. Batches reach `onBatch` in offset order per partition; the next fetch
+ * of a partition is sent only after its batch was handed over, so the caller bounds memory by how
+ * long it takes (restore's WriteBehind).
+ */
+export async function readPartitions(base: BaseClientOptions, req: ReadRequest): Promise<void> {
+  const wanted = req.partitions.filter((p) => p.from < p.to);
+  if (wanted.length === 0) return;
+  const positions = new Map(wanted.map((w) => [partitionKey(w.topic, w.partition), { topic: w.topic, partition: w.partition, offset: w.from, to: w.to }]));
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ ...base, clientId: `${base.clientId}-restore`, groupId: `${base.clientId}-restore-reader`, autocommit: false });
+  const deadline = Date.now() + req.timeoutMs;
+  try {
+    for (;;) {
+      const open = [...positions.values()].filter((p) => p.offset < p.to);
+      if (open.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`restore did not reach the end offsets within ${req.timeoutMs} ms`);
+      const fetched = await fetchPartitions(consumer, open, {
+        isolationLevel: req.readCommitted ? 1 : 0,
+        maxWaitTime: 100,
+        maxBytes: 32 * 1024 * 1024,
+        maxBytesPerPartition: 8 * 1024 * 1024,
+      });
+      for (const f of fetched) {
+        const p = positions.get(partitionKey(f.topic, f.partition));
+        if (!p || f.from !== p.offset || f.nextOffset <= f.from) continue;
+        await req.onBatch(f.topic, f.partition, f.records, f.nextOffset);
+        p.offset = f.nextOffset;
+      }
+    }
+  } finally {
+    await consumer.close().catch(() => undefined);
+  }
+}
