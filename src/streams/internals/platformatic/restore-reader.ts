@@ -1,4 +1,4 @@
-import { Consumer } from '@platformatic/kafka';
+import { Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 import type { ReadRequest } from '../kafka-port.ts';
 import type { BaseClientOptions } from './client-options.ts';
 import { fetchPartitions, partitionKey } from './fetch.ts';
@@ -17,6 +17,13 @@ export async function readPartitions(base: BaseClientOptions, req: ReadRequest):
   const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ ...base, clientId: `${base.clientId}-restore`, groupId: `${base.clientId}-restore-reader`, autocommit: false });
   const deadline = Date.now() + req.timeoutMs;
   try {
+    // A stored offset below the log start (time retention, deleted records: the history topic serves as
+    // its store's changelog) would be refused with OFFSET_OUT_OF_RANGE: what is gone is gone, read from the start.
+    const earliest = await consumer.listOffsets({ topics: [...new Set(wanted.map((w) => w.topic))], timestamp: ListOffsetTimestamps.EARLIEST });
+    for (const p of positions.values()) {
+      const start = earliest.get(p.topic)?.[p.partition];
+      if (start !== undefined && start > p.offset) p.offset = start < p.to ? start : p.to;
+    }
     for (;;) {
       const open = [...positions.values()].filter((p) => p.offset < p.to);
       if (open.length === 0) return;
