@@ -102,14 +102,22 @@ async function phase(admin: BenchAdmin, records: Awaited<ReturnType<typeof loadW
     await new Promise((r) => setTimeout(r, 2000)); // the flood under way before the clock starts
     const load1 = loadavg()[0]!;
     await produceRecords(brokers, rawTopic, records, `producing (${mode})`);
-    const m = await measureThroughput({ label: `pipeline (${mode})`, child, admin, groupId: applicationId, inputTopic: rawTopic, outputTopic: all!, records: records.length, timeoutMs: 600_000 });
+    // A flood that stops the pipeline is a result, not a benchmark failure: recorded with the worker's reason.
+    let m: { recordsPerS: number } | undefined;
+    let pipelineError: string | undefined;
+    try {
+      m = await measureThroughput({ label: `pipeline (${mode})`, child, admin, groupId: applicationId, inputTopic: rawTopic, outputTopic: all!, records: records.length, timeoutMs: 600_000 });
+    } catch (error) {
+      pipelineError = (error as Error).message.slice(0, 600);
+    }
     await valid.stop();
     await Promise.all(flood.map((f) => f.stop()));
     const floodStatuses = new Map<number, number>();
     for (const f of flood) for (const [s, c] of f.statuses) floodStatuses.set(s, (floodStatuses.get(s) ?? 0) + c);
     const result = {
       mode,
-      batches_per_s: Math.round(m.recordsPerS),
+      batches_per_s: m ? Math.round(m.recordsPerS) : 0,
+      ...(pipelineError ? { pipeline_error: pipelineError } : {}),
       valid_p50_ms: round(percentile(Float64Array.from(valid.latencies).sort(), 50)),
       valid_p99_ms: round(percentile(Float64Array.from(valid.latencies).sort(), 99)),
       valid_requests: valid.latencies.length,

@@ -68,13 +68,15 @@ export interface AuthLimits {
   readonly verifyConcurrency: number;
   /** scrypt checks waiting at most; beyond, 503 with Retry-After. */
   readonly verifyQueue: number;
+  /** scrypt checks started per second at most (0: no pacing). */
+  readonly verifyPerSecond: number;
   /** A refused secret (401, 429, 503) is answered after this long, so a guesser's loop cannot spin. */
   readonly failureDelayMs: number;
   /** Refusals held at once at most; beyond, they are answered at once. */
   readonly maxDelayed: number;
 }
 
-export const AUTH_DEFAULTS: AuthLimits = { maxFailuresPerAddress: 20, maxFailuresPerKey: 5, windowSeconds: 60, verifyConcurrency: 1, verifyQueue: 32, failureDelayMs: 1000, maxDelayed: 10_000 };
+export const AUTH_DEFAULTS: AuthLimits = { maxFailuresPerAddress: 20, maxFailuresPerKey: 5, windowSeconds: 60, verifyConcurrency: 1, verifyQueue: 32, verifyPerSecond: 2, failureDelayMs: 1000, maxDelayed: 10_000 };
 
 function sendError(reply: FastifyReply, error: ApiError): void {
   if (error.code === 'PS_ERR_API_UNAUTHORIZED') reply.header('www-authenticate', 'Basic realm="profile-stream"');
@@ -102,7 +104,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const auth = options.keys
     ? new CredentialChecker(
         options.keys,
-        new SecretVerifier({ concurrency: limits.verifyConcurrency, maxQueued: limits.verifyQueue }),
+        new SecretVerifier({ concurrency: limits.verifyConcurrency, maxQueued: limits.verifyQueue, perSecond: limits.verifyPerSecond }),
         new AuthThrottle({ maxFailuresPerAddress: limits.maxFailuresPerAddress, maxFailuresPerKey: limits.maxFailuresPerKey, windowMs: limits.windowSeconds * 1000 }),
         new AuditLog(options.auditLogger),
         { failureDelayMs: limits.failureDelayMs, maxDelayed: limits.maxDelayed },

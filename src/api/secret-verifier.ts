@@ -6,6 +6,11 @@ export interface SecretVerifierOptions {
   readonly concurrency: number;
   /** Checks waiting for a thread; one more is refused at once (`VerifierBusyError`). */
   readonly maxQueued: number;
+  /**
+   * Checks started per second at most (0: no pacing). A flood that keeps the queue full would otherwise
+   * keep a verifier thread busy all the time: on a small machine that is a core the pipeline does not get.
+   */
+  readonly perSecond?: number;
 }
 
 /** The verifier's queue is full: answered 503 with Retry-After rather than queued without bound. */
@@ -93,6 +98,8 @@ export class SecretVerifier {
   private readonly idle: VerifierThread[] = [];
   private readonly threads: VerifierThread[] = [];
   private readonly queue: Job[] = [];
+  private nextStartMs = 0;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SecretVerifierOptions) {
     if (options.concurrency < 1) throw new RangeError('SecretVerifier needs a concurrency of at least 1');
@@ -107,14 +114,18 @@ export class SecretVerifier {
   verify(secret: string, stored: string): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       const job: Job = { secret, stored, resolve, reject };
-      const thread = this.idle.pop() ?? this.startThread();
-      if (thread) return thread.run(job);
-      if (this.queue.length >= this.options.maxQueued) return reject(new VerifierBusyError(this.queue.length));
       this.queue.push(job);
+      this.pump();
+      // Still waiting beyond the bound (a running check does not count): refused at once.
+      if (this.queue.length > this.options.maxQueued) {
+        this.queue.splice(this.queue.indexOf(job), 1);
+        reject(new VerifierBusyError(this.queue.length));
+      }
     });
   }
 
   async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
     for (const job of this.queue.splice(0)) job.reject(new Error('the secret verifier was closed'));
     await Promise.all(this.threads.map((t) => t.close()));
   }
@@ -126,16 +137,32 @@ export class SecretVerifier {
     return thread;
   }
 
-  private next(thread: VerifierThread): void {
-    if (thread.dead) {
-      // A thread that failed is replaced, so one bad moment does not shrink the pool for good.
-      this.threads.splice(this.threads.indexOf(thread), 1);
-      const job = this.queue.shift();
-      if (job) this.startThread()!.run(job);
-      return;
+  /** Starts queued checks while a thread is free and the pace allows; schedules itself when it does not. */
+  private pump(): void {
+    const perSecond = this.options.perSecond ?? 0;
+    while (this.queue.length > 0) {
+      const now = Date.now();
+      if (perSecond > 0 && now < this.nextStartMs) {
+        if (!this.timer) {
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.pump();
+          }, this.nextStartMs - now);
+          this.timer.unref();
+        }
+        return;
+      }
+      const thread = this.idle.pop() ?? this.startThread();
+      if (!thread) return;
+      if (perSecond > 0) this.nextStartMs = Math.max(now, this.nextStartMs) + 1000 / perSecond;
+      thread.run(this.queue.shift()!);
     }
-    const job = this.queue.shift();
-    if (job) thread.run(job);
+  }
+
+  private next(thread: VerifierThread): void {
+    // A thread that failed is replaced, so one bad moment does not shrink the pool for good.
+    if (thread.dead) this.threads.splice(this.threads.indexOf(thread), 1);
     else this.idle.push(thread);
+    this.pump();
   }
 }

@@ -32,6 +32,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'AUTH_FAILURE_WINDOW_SECONDS', default: '60', meaning: 'the window failed authentications are counted in', usedBy: ['service'] },
   { name: 'AUTH_FAILURE_DELAY_MS', default: '1000', meaning: 'a refused secret (401, 429, 503) is answered after this long', usedBy: ['service'] },
   { name: 'AUTH_VERIFY_CONCURRENCY', default: '1', meaning: 'scrypt secret checks at once, each on its own worker thread', usedBy: ['service'] },
+  { name: 'AUTH_VERIFY_PER_SECOND', default: '2', meaning: 'scrypt checks started per second at most (0: no pacing); verified credentials are cached and never wait', usedBy: ['service'] },
   { name: 'AUTH_VERIFY_QUEUE', default: '32', meaning: 'scrypt checks waiting at most; 503 PS_ERR_API_AUTH_BUSY beyond', usedBy: ['service'] },
   { name: 'PROFILE_STREAM_CACHE_DIR', default: '$XDG_CACHE_HOME/profile-stream or ~/.cache/profile-stream', meaning: 'local stack jars, data and logs; default parent of STATE_DIR', usedBy: ['service', 'stack'] },
   { name: 'XDG_CACHE_HOME', default: '~/.cache', meaning: 'where the cache directory goes when PROFILE_STREAM_CACHE_DIR is not set', usedBy: ['service', 'stack'] },

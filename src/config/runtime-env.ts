@@ -35,6 +35,7 @@ export interface RuntimeEnv {
     readonly windowSeconds: number;
     readonly verifyConcurrency: number;
     readonly verifyQueue: number;
+    readonly verifyPerSecond: number;
     readonly failureDelayMs: number;
   };
 }
@@ -94,6 +95,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
       windowSeconds: intVar(env, 'AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
       verifyConcurrency: intVar(env, 'AUTH_VERIFY_CONCURRENCY', 1, 1, 64),
       verifyQueue: intVar(env, 'AUTH_VERIFY_QUEUE', 32, 0, 100_000),
+      verifyPerSecond: intVar(env, 'AUTH_VERIFY_PER_SECOND', 2, 0, 10_000),
       failureDelayMs: intVar(env, 'AUTH_FAILURE_DELAY_MS', 1000, 0, 60_000),
     },
   };

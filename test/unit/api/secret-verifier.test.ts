@@ -38,4 +38,15 @@ describe('secret verifier', () => {
     expect(verifier.queued).toBe(0);
     expect(await verifier.verify('x', stored)).toBe(true);
   });
+
+  it('starts at most perSecond checks a second, queueing the rest', async () => {
+    verifier = new SecretVerifier({ concurrency: 2, maxQueued: 8, perSecond: 4 });
+    const stored = hashSecret('x');
+    const started = Date.now();
+    const finished: number[] = [];
+    await Promise.all(Array.from({ length: 5 }, () => verifier!.verify('guess', stored).then(() => finished.push(Date.now() - started))));
+    // Starts at 0, 250, 500, 750 and 1000 ms: the fifth cannot finish before a second has passed.
+    expect(Math.max(...finished)).toBeGreaterThanOrEqual(1000);
+  });
 });
+

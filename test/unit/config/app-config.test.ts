@@ -69,9 +69,9 @@ describe('environment', () => {
   });
 
   it('reads the authentication limits, with defaults, and names a bad one', () => {
-    expect(readRuntimeEnv({}).auth).toEqual({ maxFailuresPerAddress: 20, maxFailuresPerKey: 5, windowSeconds: 60, verifyConcurrency: 1, verifyQueue: 32, failureDelayMs: 1000 });
-    const set = readRuntimeEnv({ AUTH_MAX_FAILURES_PER_ADDRESS: '50', AUTH_MAX_FAILURES_PER_KEY: '3', AUTH_FAILURE_WINDOW_SECONDS: '300', AUTH_VERIFY_CONCURRENCY: '2', AUTH_VERIFY_QUEUE: '0', AUTH_FAILURE_DELAY_MS: '0' }).auth;
-    expect(set).toEqual({ maxFailuresPerAddress: 50, maxFailuresPerKey: 3, windowSeconds: 300, verifyConcurrency: 2, verifyQueue: 0, failureDelayMs: 0 });
+    expect(readRuntimeEnv({}).auth).toEqual({ maxFailuresPerAddress: 20, maxFailuresPerKey: 5, windowSeconds: 60, verifyConcurrency: 1, verifyQueue: 32, verifyPerSecond: 2, failureDelayMs: 1000 });
+    const set = readRuntimeEnv({ AUTH_MAX_FAILURES_PER_ADDRESS: '50', AUTH_MAX_FAILURES_PER_KEY: '3', AUTH_FAILURE_WINDOW_SECONDS: '300', AUTH_VERIFY_CONCURRENCY: '2', AUTH_VERIFY_QUEUE: '0', AUTH_VERIFY_PER_SECOND: '0', AUTH_FAILURE_DELAY_MS: '0' }).auth;
+    expect(set).toEqual({ maxFailuresPerAddress: 50, maxFailuresPerKey: 3, windowSeconds: 300, verifyConcurrency: 2, verifyQueue: 0, verifyPerSecond: 0, failureDelayMs: 0 });
     expect(() => readRuntimeEnv({ AUTH_VERIFY_CONCURRENCY: '0' })).toThrow(/AUTH_VERIFY_CONCURRENCY=0: expected an integer from 1 to 64/);
     expect(() => readRuntimeEnv({ HTTP_JSON_MAX_DEPTH: 'deep' })).toThrow(/HTTP_JSON_MAX_DEPTH=deep/);
   });
