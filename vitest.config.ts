@@ -15,7 +15,7 @@ export default defineConfig({
       {
         extends: true,
         // Integration tests share one broker; each file uses its own topic names, so files run in parallel.
-        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts'] },
+        test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/support/build-dist.ts', 'test/support/global-setup.ts'] },
       },
     ],
   },

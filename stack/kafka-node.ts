@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { JavaRuntime } from './java-runtime.ts';
@@ -68,12 +68,32 @@ export async function kafkaAnswers(config: StackConfig): Promise<boolean> {
   }
 }
 
-export type NodeStatus = { state: 'running'; pid: number | undefined } | { state: 'stopped' } | { state: 'foreign' };
+/**
+ * `elsewhere`: our process runs, but was started with another port than the one configured now (a changed
+ * STACK_KAFKA_PORT); calling that "running" sent users to a port where nothing listened.
+ */
+export type NodeStatus =
+  | { state: 'running'; pid: number | undefined }
+  | { state: 'stopped' }
+  | { state: 'foreign' }
+  | { state: 'elsewhere'; pid: number | undefined; port: number };
+
+/** The broker port our running Kafka was started with, from the server.properties it was given. */
+function startedOnPort(paths: StackPaths): number | undefined {
+  try {
+    const match = /^listeners=PLAINTEXT:\/\/[^:]+:(\d+)/m.exec(readFileSync(join(paths.kafkaDir, 'server.properties'), 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function kafkaStatus(config: StackConfig, paths: StackPaths): Promise<NodeStatus> {
   const pid = readPid(paths.kafkaPid);
   const ours = pid !== undefined && isAlive(pid);
   const open = await portOpen(config.host, config.kafkaPort);
+  const port = startedOnPort(paths);
+  if (ours && port !== undefined && port !== config.kafkaPort) return { state: 'elsewhere', pid, port };
   if (ours) return { state: 'running', pid };
   if (!open) return { state: 'stopped' };
   // Something answers on the port but it is not the process we started: maybe ours without a pid file.
@@ -85,6 +105,9 @@ export async function startKafka(config: StackConfig, paths: StackPaths, java: J
   const status = await kafkaStatus(config, paths);
   if (status.state === 'foreign') {
     throw new StackError('PS_ERR_STACK_PORT_TAKEN', `Port ${config.kafkaPort} is taken by a process that is not our Kafka: stop it, or set KAFKA_BROKERS to use that broker, or STACK_KAFKA_PORT to move ours`);
+  }
+  if (status.state === 'elsewhere') {
+    throw new StackError('PS_ERR_STACK_PORT_TAKEN', `Our Kafka (pid ${status.pid ?? '?'}) already runs on port ${status.port}, not ${config.kafkaPort}: stop it first (npm run stack:down, with the STACK_KAFKA_PORT it was started with) or use port ${status.port}`);
   }
   if (status.state === 'running') {
     const ready = await waitUntil(() => kafkaAnswers(config), { timeoutMs: 60_000 });

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { findJava } from './java-runtime.ts';
 import { ensureArtifacts, type Progress } from './stack-artifacts.ts';
-import { kafkaStatus, startKafka, stopKafka } from './kafka-node.ts';
-import { registryStatus, startRegistry, stopRegistry } from './registry-node.ts';
+import { kafkaAnswers, kafkaStatus, startKafka, stopKafka, type NodeStatus } from './kafka-node.ts';
+import { registryAnswers, registryStatus, startRegistry, stopRegistry } from './registry-node.ts';
 import { brokersOf, registryUrlOf, stackConfig, stackPaths, type StackConfig, type StackPaths } from './stack-config.ts';
 
 export interface StackEndpoints {
@@ -18,8 +18,12 @@ export interface StackEndpoints {
 export interface StackStatus {
   brokers: string;
   schemaRegistryUrl: string;
+  /** What was found, in words for people. */
   kafka: string;
   registry: string;
+  /** Whether a Kafka broker / schema registry really answered at `brokers` / `schemaRegistryUrl`. */
+  kafkaAnswers: boolean;
+  registryAnswers: boolean;
   cacheDir: string;
 }
 
@@ -63,14 +67,31 @@ export class LocalStack {
     return [...registry, ...kafka];
   }
 
+  /**
+   * What really listens on the configured ports: each part is asked (Kafka: a metadata request; the
+   * registry: GET /subjects), not only looked up by pid file, so a stack started on other ports is not
+   * reported as running here.
+   */
   async status(): Promise<StackStatus> {
-    const describe = (s: Awaited<ReturnType<typeof kafkaStatus>>) =>
-      s.state === 'running' ? `running (pid ${s.pid ?? '?'})` : s.state === 'foreign' ? 'port taken by another process' : 'stopped';
+    const [kafka, registry, kafkaOk, registryOk] = await Promise.all([
+      kafkaStatus(this.config, this.paths),
+      registryStatus(this.config, this.paths),
+      kafkaAnswers(this.config),
+      registryAnswers(this.config),
+    ]);
+    const describe = (s: NodeStatus, answers: boolean): string => {
+      if (s.state === 'elsewhere') return `not here: our process (pid ${s.pid ?? '?'}) listens on port ${s.port} (started with another port setting)`;
+      if (s.state === 'running') return answers ? `running (pid ${s.pid ?? '?'})` : `process running (pid ${s.pid ?? '?'}) but not answering (starting, or hung: see its log)`;
+      if (s.state === 'foreign') return answers ? 'answering, but not started by this stack (another process on the port)' : 'port taken by another process';
+      return 'stopped';
+    };
     return {
       brokers: brokersOf(this.config),
       schemaRegistryUrl: registryUrlOf(this.config),
-      kafka: describe(await kafkaStatus(this.config, this.paths)),
-      registry: describe(await registryStatus(this.config, this.paths)),
+      kafka: describe(kafka, kafkaOk),
+      registry: describe(registry, registryOk),
+      kafkaAnswers: kafkaOk,
+      registryAnswers: registryOk,
       cacheDir: this.config.cacheDir,
     };
   }

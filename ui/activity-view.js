@@ -62,7 +62,8 @@ function renderEntry(entry) {
   );
   return el('li', { 'data-key': entry.key },
     el('details', {},
-      el('summary', {}, el('strong', {}, fmt(entry.processed_ms)), el('span', { class: 'pill' }, entry.source), el('span', {}, `workspace ${entry.workspace_id}`), el('span', {}, `${entry.events.length} event(s)`), el('span', { class: 'muted' }, entry.batch_id ?? ''), el('span', { class: 'forwarding' }, ...forwardingPills(entry.forwarding))),
+      // Event time first (when it happened), processing time beside it: a late batch reads as old, marked late.
+      el('summary', {}, el('strong', { title: 'event time' }, fmt(entry.batch_ms)), el('span', { class: 'muted', title: 'processing time' }, `processed ${fmt(entry.processed_ms)}`), ...(entry.late ? [el('span', { class: 'pill', title: 'arrived after newer events of this user' }, 'late')] : []), el('span', { class: 'pill' }, entry.source), el('span', {}, `workspace ${entry.workspace_id}`), el('span', {}, `${entry.events.length} event(s)`), el('span', { class: 'muted' }, entry.batch_id ?? ''), el('span', { class: 'forwarding' }, ...forwardingPills(entry.forwarding))),
       body,
     ),
   );

@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 /** Every child's whole stderr, one file each: a worker that dies leaves more than the tail in the error. */
@@ -23,7 +23,11 @@ export class BenchChild {
   readonly events: ChildEvent[] = [];
   readonly lines: string[] = [];
   private readonly waiters: { match: (e: ChildEvent) => boolean; resolve: (e: ChildEvent) => void }[] = [];
-  private stderrTail = '';
+  #stderrTail = '';
+  /** The last 4,000 characters the child wrote to stderr (for failure messages). */
+  get stderrTail(): string {
+    return this.#stderrTail;
+  }
   private stopping = false;
   private exitSignal: NodeJS.Signals | null = null;
   private readonly stderrLog: WriteStream;
@@ -51,7 +55,7 @@ export class BenchChild {
     });
     this.process.stderr!.on('data', (d: Buffer) => {
       this.stderrLog.write(d);
-      this.stderrTail = (this.stderrTail + d.toString()).slice(-4000);
+      this.#stderrTail = (this.#stderrTail + d.toString()).slice(-4000);
       if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d.toString()}`);
     });
     this.process.stderr!.on('end', () => this.stderrLog.end());
@@ -93,9 +97,12 @@ export class BenchChild {
     }
   }
 
-  /** A node process running a TypeScript file through tsx's loader (one process, so its RSS is the worker's). */
+  /**
+   * A node process running a worker compiled to JavaScript, as `npm start` runs the service: through
+   * tsx its RSS would include the TypeScript loader (~40 MB more), which users never run.
+   */
   static node(name: string, file: string, args: readonly string[], nodeFlags: readonly string[] = []): BenchChild {
-    return new BenchChild(name, process.execPath, [...nodeFlags, '--import', 'tsx', file, ...args]);
+    return new BenchChild(name, process.execPath, [...nodeFlags, compiledWorker(file), ...args]);
   }
 
   /** Exited or killed (`exitCode` stays null when a signal ended it). */
@@ -150,4 +157,20 @@ export class BenchChild {
     clearTimeout(timer);
     return code;
   }
+}
+
+let built = false;
+
+/** `bench/workers/x.ts` → `dist/bench/workers/x.js`, building (incrementally) once per harness process so it is never stale. */
+function compiledWorker(file: string): string {
+  const root = REPO_ROOT;
+  const rel = relative(root, file);
+  if (!rel.startsWith(`bench${sep}workers${sep}`) || !rel.endsWith('.ts')) throw new Error(`${file}: bench workers live in bench/workers/*.ts`);
+  if (!built) {
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const out = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+    if (out.status !== 0) throw new Error(`building the bench workers failed (exit ${out.status ?? out.signal}): ${out.stdout}${out.stderr}`);
+    built = true;
+  }
+  return join(root, 'dist', rel.replace(/\.ts$/, '.js'));
 }

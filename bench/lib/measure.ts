@@ -3,6 +3,9 @@ import { sleep } from './kafka.ts';
 import { Progress } from './progress.ts';
 import type { BenchChild } from './child.ts';
 
+/** No progress for this long means the system under test is stuck (group joins and restores take seconds). */
+const STALL_MS = 90_000;
+
 export interface ThroughputMeasure {
   readonly recordsPerS: number;
   readonly seconds: number;
@@ -29,6 +32,8 @@ export async function measureThroughput(o: {
   const deadline = Date.now() + o.timeoutMs;
   let first: number | undefined;
   let peak: number | undefined;
+  let lastCommitted = -1;
+  let lastMoved = Date.now();
   for (;;) {
     if (o.child.hasExited) throw new Error(`${o.label}: ${o.child.deathReport()}`);
     if (Date.now() > deadline) throw new Error(`${o.label}: not done within ${o.timeoutMs} ms`);
@@ -36,6 +41,13 @@ export async function measureThroughput(o: {
     if (first === undefined && (await o.admin.endOffsetSum(o.outputTopic)) > 0) first = now;
     const committed = await o.admin.committedSum(o.groupId, o.inputTopic);
     peak = o.child.peakRssMb() ?? peak;
+    if (committed !== lastCommitted) {
+      lastCommitted = committed;
+      lastMoved = now;
+    } else if (now - lastMoved > STALL_MS) {
+      // A worker whose consumer died inside a live process commits nothing more: fail loudly, not at the deadline.
+      throw new Error(`${o.label}: no input committed for ${STALL_MS / 1000} s (stuck at ${committed} of ${o.records}); stderr: ${o.child.stderrTail.slice(-1500)}`);
+    }
     if (first !== undefined) {
       const rate = committed / Math.max(0.001, (Date.now() - first) / 1000);
       progress.update(committed, o.records, `committed, ~${Math.round(rate)}/s, rss peak ${peak ?? '?'} MB`);

@@ -16,17 +16,44 @@ await consumer.subscribe({ topics: [config.input], fromBeginning: true });
 process.on('SIGTERM', () => {
   void Promise.all([consumer.disconnect(), producer.disconnect()]).finally(() => process.exit(0));
 });
+// A crashed consumer inside a live process would leave the harness waiting for lag zero: exit, so it
+// sees the death (with this stderr) at once.
+consumer.on(consumer.events.CRASH, ({ payload }) => {
+  process.stderr.write(`pass-through consumer crashed: ${payload.error?.stack ?? String(payload.error)}\n`);
+  process.exit(1);
+});
 process.stdout.write(`${JSON.stringify({ event: 'running', t: Date.now() })}\n`);
 await consumer.run({
   autoCommit: false,
   eachBatch: async ({ batch }) => {
     if (batch.messages.length === 0) return;
-    await producer.send({
-      topic: config.output,
-      acks: -1,
-      compression: CompressionTypes.None,
-      messages: batch.messages.map((m) => ({ key: m.key, value: m.value, partition: batch.partition, timestamp: m.timestamp })),
-    });
+    // A fetch can bring more than the broker's 1 MiB request limit; re-produce it in chunks below it.
+    for (const chunk of byteChunks(batch.messages, 512 * 1024)) {
+      await producer.send({
+        topic: config.output,
+        acks: -1,
+        compression: CompressionTypes.None,
+        messages: chunk.map((m) => ({ key: m.key, value: m.value, partition: batch.partition, timestamp: m.timestamp })),
+      });
+    }
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
   },
 });
+
+function byteChunks<T extends { key: Buffer | null; value: Buffer | null }>(messages: readonly T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = (m.key?.length ?? 0) + (m.value?.length ?? 0) + 64;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

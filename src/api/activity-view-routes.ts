@@ -80,10 +80,15 @@ function profileView(profile: ProfileState, key: ApiKey) {
 function timelineEntry(key: string, record: HistoryRecord, integrations: readonly IntegrationConfig[]) {
   const b = record.batch;
   const attributes = record.profile?.workspaces[b.workspace_id]?.user_attributes ?? {};
+  const batchMs = b.timestamp_unixtime_ms ?? record.processed_timestamp_ms;
+  const newestEventMs = Math.max(batchMs, ...b.events.map((e) => eventTime(e, batchMs)));
   return {
     key,
     processed_ms: record.processed_timestamp_ms,
-    batch_ms: b.timestamp_unixtime_ms ?? record.processed_timestamp_ms,
+    batch_ms: batchMs,
+    // Late: when it was processed the profile already knew a newer event (last_seen is after the merge,
+    // so it only exceeds this batch's newest event when an earlier-processed batch was newer).
+    late: record.profile !== undefined && record.profile !== null && record.profile.last_seen_timestamp_ms > newestEventMs,
     source: b.source,
     workspace_id: b.workspace_id,
     batch_id: b.source_request_id,

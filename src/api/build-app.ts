@@ -6,11 +6,13 @@ import type { ApiKeyStore } from './api-keys.ts';
 import { rateLimitBucket } from './basic-auth.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
 import { Forwarder } from './forwarder.ts';
+import { documentRoute, PUBLIC_PATHS } from './openapi-route-docs.ts';
 import { healthRoutes, type ReadinessSource } from './health-routes.ts';
 import { ingestRoutes, type BatchSink } from './ingest-routes.ts';
 import { HttpMetrics, metricsRoutes } from './metrics-routes.ts';
 import type { ProfileLookup } from './profile-lookup.ts';
 import { profileRoutes } from './profile-routes.ts';
+import { PROFILE_FIELDS } from './profile-response.ts';
 import { dsrRoutes, type DsrGateway } from './dsr-routes.ts';
 import { seedRoutes, type SeedSink } from './seed-routes.ts';
 import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
@@ -60,17 +62,25 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     http.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   app.addHook('onClose', async () => forwarder.close());
+  app.addHook('onRoute', documentRoute);
 
   app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
     if (error instanceof ApiError) return sendError(reply, error);
     const e = error as FastifyError;
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendError(reply, new ApiError('PS_ERR_API_PAYLOAD_TOO_LARGE', `request body over ${bodyLimit} bytes`));
     if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendError(reply, new ApiError('PS_ERR_API_UNSUPPORTED_MEDIA_TYPE', `${e.message}: send the body as application/json`));
+    // `fields` is required by the schema (so /openapi.json says so) but keeps its own code and message.
+    if (e.validation && e.validationContext === 'querystring' && e.validation.some((v) => v.params?.missingProperty === 'fields' || v.instancePath === '/fields')) {
+      return sendError(reply, new ApiError('PS_ERR_API_BAD_FIELDS', `query parameter "fields" is required: a comma-separated subset of ${PROFILE_FIELDS.join(', ')}`));
+    }
     if (e.validation) return sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', `${e.validationContext ?? 'request'}${e.message.replace(/^[a-z]+/, '')}`));
     if (e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', e.message));
     reply.log.error(error);
     sendError(reply, new ApiError('PS_ERR_API_INTERNAL', 'internal error; see the server log'));
   });
+  // fastify parses text/plain bodies by default, so a text body reached the routes' schemas and got a
+  // puzzling 400 "body must be object"; without the parser it is 415 PS_ERR_API_UNSUPPORTED_MEDIA_TYPE.
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((request, reply) => sendError(reply, new ApiError('PS_ERR_API_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`)));
 
   await app.register(swagger, {
@@ -85,7 +95,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     max: options.rateLimitPerMinute ?? 6000,
     timeWindow: 60_000,
     keyGenerator: (request) => rateLimitBucket(request, options.keys),
-    allowList: (request) => ['/health', '/ready', '/metrics', '/openapi.json'].includes(request.url),
+    allowList: (request) => PUBLIC_PATHS.includes(request.url),
     // Thrown by the plugin after it set Retry-After to the window's remaining seconds; sendError keeps that value.
     errorResponseBuilder: (_request, context) =>
       new ApiError('PS_ERR_API_RATE_LIMITED', `over ${context.max} requests per ${context.after} for this API key; retry in ${Math.ceil(context.ttl / 1000)} s`, {}, Math.max(1, Math.ceil(context.ttl / 1000))),

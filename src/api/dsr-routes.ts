@@ -64,7 +64,7 @@ export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions)
             identity: { type: 'object', required: ['type', 'value'], properties: { type: { type: 'string', minLength: 1 }, value: { type: 'string', minLength: 1 } } },
           },
         },
-        response: { 202: statusSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema },
+        response: { 202: { ...statusSchema, headers: { location: { type: 'string', description: 'where to GET the request\'s status: /v1/dsr/<request_id>' } } }, 400: errorSchema, 401: errorSchema, 403: errorSchema, 503: errorSchema },
       },
     },
     async (request, reply) => {

@@ -7,8 +7,21 @@ export interface ReadinessSource {
 
 /** /health says the process is up; /ready says it can answer for its partitions (503 with what is pending). */
 export async function healthRoutes(app: FastifyInstance, options: { readiness: ReadinessSource }): Promise<void> {
-  app.get('/health', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
+  app.get('/health', { schema: { summary: 'The process is up', tags: ['operations'], response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } } } }, async () => ({ status: 'ok' }));
+  const readiness = {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { type: 'string', enum: ['ready', 'not_ready'] } },
+    // What is still on its way (state, restoring tasks, ...): the runtime's detail, as it is.
+    additionalProperties: true,
+  } as const;
+  app.get('/ready', {
+    schema: {
+      summary: 'Every task is restored and running (200), or what is pending (503)',
+      tags: ['operations'],
+      response: { 200: readiness, 503: { ...readiness, description: 'not ready yet', headers: { 'retry-after': { type: 'integer' } } } },
+    },
+  }, async (_request, reply) => {
     const { ready, detail } = options.readiness.readiness();
     reply.code(ready ? 200 : 503);
     if (!ready) reply.header('retry-after', '1');

@@ -8,9 +8,20 @@ import type { ApiKey, ApiKeyStore } from './api-keys.ts';
 import { authenticate, requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 
-/** Where accepted batches go: resolves only once Kafka acknowledged them. */
+/** Where Kafka stored one batch (offset as a decimal string, 64-bit). */
+export interface IngestedPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/**
+ * Where accepted batches go: resolves only once Kafka acknowledged them, with each batch's position in
+ * the order given (a sink that cannot tell, e.g. in a test, resolves with nothing and the 202 then has
+ * no `offsets`).
+ */
 export interface BatchSink {
-  send(topic: string, batches: readonly Batch[]): Promise<void>;
+  send(topic: string, batches: readonly Batch[]): Promise<readonly IngestedPosition[] | void>;
 }
 
 export interface IngestRoutesOptions {
@@ -23,7 +34,18 @@ export interface IngestRoutesOptions {
   readonly maxBulk: number;
 }
 
-const accepted = { type: 'object', properties: { accepted: { type: 'array', items: { type: 'string' } } } } as const;
+const accepted = {
+  type: 'object',
+  required: ['accepted'],
+  properties: {
+    accepted: { type: 'array', items: { type: 'string' }, description: 'per batch, in request order: the id the processor deduplicates by (source_request_id, or sha256:<digest> of the batch when it has none)' },
+    offsets: {
+      type: 'array',
+      description: 'per batch, in request order: where Kafka stored it; compare with the Profile API\'s x-profile-stream-offsets header',
+      items: { type: 'object', required: ['topic', 'partition', 'offset'], properties: { topic: { type: 'string' }, partition: { type: 'integer' }, offset: { type: 'string' } } },
+    },
+  },
+} as const;
 const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } }, additionalProperties: true } as const;
 const responses = { 202: accepted, 400: errorSchema, 401: errorSchema, 403: errorSchema, 413: errorSchema, 429: errorSchema, 503: errorSchema };
 
@@ -53,15 +75,14 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
     return { workspaceId, source: named };
   }
 
-  async function ingest(raw: unknown[], key: ApiKey, bulk: boolean): Promise<string[]> {
+  async function ingest(raw: unknown[], key: ApiKey, bulk: boolean): Promise<{ accepted: string[]; offsets?: IngestedPosition[] }> {
     const problems: BatchProblem[] = [];
     const parsed: Batch[] = [];
     raw.forEach((json, i) => {
       const root = bulk ? `$[${i}]` : '$';
       const route = routeOf(json, key, root, problems);
       try {
-        const { batch } = parseJsonBatch(json, route);
-        if (batch.mpid === null) problems.push({ path: `${root}.mpid`, message: 'profile-stream keys batches by MPID: send "mpid" (a decimal string)' });
+        const { batch } = parseJsonBatch(json, { ...route, requireMpid: true });
         parsed.push(batch);
       } catch (error) {
         if (!(error instanceof InvalidBatchError)) throw error;
@@ -71,15 +92,23 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
     if (problems.length > 0) throw new ApiError('PS_ERR_API_INVALID_BATCH', `${problems.length} problem(s): ${problems.slice(0, 3).map((p) => `${p.path}: ${p.message}`).join('; ')}`, { problems });
     const bySource = new Map<string, Batch[]>();
     for (const b of parsed) bySource.set(b.source, [...(bySource.get(b.source) ?? []), b]);
+    const positionOf = new Map<Batch, IngestedPosition>();
     try {
       // One send per raw topic; 202 only after every one was acknowledged. A failure after some topics were
       // acked still answers 503: the client resends, and the processor drops the replays by batch id.
-      await Promise.all([...bySource].map(([source, list]) => sink.send(options.rawTopicOf(source)!, list)));
+      await Promise.all(
+        [...bySource].map(async ([source, list]) => {
+          const positions = await sink.send(options.rawTopicOf(source)!, list);
+          if (positions) list.forEach((b, i) => positions[i] && positionOf.set(b, positions[i]));
+        }),
+      );
     } catch (error) {
       throw new ApiError('PS_ERR_API_KAFKA_UNAVAILABLE', `Kafka did not acknowledge the batch(es), nothing was accepted: ${(error as Error).message}`, {}, 5);
     }
     // The id the processor deduplicates by: source_request_id, or a content digest when there is none.
-    return parsed.map(batchIdOf);
+    const accepted = parsed.map(batchIdOf);
+    if (positionOf.size !== parsed.length) return { accepted };
+    return { accepted, offsets: parsed.map((b) => positionOf.get(b)!) };
   }
 
   app.post<{ Body: unknown }>(
@@ -87,8 +116,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
     { schema: { summary: 'Send one batch', tags: ['ingestion'], body: { type: 'object' }, response: responses } },
     async (request, reply) => {
       const key = authenticate(request, keys);
-      const ids = await ingest([request.body], key, false);
-      return reply.code(202).send({ accepted: ids });
+      return reply.code(202).send(await ingest([request.body], key, false));
     },
   );
 
@@ -104,8 +132,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
     },
     async (request, reply) => {
       const key = authenticate(request, keys);
-      const ids = await ingest(request.body, key, true);
-      return reply.code(202).send({ accepted: ids });
+      return reply.code(202).send(await ingest(request.body, key, true));
     },
   );
 }

@@ -19,7 +19,14 @@ export class HttpMetrics {
 
 /** `/metrics` in Prometheus text format: HTTP latency plus the stream runtime's registries. */
 export async function metricsRoutes(app: FastifyInstance, options: { http: HttpMetrics; registries: readonly Registry[] }): Promise<void> {
-  app.get('/metrics', { schema: { hide: false } }, async (_request, reply) => {
+  app.get('/metrics', {
+    schema: {
+      summary: 'Prometheus metrics: HTTP latency and the stream runtime',
+      tags: ['operations'],
+      produces: ['text/plain'],
+      response: { 200: { description: 'Prometheus text exposition format', type: 'string' } },
+    },
+  }, async (_request, reply) => {
     const merged = Registry.merge([options.http.registry, ...options.registries]);
     reply.header('content-type', merged.contentType);
     return merged.metrics();

@@ -68,15 +68,27 @@ const pathParams = {
   required: ['orgId', 'accountId', 'workspaceId'],
   properties: { orgId: { type: 'string' }, accountId: { type: 'string' }, workspaceId: { type: 'string' }, mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' } },
 } as const;
-const fieldsQuery = { type: 'object', properties: { fields: { type: 'string', description: `comma-separated: ${PROFILE_FIELDS.join(', ')}` } } } as const;
-const responses = { 200: profileResponseSchema, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
+/** The resolve route's path has no MPID: the identity in the body finds it. */
+const resolvePathParams = {
+  type: 'object',
+  required: ['orgId', 'accountId', 'workspaceId'],
+  properties: { orgId: { type: 'string' }, accountId: { type: 'string' }, workspaceId: { type: 'string' } },
+} as const;
+const fieldsQuery = { type: 'object', required: ['fields'], properties: { fields: { type: 'string', description: `required, comma-separated: ${PROFILE_FIELDS.join(', ')}` } } } as const;
+const profileHeaders = {
+  'x-profile-stream-offsets': { type: 'string', description: 'per raw topic, the last input offset the answering task processed: topic:partition@offset (@none: none since it started)' },
+  'x-profile-stream-answered-by': { type: 'string', description: 'host:port of the instance that owns the user, when the request was forwarded there' },
+} as const;
+const responses = { 200: { ...profileResponseSchema, headers: profileHeaders }, 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 503: errorSchema };
 
 type Params = { orgId: string; accountId: string; workspaceId: string; mpid?: string };
 
 function fieldsOf(raw: string | undefined): Set<ProfileField> {
   const fields = parseFields(raw);
-  if (!fields) throw new ApiError('PS_ERR_API_BAD_FIELDS', `query parameter "fields" is required: a comma-separated subset of ${PROFILE_FIELDS.join(', ')}`);
-  return fields;
+  if (fields) return fields;
+  const unknown = (raw ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '' && !(PROFILE_FIELDS as readonly string[]).includes(p));
+  if (unknown.length > 0) throw new ApiError('PS_ERR_API_BAD_FIELDS', `query parameter "fields" names unknown field(s) ${unknown.map((u) => `"${u}"`).join(', ')}: use a comma-separated subset of ${PROFILE_FIELDS.join(', ')}`);
+  throw new ApiError('PS_ERR_API_BAD_FIELDS', `query parameter "fields" is required: a comma-separated subset of ${PROFILE_FIELDS.join(', ')}`);
 }
 
 /** Profile API: GET by MPID and POST resolve by immutable identity, answered by whichever instance owns the key. */
@@ -110,7 +122,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
       schema: {
         summary: 'A user\'s profile by immutable identity',
         tags: ['profile'],
-        params: pathParams,
+        params: resolvePathParams,
         querystring: fieldsQuery,
         body: {
           type: 'object',

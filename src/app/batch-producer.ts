@@ -1,4 +1,4 @@
-import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
 import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../schema/avro-serde.ts';
 import type { Batch } from '../schema/batch.ts';
@@ -13,12 +13,24 @@ import { kafkajsLogCreator } from './kafkajs-logger.ts';
 export class BatchProducer {
   private readonly producer: Producer;
   private readonly serde: AvroSerde<Batch>;
+  readonly #partitionOf = new WeakMap<Message, number>();
 
   constructor(brokers: string[], schemaRegistryUrl: string, clientId = 'profile-stream-producer') {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
     // kafkajs's own logger prints retried coordinator errors at ERROR on a fresh broker; ours keeps them at debug.
     const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(pino({ level: 'warn' }, pino.destination(2))), retry: { retries: 3 } });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    // Kafka's answer gives one base offset per partition; to tell each batch its own offset we need to know
+    // which partition the (murmur2, Java-compatible) default partitioner picked for each message.
+    const chosen = this.#partitionOf;
+    const createPartitioner = () => {
+      const partitioner = Partitioners.DefaultPartitioner();
+      return (args: Parameters<typeof partitioner>[0]) => {
+        const partition = partitioner(args);
+        chosen.set(args.message, partition);
+        return partition;
+      };
+    };
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner });
     this.serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(schemaRegistryUrl), schema: SCHEMAS.batch });
   }
 
@@ -26,9 +38,12 @@ export class BatchProducer {
     await this.producer.connect();
   }
 
-  /** Sends the batches and resolves once Kafka acknowledged every one (acks=all). */
-  async send(topic: string, batches: readonly Batch[]): Promise<void> {
-    if (batches.length === 0) return;
+  /**
+   * Sends the batches and resolves once Kafka acknowledged every one (acks=all), with where each landed,
+   * in the order of `batches`: what the Profile API's `x-profile-stream-offsets` header is compared with.
+   */
+  async send(topic: string, batches: readonly Batch[]): Promise<RecordPosition[]> {
+    if (batches.length === 0) return [];
     const withoutMpid = batches.findIndex((b) => b.mpid === null);
     if (withoutMpid >= 0) {
       // The MPID is the partition key that gives one task each user; resolving identities to a new MPID
@@ -36,17 +51,29 @@ export class BatchProducer {
       throw new MissingMpidError(withoutMpid);
     }
     const values = await Promise.all(batches.map((b) => this.serde.serialize(topic, b)));
-    await this.producer.send({
-      topic,
-      acks: -1,
-      compression: CompressionTypes.None,
-      messages: batches.map((b, i) => ({ key: b.mpid as string, value: values[i]!, timestamp: String(b.timestamp_unixtime_ms ?? Date.now()) })),
+    const messages: Message[] = batches.map((b, i) => ({ key: b.mpid as string, value: values[i]!, timestamp: String(b.timestamp_unixtime_ms ?? Date.now()) }));
+    const acked = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
+    // One produce request carries one record batch per partition, so a partition's messages got
+    // consecutive offsets from its base offset, in the order they were given.
+    const next = new Map(acked.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
+    return messages.map((m) => {
+      const partition = this.#partitionOf.get(m) ?? -1;
+      const offset = next.get(partition) ?? -1n;
+      next.set(partition, offset + 1n);
+      return { topic, partition, offset: offset.toString() };
     });
   }
 
   async disconnect(): Promise<void> {
     await this.producer.disconnect();
   }
+}
+
+/** Where Kafka stored one record; the offset as a decimal string (64-bit). */
+export interface RecordPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
 }
 
 export class MissingMpidError extends Error {

@@ -74,8 +74,11 @@ export class StreamsService implements Service {
   readiness(): { ready: boolean; detail: Record<string, unknown> } {
     const tasks = this.app.restoreStatus();
     const restoring = tasks.filter((t) => t.state !== 'RUNNING');
-    const ready = this.app.state === 'RUNNING' && restoring.length === 0;
-    return { ready, detail: { state: this.app.state, tasks: tasks.length, restoring } };
+    const outage = this.app.outage;
+    const ready = this.app.state === 'RUNNING' && restoring.length === 0 && outage === undefined;
+    const detail: Record<string, unknown> = { state: this.app.state, tasks: tasks.length, restoring };
+    if (outage) detail.reason = `Kafka unavailable since ${new Date(outage.since).toISOString()} (${outage.reason}); processing resumes by itself when it answers`;
+    return { ready, detail };
   }
 
   async start(): Promise<void> {

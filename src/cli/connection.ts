@@ -1,6 +1,7 @@
 import { LocalStack } from '../../stack/local-stack.ts';
 import type { RuntimeEnv } from '../config/runtime-env.ts';
 import type { CliOutput } from './cli-output.ts';
+import { CliError } from './errors.ts';
 
 export interface Connection {
   readonly brokers: string[];
@@ -20,8 +21,8 @@ export async function connect(env: RuntimeEnv, out: CliOutput, options: { startS
     return { brokers: [e.brokers], schemaRegistryUrl: e.schemaRegistryUrl, localStack: true };
   }
   const s = await stack.status();
-  if (!s.kafka.startsWith('running')) {
-    throw new Error(`No Kafka: the local stack is ${s.kafka}. Run \`npm start\` (or \`npm run stack:up\`), or set KAFKA_BROKERS and SCHEMA_REGISTRY_URL`);
+  if (!s.kafkaAnswers || !s.registryAnswers) {
+    throw new CliError('PS_ERR_CLI_NO_KAFKA', `No Kafka: on ${s.brokers} the local stack's Kafka is ${s.kafka}, its registry ${s.registry}. Run \`npm start\` (or \`npm run stack:up\`), or set KAFKA_BROKERS and SCHEMA_REGISTRY_URL`);
   }
   return { brokers: [s.brokers], schemaRegistryUrl: s.schemaRegistryUrl, localStack: true };
 }

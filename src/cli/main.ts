@@ -9,50 +9,48 @@ import { produceCommand } from './produce-command.ts';
 import { consumeCommand } from './consume-command.ts';
 import { startCommand } from './start-command.ts';
 import { hashSecret } from '../api/api-keys.ts';
+import { commandHelp, commandSpec, mainHelp, parseArgsOptions } from './command-specs.ts';
+import { CliError } from './errors.ts';
 
-const USAGE = `profile-stream <command> [options]
-
-Commands:
-  start [--stop-stack]            run the service (starts the local stack unless KAFKA_BROKERS and
-                                  SCHEMA_REGISTRY_URL are set); Ctrl-C stops it, --stop-stack also stops the stack
-  stack up|down|status            the local Kafka and schema registry (no Docker needed)
-  topics                          create the topics topology/ declares and print them
-  produce --sample N [--seed S]   produce N generated sample batches to a raw topic
-  produce --file F                produce the JSON batches in F (one batch, an array, or one per line)
-          [--source NAME]         which raw topic (default: the first source in topology/app.yaml)
-  hash-secret SECRET              print the scrypt hash to put in topology/api-keys.yaml
-  consume TOPIC [--count N] [--timeout SECONDS]
-                                  print records of a topic (Avro decoded) as JSON lines
-
-Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, HTTP_HOST (127.0.0.1), HTTP_PORT (8080), STATE_DIR,
-TOPOLOGY_DIR (./topology), PROCESSING_GUARANTEE (exactly_once | at_least_once), LOG_LEVEL (info),
-APPLICATION_SERVER (host:port other instances forward Profile API requests to; default HTTP_HOST:HTTP_PORT).`;
+/**
+ * kafkajs 2.2.4 (in maintenance) schedules its throttle check with `throttledUntil - Date.now()`, negative
+ * when nothing is throttled; Node 24 clamps that to 1 ms, as older Nodes did, but now also prints a
+ * TimeoutNegativeWarning on every produce. Only that warning is dropped, so a command's stderr is its own.
+ */
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+  if (type === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return;
+  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
+}) as typeof process.emitWarning;
 
 export async function main(argv: string[], out: CliOutput): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    out.info(USAGE);
+    // `help produce` reads as naturally as `produce --help`.
+    const spec = command === 'help' && rest[0] ? commandSpec(rest[0]) : undefined;
+    out.info(spec ? commandHelp(spec) : mainHelp());
     return command ? 0 : 2;
   }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      sample: { type: 'string' },
-      seed: { type: 'string' },
-      file: { type: 'string' },
-      source: { type: 'string' },
-      count: { type: 'string' },
-      timeout: { type: 'string' },
-      'stop-stack': { type: 'boolean' },
-    },
-  });
+  const spec = commandSpec(command);
+  if (!spec) throw new CliError('PS_ERR_CLI_USAGE', `unknown command "${command}"\n\n${mainHelp()}`);
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: parseArgsOptions(spec) });
+  } catch (error) {
+    // node:util's ERR_PARSE_ARGS_* messages name the flag; the command's usage says what it takes.
+    throw new CliError('PS_ERR_CLI_USAGE', `${(error as Error).message}\n\n${commandHelp(spec)}`, { cause: error });
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const positionals = parsed.positionals;
+  if (values.help === true) {
+    out.info(commandHelp(spec));
+    return 0;
+  }
+  const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
   if (command === 'stack') return stackCommand(positionals[0], out);
   if (command === 'hash-secret') {
-    if (!positionals[0]) {
-      out.error('hash-secret needs the secret: profile-stream hash-secret \'my secret\'');
-      return 2;
-    }
+    if (!positionals[0]) throw new CliError('PS_ERR_CLI_USAGE', `hash-secret needs the secret\n\n${commandHelp(spec)}`);
     out.info(hashSecret(positionals[0]));
     return 0;
   }
@@ -65,17 +63,14 @@ export async function main(argv: string[], out: CliOutput): Promise<number> {
     }
     case 'produce': {
       const conn = await connect(env, out, { startStack: false });
-      return produceCommand(deployment, conn, values, out);
+      return produceCommand(deployment, conn, { sample: text('sample'), seed: text('seed'), file: text('file'), source: text('source') }, out);
     }
     case 'consume': {
       const conn = await connect(env, out, { startStack: false });
-      return consumeCommand(conn, positionals[0], values, out);
+      return consumeCommand(conn, positionals[0], { count: text('count'), timeout: text('timeout'), from: text('from'), follow: values.follow === true }, out);
     }
-    case 'start':
-      return startCommand(env, deployment, { stopStack: values['stop-stack'] === true }, out);
     default:
-      out.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return startCommand(env, deployment, { stopStack: values['stop-stack'] === true }, out);
   }
 }
 
@@ -85,8 +80,8 @@ main(process.argv.slice(2), consoleOutput).then(
     if (code !== -1) process.exit(code);
   },
   (error: unknown) => {
-    const e = error as { code?: string; message?: string };
+    const e = error as { code?: string; message?: string; exitCode?: number };
     consoleOutput.error(`profile-stream: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(error)}`);
-    process.exit(1);
+    process.exit(error instanceof CliError ? error.exitCode : 1);
   },
 );

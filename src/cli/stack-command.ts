@@ -1,5 +1,6 @@
 import { LocalStack } from '../../stack/local-stack.ts';
 import type { CliOutput } from './cli-output.ts';
+import { CliError } from './errors.ts';
 
 /** `profile-stream stack up|down|status`: the local Kafka and schema registry, without Docker. */
 export async function stackCommand(action: string | undefined, out: CliOutput): Promise<number> {
@@ -22,10 +23,9 @@ export async function stackCommand(action: string | undefined, out: CliOutput): 
       out.info(`Kafka ${s.brokers}: ${s.kafka}`);
       out.info(`Schema registry ${s.schemaRegistryUrl}: ${s.registry}`);
       out.info(`Cache and logs: ${s.cacheDir}`);
-      return 0;
+      return s.kafkaAnswers && s.registryAnswers ? 0 : 1;
     }
     default:
-      out.error(`unknown stack action "${action ?? ''}": use up, down or status`);
-      return 2;
+      throw new CliError('PS_ERR_CLI_USAGE', `unknown stack action "${action ?? ''}": use up, down or status (profile-stream stack --help)`);
   }
 }

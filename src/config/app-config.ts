@@ -23,7 +23,8 @@ const schema = z
       .default({}),
     retention: z
       .object({
-        profile_lifetime_days: z.union([z.literal(30), z.literal(60), z.literal(90)]).default(30),
+        // A union of literals reports only "Invalid input"; the message names what is allowed.
+        profile_lifetime_days: z.union([z.literal(30), z.literal(60), z.literal(90)], { error: (issue) => `expected 30, 60 or 90 (days), got ${JSON.stringify(issue.input)}` }).default(30),
         history_days: z.number().int().min(1).max(3650).default(730),
       })
       .strict()

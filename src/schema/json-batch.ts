@@ -28,6 +28,12 @@ export type JsonBatchOptions = {
   workspaceId?: string;
   /** Input source (e.g. `web`); used when the JSON has no `source`, and must match it otherwise. */
   source?: string;
+  /**
+   * Ingestion (HTTP, `produce --file`) keys raw topics by MPID, so there a batch without one is refused
+   * with that one reason, not first with "an mpid or an identity" and then, once identities are added,
+   * with "mpid is required".
+   */
+  requireMpid?: boolean;
 };
 
 export type ParsedJsonBatch = {
@@ -66,7 +72,9 @@ export function parseJsonBatch(input: unknown, options: JsonBatchOptions = {}): 
   const batch = jsonToAvro(getBatchType(), withContext, '$', conversion) as Batch;
   if (problems.length === 0) {
     const identities = batch.user_identities;
-    if (batch.mpid === null && IDENTITY_TYPES.every((t) => identities[t] === null)) {
+    if (batch.mpid === null && options.requireMpid === true) {
+      problems.push({ path: '$.mpid', message: 'is required: raw topics are keyed by MPID, so every batch sent to profile-stream needs "mpid" (a decimal string); identities alone cannot place it' });
+    } else if (batch.mpid === null && IDENTITY_TYPES.every((t) => identities[t] === null)) {
       problems.push({ path: '$', message: 'needs an "mpid" or at least one entry in "user_identities" to know whose batch it is' });
     }
     problems.push(...checkBatchLimits(batch, sizeBytes));

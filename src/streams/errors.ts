@@ -21,6 +21,7 @@ export const STREAMS_ERROR_CODES = [
   'PS_ERR_COMMIT_FAILED',
   'PS_ERR_TASK_MIGRATED',
   'PS_ERR_RESTORE_FAILED',
+  'PS_ERR_KAFKA_UNAVAILABLE',
   'PS_ERR_FATAL',
 ] as const;
 
@@ -30,12 +31,14 @@ const RETRIABLE: ReadonlySet<StreamsErrorCode> = new Set<StreamsErrorCode>([
   'PS_ERR_STORE_RESTORING',
   'PS_ERR_APP_NOT_RUNNING',
   'PS_ERR_TASK_MIGRATED',
+  'PS_ERR_KAFKA_UNAVAILABLE',
 ]);
 
 /** HTTP status an API edge should answer with when it surfaces this error. */
 const STATUS: Partial<{ [C in StreamsErrorCode]: number }> = {
   PS_ERR_STORE_RESTORING: 503,
   PS_ERR_APP_NOT_RUNNING: 503,
+  PS_ERR_KAFKA_UNAVAILABLE: 503,
   PS_ERR_KEY_NOT_OWNED: 421,
   PS_ERR_STORE_NOT_FOUND: 404,
 };

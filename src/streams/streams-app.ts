@@ -1,25 +1,27 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { systemClock, type Clock } from './clock.ts';
 import { StreamsError, isStreamsError, type StreamsErrorCode } from './errors.ts';
-import { partitionForKey } from './partitioner.ts';
-import type { KeyValueStore, ReadOnlyKeyValueStore, KeyValue } from './store.ts';
+import type { ReadOnlyKeyValueStore } from './store.ts';
 import type { Topology } from './topology.ts';
+import { InteractiveQueries, type KeyQueryMetadata } from './internals/interactive-queries.ts';
+import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './internals/streams-config.ts';
 import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup } from './internals/assignor.ts';
-import { commitTasks, sendOutputsEarly, type CommitUnit } from './internals/commit.ts';
+import { beginCommit, sendOutputsEarly, type CommitUnit, type InFlightCommit } from './internals/commit.ts';
 import { createKafkajsPort } from './internals/kafkajs-adapter.ts';
 import type { FetchedBatch, GroupConsumerPort, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
-import { stderrLogger, type StreamsLogger } from './internals/logger.ts';
-import { InMemoryBytesStore } from './internals/memory-store.ts';
 import { StreamsMetrics } from './internals/metrics.ts';
 import { Mutex } from './internals/mutex.ts';
-import { changelogOffsetKey, openTaskDb, restore, type RestoreProgress, type RestoreTarget } from './internals/restore.ts';
+import { changelogOffsetKey, restore, type RestoreTarget } from './internals/restore.ts';
 import { lockStateDir, type StateDirLock } from './internals/state-dir.ts';
 import { StateMachine } from './internals/state-machine.ts';
-import { StreamTask, errorMessage } from './internals/stream-task.ts';
-import { parseTaskId, taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
+import { errorMessage } from './internals/stream-task.ts';
+import { createTask, type OwnedTask } from './internals/task-factory.ts';
+import { OutageRecovery, type Outage, type OutageHooks } from './internals/outage-recovery.ts';
+import { taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
 import { checkTopics } from './internals/topic-setup.ts';
-import type { TaskDb } from './internals/rocksdb-task-db.ts';
+
+export type { KeyQueryMetadata } from './internals/interactive-queries.ts';
+export type { StreamsConfig } from './internals/streams-config.ts';
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'ERROR' | 'NOT_RUNNING';
 
@@ -32,32 +34,6 @@ const APP_TRANSITIONS: { readonly [S in StreamsState]: readonly StreamsState[] }
   NOT_RUNNING: [],
 };
 
-export interface StreamsConfig {
-  applicationId: string;
-  brokers: readonly string[];
-  stateDir: string;
-  processingGuarantee?: 'at_least_once' | 'exactly_once';
-  /** Default 1000 ms (at-least-once) or 200 ms (exactly-once: outputs are visible only after commit). */
-  commitIntervalMs?: number;
-  /** `host:port` other instances forward queries to; shared through the group assignment. */
-  applicationServer?: string;
-  deadLetterTopic?: string;
-  logger?: StreamsLogger;
-  clock?: Clock;
-  sessionTimeoutMs?: number;
-  rebalanceTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  restoreTimeoutMs?: number;
-}
-
-export interface KeyQueryMetadata {
-  readonly applicationServer: string | undefined;
-  readonly partition: number;
-  readonly taskId: string;
-  /** True when this instance owns the key's task now. */
-  readonly local: boolean;
-}
-
 export interface TaskRestoreStatus {
   readonly taskId: string;
   readonly state: string;
@@ -65,13 +41,6 @@ export interface TaskRestoreStatus {
   readonly total: string;
 }
 
-interface OwnedTask {
-  readonly task: StreamTask;
-  readonly db: TaskDb | undefined;
-  readonly unit: CommitUnit;
-  readonly progress: RestoreProgress;
-  readonly producer: ProducerPort | undefined;
-}
 
 /**
  * Runs a topology against Kafka: one task per (sub-topology, partition) this member is assigned,
@@ -86,9 +55,10 @@ interface OwnedTask {
 export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsState] }> {
   readonly metrics = new StreamsMetrics();
   readonly #topology: BuiltTopology;
-  readonly #config: Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer'>;
+  readonly #config: ResolvedStreamsConfig;
   readonly #machine: StateMachine<StreamsState>;
   readonly #tasks = new Map<string, OwnedTask>();
+  readonly #queries: InteractiveQueries;
   readonly #mutex = new Mutex();
   readonly #lastProcessed = new Map<string, string>();
   #partitionCounts = new Map<string, number>();
@@ -103,27 +73,23 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #rebalances: Promise<void> = Promise.resolve();
   #pendingAssignments = 0;
   #assignor: StickyTaskAssignor | undefined;
+  readonly #recovery: OutageRecovery;
+  /** The last commit while its acks and RocksDB write are pending (processing goes on meanwhile). */
+  #inFlight: { readonly commit: InFlightCommit; readonly started: number } | undefined;
 
   constructor(topology: Topology, config: StreamsConfig) {
     super();
-    if (!config.applicationId || !/^[A-Za-z0-9._-]+$/.test(config.applicationId)) {
-      throw new StreamsError('PS_ERR_CONFIG_INVALID', `applicationId "${config.applicationId}" must be non-empty and match [A-Za-z0-9._-]+`);
-    }
-    if (!config.brokers?.length) throw new StreamsError('PS_ERR_CONFIG_INVALID', 'brokers must list at least one host:port');
-    if (!config.stateDir) throw new StreamsError('PS_ERR_CONFIG_INVALID', 'stateDir is required');
-    const eos = config.processingGuarantee === 'exactly_once';
-    this.#config = {
-      processingGuarantee: 'at_least_once',
-      commitIntervalMs: eos ? 200 : 1000,
-      logger: stderrLogger,
-      clock: systemClock,
-      sessionTimeoutMs: 30_000,
-      rebalanceTimeoutMs: 60_000,
-      heartbeatIntervalMs: 3_000,
-      restoreTimeoutMs: 300_000,
-      ...config,
-    };
+    this.#config = resolveStreamsConfig(config);
+    this.#recovery = new OutageRecovery(this.#recoveryHooks());
     this.#topology = topology.build(config.applicationId);
+    this.#queries = new InteractiveQueries({
+      topology: this.#topology,
+      partitionCounts: () => this.#partitionCounts,
+      hostMap: () => this.#hostMap,
+      task: (id) => this.#tasks.get(id)?.task,
+      tasks: () => [...this.#tasks.values()].map((t) => t.task),
+      state: () => this.state,
+    });
     this.#machine = new StateMachine<StreamsState>(`app ${config.applicationId}`, 'CREATED', APP_TRANSITIONS, (next, prev) => {
       this.metrics.state.reset();
       this.metrics.state.set({ state: next }, 1);
@@ -151,28 +117,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
       this.#assignor = new StickyTaskAssignor(subTopologies, () => ({ applicationServer: this.#config.applicationServer ?? '', ownedTasks: [...this.#tasks.keys()] }));
-      this.#consumer = this.#port.createGroupConsumer({
-        groupId: applicationId,
-        topics: subTopologies.flatMap((s) => s.topics),
-        readCommitted: this.#exactlyOnce,
-        assignor: this.#assignor,
-        protocolName: ASSIGNOR_PROTOCOL,
-        sessionTimeoutMs: this.#config.sessionTimeoutMs,
-        rebalanceTimeoutMs: this.#config.rebalanceTimeoutMs,
-        heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
-      });
       this.#machine.moveTo('REBALANCING');
       this.#lastCommit = this.#config.clock.now();
-      await this.#consumer.run({
-        onBatch: (b) => this.#onBatch(b),
-        onAssigned: (a) => this.#onAssigned(a),
-        onRebalancing: () => {
-          if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
-          // Commit before the group moves partitions away, while our generation is still valid.
-          void this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
-        },
-        onCrash: (err) => this.#fatal(err, 'Kafka consumer crashed'),
-      });
+      await this.#runConsumer();
       const tick = Math.max(10, Math.min(100, this.#config.commitIntervalMs));
       this.#ticker = setInterval(() => void this.#tick(), tick);
     } catch (err) {
@@ -181,6 +128,79 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       if (this.#machine.canMoveTo('NOT_RUNNING')) this.#machine.moveTo('NOT_RUNNING');
       throw err;
     }
+  }
+
+  /** Joins the group with a new consumer; its handlers drive tasks from here on. */
+  async #runConsumer(): Promise<void> {
+    const topics = this.#topology.subTopologies.flatMap((s) => [...s.sourceTopics.keys()]);
+    const consumer = this.#port!.createGroupConsumer({
+      groupId: this.#config.applicationId,
+      topics,
+      readCommitted: this.#exactlyOnce,
+      assignor: this.#assignor!,
+      protocolName: ASSIGNOR_PROTOCOL,
+      sessionTimeoutMs: this.#config.sessionTimeoutMs,
+      rebalanceTimeoutMs: this.#config.rebalanceTimeoutMs,
+      heartbeatIntervalMs: this.#config.heartbeatIntervalMs,
+    });
+    this.#consumer = consumer;
+    await consumer.run({
+      onBatch: (b) => (this.#consumer === consumer ? this.#onBatch(b) : Promise.resolve()),
+      onAssigned: (a) => {
+        if (this.#consumer === consumer) this.#onAssigned(a);
+      },
+      onRebalancing: () => {
+        if (this.#consumer !== consumer) return;
+        if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
+        // Commit before the group moves partitions away, while our generation is still valid.
+        void this.#mutex.run(() => this.#commitAll()).catch((err) => this.#fatal(err, 'commit before rebalance failed'));
+      },
+      onCrash: (err) => {
+        if (this.#consumer === consumer) this.#fatal(err, 'Kafka consumer crashed');
+      },
+    });
+  }
+
+  /** Why the app is not processing although it was not asked to stop (a Kafka outage being waited out). */
+  get outage(): Outage | undefined {
+    return this.#recovery.outage;
+  }
+
+  #recoveryHooks(): OutageHooks {
+    return {
+      clock: this.#config.clock,
+      logger: this.#config.logger,
+      closing: () => this.#closing,
+      isUnavailable: (err) => this.#port?.isUnavailable(err) ?? false,
+      paused: () => {
+        this.metrics.outages.inc();
+        if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
+      },
+      stopAndCloseTasks: async () => {
+        const consumer = this.#consumer;
+        this.#consumer = undefined;
+        await withDeadline(consumer?.stop() ?? Promise.resolve(), 10_000);
+        await this.#rebalances.catch(() => undefined);
+        await this.#mutex.run(async () => {
+          await this.#inFlight?.commit.settled.catch(() => undefined);
+          this.#inFlight = undefined;
+          for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
+        });
+      },
+      probe: async () => {
+        await this.#port!.admin.partitionCounts(this.#topology.subTopologies.flatMap((s) => [...s.sourceTopics.keys()]));
+      },
+      rejoin: async () => {
+        // A fresh producer: the old one's idempotence state may be stale after the outage.
+        if (!this.#exactlyOnce) {
+          const old = this.#producer;
+          this.#producer = await this.#port!.createProducer({});
+          await old?.close().catch(() => undefined);
+        }
+        if (!this.#closing) await this.#runConsumer();
+      },
+      fatal: (err) => this.#fatal(err, 'recovering from a Kafka outage failed'),
+    };
   }
 
   /** Resolves when the app reaches `state`; rejects on ERROR/NOT_RUNNING (unless asked for) or timeout. */
@@ -212,16 +232,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   /** Owner of `key` in `storeName`, from the partition → host map every member learns at assignment. */
-  async metadataForKey<K>(storeName: string, key: K): Promise<KeyQueryMetadata> {
-    const def = this.#topology.stores.get(storeName);
-    if (!def) throw new StreamsError('PS_ERR_STORE_NOT_FOUND', `no store "${storeName}" in this topology`);
-    const st = this.#topology.subTopologies[def.subTopology]!;
-    const partitions = this.#partitionCounts.get([...st.sourceTopics.keys()][0]!) ?? 0;
-    if (partitions === 0) throw new StreamsError('PS_ERR_APP_NOT_RUNNING', 'partition counts are not known before start()');
-    const bytes = await (def.builder.keySerde as { serialize(t: string, k: K): Buffer | Promise<Buffer> }).serialize(def.changelogTopic, key);
-    const partition = partitionForKey(bytes, partitions);
-    const taskId = taskIdOf(def.subTopology, partition);
-    return { applicationServer: this.#hostMap.get(taskId), partition, taskId, local: this.#tasks.has(taskId) };
+  metadataForKey<K>(storeName: string, key: K): Promise<KeyQueryMetadata> {
+    return this.#queries.metadataForKey(storeName, key);
   }
 
   /** task → applicationServer for the whole group, as of the last assignment. */
@@ -231,32 +243,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   /** Read-only view over this instance's tasks of `storeName`. */
   store<K, V>(storeName: string): ReadOnlyKeyValueStore<K, V> {
-    const def = this.#topology.stores.get(storeName);
-    if (!def) throw new StreamsError('PS_ERR_STORE_NOT_FOUND', `no store "${storeName}" in this topology`);
-    const owned = async (key: K): Promise<KeyValueStore<K, V>> => {
-      this.#requireQueryable();
-      const md = await this.metadataForKey(storeName, key);
-      const t = this.#tasks.get(md.taskId);
-      if (!t) throw new StreamsError('PS_ERR_KEY_NOT_OWNED', `key of store "${storeName}" belongs to task ${md.taskId} on ${md.applicationServer ?? 'an unknown instance'}, not this one`);
-      if (t.task.state !== 'RUNNING') throw new StreamsError('PS_ERR_STORE_RESTORING', `task ${md.taskId} of store "${storeName}" is restoring`);
-      return t.task.store(storeName) as KeyValueStore<K, V>;
-    };
-    const running = (): KeyValueStore<K, V>[] => {
-      this.#requireQueryable();
-      const all = [...this.#tasks.values()].filter((t) => t.task.subTopologyId === def.subTopology);
-      if (all.some((t) => t.task.state !== 'RUNNING')) throw new StreamsError('PS_ERR_STORE_RESTORING', `a task of store "${storeName}" is restoring`);
-      return all.map((t) => t.task.store(storeName) as KeyValueStore<K, V>);
-    };
-    async function* concat(its: AsyncIterableIterator<KeyValue<K, V>>[]): AsyncIterableIterator<KeyValue<K, V>> {
-      for (const it of its) yield* it;
-    }
-    return {
-      name: storeName,
-      get: async (key) => (await owned(key)).get(key),
-      getMany: async (keys) => Promise.all(keys.map(async (k) => (await owned(k)).get(k))),
-      range: (from, to) => concat(running().map((s) => s.range(from, to))),
-      prefix: (p) => concat(running().map((s) => s.prefix(p))),
-    };
+    return this.#queries.store(storeName);
   }
 
   /** Restore progress of every local task (for readiness). */
@@ -269,10 +256,6 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     return this.#lastProcessed;
   }
 
-  #requireQueryable(): void {
-    if (this.state !== 'RUNNING' && this.state !== 'REBALANCING') throw new StreamsError('PS_ERR_APP_NOT_RUNNING', `app is ${this.state}`);
-  }
-
   #taskIdFor(topic: string, partition: number): string | undefined {
     const st = this.#topology.subTopologies.find((s) => s.sourceTopics.has(topic));
     return st ? taskIdOf(st.id, partition) : undefined;
@@ -281,32 +264,42 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   async #onBatch(batch: FetchedBatch): Promise<void> {
     if (this.#closing || this.state === 'ERROR') return;
     const id = this.#taskIdFor(batch.topic, batch.partition);
-    await this.#mutex.run(async () => {
-      const owned = id === undefined ? undefined : this.#tasks.get(id);
-      // Not ours yet (restoring) or any more: leave the offsets unresolved so the records are fetched again.
-      if (!owned || owned.task.state !== 'RUNNING' || this.#closing || batch.records.length === 0) return;
-      const started = performance.now();
-      try {
-        await owned.task.process(batch.topic, batch.records);
-      } catch (err) {
-        this.#fatal(err, `processing failed in task ${owned.task.id}`);
-        return;
-      }
-      try {
-        await sendOutputsEarly(owned.unit, { partitionsOf: (t: string) => this.#partitionCount(t), producer: this.#producer, exactlyOnce: this.#exactlyOnce });
-      } catch (err) {
-        this.#fatal(err, `sending outputs of task ${owned.task.id} failed`);
-        return;
-      }
-      const last = batch.records[batch.records.length - 1]!.offset;
-      batch.resolveOffset(last);
-      this.#lastProcessed.set(`${batch.topic}:${batch.partition}`, last);
-      this.metrics.recordsProcessed.inc({ task: owned.task.id }, batch.records.length);
-      this.metrics.processLatency.observe({ task: owned.task.id }, (performance.now() - started) / 1000);
-      const lag = batch.highWatermark - BigInt(last) - 1n;
-      this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
-      await this.#maybeCommit();
-    });
+    // A fetch can hold ~1 MiB per partition (hundreds of batches): processed whole, its first outputs
+    // would wait for its last record, and a due commit for all of it. Steps of a few records bound both,
+    // and between steps the mutex lets commits, punctuators and rebalances in.
+    for (let from = 0; from < batch.records.length; from += RECORDS_PER_STEP) {
+      if (!batch.isRunning()) return;
+      const records = batch.records.slice(from, from + RECORDS_PER_STEP);
+      const done = await this.#mutex.run(async () => {
+        const owned = id === undefined ? undefined : this.#tasks.get(id);
+        // Not ours yet (restoring) or any more: leave the offsets unresolved so the records are fetched again.
+        if (!owned || owned.task.state !== 'RUNNING' || this.#closing || this.state === 'ERROR') return false;
+        const started = performance.now();
+        try {
+          await owned.task.process(batch.topic, records);
+        } catch (err) {
+          this.#fatal(err, `processing failed in task ${owned.task.id}`);
+          return false;
+        }
+        try {
+          await sendOutputsEarly(owned.unit, { partitionsOf: (t: string) => this.#partitionCount(t), producer: this.#producer, exactlyOnce: this.#exactlyOnce });
+        } catch (err) {
+          this.#fatal(err, `sending outputs of task ${owned.task.id} failed`);
+          return false;
+        }
+        const last = records[records.length - 1]!.offset;
+        batch.resolveOffset(last);
+        this.#lastProcessed.set(`${batch.topic}:${batch.partition}`, last);
+        this.metrics.recordsProcessed.inc({ task: owned.task.id }, records.length);
+        this.metrics.processLatency.observe({ task: owned.task.id }, (performance.now() - started) / 1000);
+        const lag = batch.highWatermark - BigInt(last) - 1n;
+        this.metrics.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(lag > 0n ? lag : 0n));
+        if (this.#overCacheBound()) await this.#commitAll(undefined, false);
+        else await this.#maybeCommit();
+        return true;
+      });
+      if (!done) return;
+    }
   }
 
   async #tick(): Promise<void> {
@@ -321,31 +314,61 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       .catch((err) => this.#fatal(err, 'punctuation or commit failed'));
   }
 
-  async #maybeCommit(): Promise<void> {
-    if (this.#config.clock.now() - this.#lastCommit < this.#config.commitIntervalMs) return;
-    await this.#commitAll();
+  /** True when the write caches hold more than `cacheMaxBytes` even without their clean entries. */
+  #overCacheBound(): boolean {
+    const tasks = [...this.#tasks.values()];
+    const total = (): number => tasks.reduce((n, t) => n + t.task.cacheBytes(), 0);
+    if (total() <= this.#config.cacheMaxBytes) return false;
+    for (const t of tasks) t.task.dropCleanCaches();
+    return total() > this.#config.cacheMaxBytes;
   }
 
-  /** Must run inside the mutex. */
-  async #commitAll(units = [...this.#tasks.values()].filter((t) => t.task.state === 'RUNNING').map((t) => t.unit)): Promise<void> {
+  async #maybeCommit(): Promise<void> {
+    if (this.#config.clock.now() - this.#lastCommit < this.#config.commitIntervalMs) return;
+    await this.#commitAll(undefined, false);
+  }
+
+  /**
+   * Must run inside the mutex. Starts a commit of `units` (default: every running task) after the one
+   * in flight settled; with `wait` (rebalance, revoke, close) it also waits until this one is durable,
+   * otherwise processing goes on while its acks and RocksDB write are pending (`internals/commit.ts`).
+   */
+  async #commitAll(units?: readonly CommitUnit[], wait = true): Promise<void> {
+    await this.#settleInFlight();
     this.#lastCommit = this.#config.clock.now();
-    if (units.length === 0 || !this.#consumer) return;
-    const started = performance.now();
+    // Settling may have dropped tasks (a migrated commit): only units still owned are committed.
+    const live = (units ?? [...this.#tasks.values()].map((t) => t.unit)).filter((u) => u.task.state === 'RUNNING' && this.#tasks.get(u.task.id)?.unit === u);
+    if (live.length === 0 || !this.#consumer) return;
+    const commit = await beginCommit(live, {
+      groupId: this.#config.applicationId,
+      partitionsOf: (t) => this.#partitionCount(t),
+      producer: this.#producer,
+      exactlyOnce: this.#exactlyOnce,
+      commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
+    });
+    const inFlight = { commit, started: performance.now() };
+    this.#inFlight = inFlight;
+    if (wait) return this.#settleInFlight();
+    // A failure is handled as soon as it is known, not at the next commit interval.
+    commit.settled.catch(() => {
+      void this.#mutex.run(() => (this.#inFlight === inFlight ? this.#settleInFlight() : Promise.resolve())).catch((err) => this.#fatal(err, 'commit failed'));
+    });
+  }
+
+  /** Must run inside the mutex. Waits for the commit in flight; a migrated one drops its tasks, other failures throw. */
+  async #settleInFlight(): Promise<void> {
+    const inFlight = this.#inFlight;
+    if (!inFlight) return;
     try {
-      await commitTasks(units, {
-        groupId: this.#config.applicationId,
-        partitionsOf: (t) => this.#partitionCount(t),
-        producer: this.#producer,
-        exactlyOnce: this.#exactlyOnce,
-        commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
-      });
+      await inFlight.commit.settled;
+      this.metrics.commits.inc();
+      this.metrics.commitLatency.observe((performance.now() - inFlight.started) / 1000);
     } catch (err) {
       if (!causedBy(err, 'PS_ERR_TASK_MIGRATED')) throw err;
-      await this.#dropMigrated(units.map((u) => u.task.id), err);
-      return;
+      await this.#dropMigrated(inFlight.commit.tasks, err);
+    } finally {
+      if (this.#inFlight === inFlight) this.#inFlight = undefined;
     }
-    this.metrics.commits.inc();
-    this.metrics.commitLatency.observe((performance.now() - started) / 1000);
   }
 
   async #partitionCount(topic: string): Promise<number> {
@@ -390,7 +413,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       await this.#mutex.run(async () => {
         const units = revoked.map((id) => this.#tasks.get(id)!);
         try {
-          await this.#commitAll(units.filter((u) => u.task.state === 'RUNNING').map((u) => u.unit));
+          await this.#commitAll(units.map((u) => u.unit));
         } catch (err) {
           // The partitions moved on; under exactly-once the new owner fenced us. Nothing committed.
           this.#config.logger.warn({ err: errorMessage(err), tasks: revoked }, 'commit of revoked tasks failed; their uncommitted work is dropped');
@@ -412,48 +435,19 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     for (const topic of changelogTopics) for (const [p, off] of await port.admin.endOffsets(topic)) ends.set(changelogOffsetKey(topic, p), off);
 
     for (const id of ids) {
-      const { subTopology, partition } = parseTaskId(id);
-      const st = this.#topology.subTopologies[subTopology]!;
-      const defs = st.storeNames.map((n) => ({ name: n, def: this.#topology.stores.get(n)! }));
-      const persistent = defs.filter((d) => d.def.builder.kind === 'rocksdb').map((d) => d.name);
-      const changelogs = defs.filter((d) => d.def.builder.loggingEnabled).map((d) => ({ store: d.name, topic: d.def.changelogTopic, partition }));
-      // Exactly-once: fence a zombie owner of this task before reading its changelog (see adapter).
-      const producer = this.#exactlyOnce ? await port.createProducer({ transactionalId: `${this.#config.applicationId}-${id}` }) : undefined;
-      const opened = persistent.length > 0
-        ? await openTaskDb(join(this.#config.stateDir, this.#config.applicationId, id), persistent, changelogs.filter((c) => persistent.includes(c.store)), ends, this.#config.logger)
-        : undefined;
-      const memory = new Map<string, InMemoryBytesStore>();
-      const task = new StreamTask({
+      const made = await createTask(id, {
+        port,
         topology: this.#topology,
-        subTopology: st,
-        partition,
-        clock: this.#config.clock,
-        bytesStoreFor: (def, name) => {
-          if (def.builder.kind === 'rocksdb') return opened!.db.store(name);
-          const m = new InMemoryBytesStore(name);
-          memory.set(name, m);
-          return m;
-        },
-        deadLetterTopic: this.#config.deadLetterTopic,
+        config: this.#config,
+        changelogEnds: ends,
         onDeadLetter: (err) => {
           this.metrics.deadLetters.inc({ task: id });
           this.#config.logger.warn({ task: id, err: errorMessage(err) }, 'record sent to the dead-letter topic');
         },
       });
-      task.moveTo('RESTORING');
-      const progress: RestoreProgress = { total: 0n, restored: 0n, done: false };
-      const offsets = opened?.offsets ?? new Map<string, bigint>();
-      for (const c of changelogs) {
-        const key = changelogOffsetKey(c.topic, c.partition);
-        const from = memory.has(c.store) ? 0n : (offsets.get(key) ?? 0n);
-        const to = ends.get(key) ?? 0n;
-        progress.total += to > from ? to - from : 0n;
-        targets.push({ taskId: id, changelog: c, from, to, db: memory.has(c.store) ? undefined : opened!.db, memory: memory.get(c.store), progress });
-      }
-      const unit: CommitUnit = { task, db: opened?.db, changelogOffsets: offsets, committedInput: new Map(), producer, inFlight: [] };
-      const owned: OwnedTask = { task, db: opened?.db, unit, progress, producer };
-      created.push(owned);
-      this.#tasks.set(id, owned);
+      targets.push(...made.targets);
+      created.push(made.owned);
+      this.#tasks.set(id, made.owned);
     }
     await restore(targets, {
       port,
@@ -515,6 +509,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   #fatal(err: unknown, what: string): void {
     if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
+    if (this.#port?.isUnavailable(err)) return this.#recovery.report(err, what);
     const code = err instanceof StreamsError ? err.code : 'PS_ERR_FATAL';
     this.#config.logger.error({ err: errorMessage(err), code, stack: (err as Error)?.stack }, `stream runtime stopped: ${what}: ${errorMessage(err)}`);
     this.#machine.moveTo('ERROR');
@@ -526,6 +521,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     this.#closing = true;
     this.#shuttingDown = (async () => {
       if (this.#ticker) clearInterval(this.#ticker);
+      await this.#recovery.settled();
       await this.#rebalances.catch(() => undefined);
       await this.#mutex.run(async () => {
         if (commit) {
@@ -541,6 +537,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       });
       await this.#consumer?.stop();
       await this.#mutex.run(async () => {
+        // A commit still writing to a task's RocksDB must finish before the database closes.
+        await this.#inFlight?.commit.settled.catch(() => undefined);
+        this.#inFlight = undefined;
         for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
       });
       await this.#producer?.close().catch(() => undefined);
@@ -552,6 +551,19 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   #shuttingDown: Promise<void> = Promise.resolve();
 }
+
+function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    p.catch(() => undefined).finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Records processed between two chances for commits, punctuators and rebalances to run. */
+const RECORDS_PER_STEP = 64;
 
 /** `err` or one of its causes is a StreamsError with `code` (commitTasks wraps what failed inside it). */
 function causedBy(err: unknown, code: StreamsErrorCode): boolean {

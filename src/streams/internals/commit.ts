@@ -9,7 +9,8 @@ import type { StreamTask } from './stream-task.ts';
 /** One task's share of a commit. */
 export interface CommitUnit {
   readonly task: StreamTask;
-  readonly db: TaskDb | undefined;
+  /** The task's RocksDB (only what the commit needs of it); undefined for a task with in-memory stores only. */
+  readonly db: Pick<TaskDb, 'hasStaged' | 'commitStaged'> | undefined;
   /** Changelog offsets the task's RocksDB reflects; advanced by a successful commit. */
   readonly changelogOffsets: Map<string, bigint>;
   /** Input offsets committed so far, per topic. */
@@ -58,8 +59,8 @@ const COMMIT_TRANSITIONS: { readonly [S in CommitState]: readonly CommitState[] 
  *
  *  1. Flush every task's write cache: change logging turns dirty entries into changelog records in the
  *     task's collector, and the RocksDB layer stages them (nothing written to RocksDB yet).
- *  2. Wait for the outputs sent early (`sendOutputsEarly`), then produce everything else collected
- *     (outputs, dead letters, changelog records) and wait for the acks.
+ *  2. Produce everything collected (outputs, dead letters, changelog records) behind the outputs sent
+ *     early (`sendOutputsEarly`), and wait for all their acks.
  *     At-least-once: ONE produce call for all tasks. Exactly-once: per task, in its own transaction
  *     together with its input offsets (sendOffsets), then commit the transaction.
  *  3. Write each task's staged RocksDB writes plus the new changelog offsets as ONE write batch.
@@ -67,53 +68,88 @@ const COMMIT_TRANSITIONS: { readonly [S in CommitState]: readonly CommitState[] 
  *     missing tail from the changelog.
  *  4. At-least-once: commit the input offsets (exactly-once committed them in step 2).
  *
- * A failure anywhere marks the commit `failed` and throws PS_ERR_COMMIT_FAILED; nothing of a failed
- * exactly-once commit reaches RocksDB (the caller discards the tasks' uncommitted state).
+ * Steps 1 and the start of 2 are `beginCommit`, which must run where processing is excluded (the app's
+ * mutex): it fixes what this commit covers. The waits of steps 2-4 are the returned `InFlightCommit`,
+ * which may run while processing goes on, because nothing it touches changes underneath it: later
+ * writes stay in the write caches (the next commit's step 1), later outputs queue behind this commit on
+ * the same producer (under exactly-once they open the next transaction), and the staged RocksDB writes
+ * are only changed by a step 1, which the caller must not start before this commit settled (`settled`).
+ *
+ * A failure anywhere marks the commit `failed` and rejects with PS_ERR_COMMIT_FAILED; nothing of a
+ * failed commit reaches RocksDB, and the caller must drop the tasks' uncommitted state (the records
+ * processed since are above the committed input offsets and will be read again).
  */
-export async function commitTasks(units: readonly CommitUnit[], ctx: CommitContext): Promise<void> {
+export async function beginCommit(units: readonly CommitUnit[], ctx: CommitContext): Promise<InFlightCommit> {
   const machine = new StateMachine<CommitState>('commit', 'started', COMMIT_TRANSITIONS);
+  const fail = (err: unknown): StreamsError => {
+    if (machine.canMoveTo('failed')) machine.moveTo('failed');
+    return new StreamsError('PS_ERR_COMMIT_FAILED', `commit of tasks ${units.map((u) => u.task.id).join(', ')} failed in state ${machine.state}: ${(err as Error).message}`, { cause: err });
+  };
+  let drained: Drained[];
+  let inputOffsets: OffsetToCommit[][];
+  let early: Array<Promise<unknown>>;
+  let sending: Promise<ProduceResult[][]>;
   try {
     // Step 1.
     await Promise.all(units.map((u) => u.task.flushStores()));
-    const drained = await Promise.all(units.map((u) => u.task.collector.drain(ctx.partitionsOf)));
-    const inputOffsets = units.map((u) => pendingInputOffsets(u));
+    drained = await Promise.all(units.map((u) => u.task.collector.drain(ctx.partitionsOf)));
+    inputOffsets = units.map((u) => pendingInputOffsets(u));
     machine.moveTo('prepared');
-
-    // Step 2. Outputs sent early first: the rest follows them on the same producer, in order.
-    const early = (await Promise.all(units.flatMap((u) => u.inFlight.splice(0)))).find((e: unknown) => e !== undefined);
-    if (early !== undefined) throw early;
-    let results: ProduceResult[][];
+    // Step 2, started. Outputs sent early are ahead of these on the same producer, in order.
+    early = units.flatMap((u) => u.inFlight.splice(0));
     if (ctx.exactlyOnce) {
-      results = await Promise.all(
+      sending = Promise.all(
         units.map((u, i) => {
           if (drained[i]!.records.length === 0 && inputOffsets[i]!.length === 0) return Promise.resolve([]);
           return u.producer!.sendTransactionally(drained[i]!.records, ctx.groupId, inputOffsets[i]!);
         }),
       );
     } else {
-      const all = await ctx.producer!.send(drained.flatMap((d) => d.records));
-      results = units.map(() => all);
+      const all = ctx.producer!.send(drained.flatMap((d) => d.records));
+      sending = all.then((r) => units.map(() => r));
     }
-
-    // Step 3.
-    await Promise.all(
-      units.map(async (u, i) => {
-        const next = nextChangelogOffsets(drained[i]!, results[i]!);
-        for (const [k, v] of next) u.changelogOffsets.set(k, v);
-        if (u.db && (u.db.hasStaged() || next.size > 0)) await u.db.commitStaged(u.changelogOffsets);
-      }),
-    );
-
-    // Step 4.
-    if (!ctx.exactlyOnce) await ctx.commitInputOffsets(inputOffsets.flat());
-    units.forEach((u, i) => {
-      for (const o of inputOffsets[i]!) u.committedInput.set(o.topic, o.offset);
-    });
-    machine.moveTo('committed');
   } catch (err) {
-    if (machine.canMoveTo('failed')) machine.moveTo('failed');
-    throw new StreamsError('PS_ERR_COMMIT_FAILED', `commit of tasks ${units.map((u) => u.task.id).join(', ')} failed in state ${machine.state}: ${(err as Error).message}`, { cause: err });
+    throw fail(err);
   }
+  sending.catch(() => undefined); // observed in `settled`; not an unhandled rejection meanwhile
+
+  const settled = (async (): Promise<void> => {
+    try {
+      // Step 2, waited for: the early outputs first, so input offsets never pass an output not acked.
+      const earlyError = (await Promise.all(early)).find((e: unknown) => e !== undefined);
+      if (earlyError !== undefined) throw earlyError;
+      const results = await sending;
+      // Step 3.
+      await Promise.all(
+        units.map(async (u, i) => {
+          const next = nextChangelogOffsets(drained[i]!, results[i]!);
+          for (const [k, v] of next) u.changelogOffsets.set(k, v);
+          if (u.db && (u.db.hasStaged() || next.size > 0)) await u.db.commitStaged(u.changelogOffsets);
+        }),
+      );
+      // Step 4.
+      if (!ctx.exactlyOnce) await ctx.commitInputOffsets(inputOffsets.flat());
+      units.forEach((u, i) => {
+        for (const o of inputOffsets[i]!) u.committedInput.set(o.topic, o.offset);
+      });
+      machine.moveTo('committed');
+    } catch (err) {
+      throw fail(err);
+    }
+  })();
+  settled.catch(() => undefined);
+  return { tasks: units.map((u) => u.task.id), settled };
+}
+
+/** A commit whose records are on their way: `settled` resolves once it is durable everywhere. */
+export interface InFlightCommit {
+  readonly tasks: readonly string[];
+  readonly settled: Promise<void>;
+}
+
+/** `beginCommit` and wait for it: for commits nothing may overtake (rebalance, revoke, close). */
+export async function commitTasks(units: readonly CommitUnit[], ctx: CommitContext): Promise<void> {
+  await (await beginCommit(units, ctx)).settled;
 }
 
 function pendingInputOffsets(u: CommitUnit): OffsetToCommit[] {

@@ -12,6 +12,11 @@ export interface KafkaPort {
   createGroupConsumer(options: GroupConsumerOptions): GroupConsumerPort;
   /** Reads partitions from given offsets up to given end offsets (restore); no group offsets kept. */
   readPartitions(request: ReadRequest): Promise<void>;
+  /**
+   * True when `err` (or one of its causes) says the brokers could not be reached or did not answer in
+   * time: an outage the runtime waits out, as opposed to an error that no retry will fix.
+   */
+  isUnavailable(err: unknown): boolean;
   close(): Promise<void>;
 }
 

@@ -35,7 +35,8 @@ export interface KafkajsPortOptions {
  */
 // Retried by kafkajs or by us: coordinators loading, rebalances, a just-created partition's leader not
 // known yet, and CONCURRENT_TRANSACTIONS while the previous transaction's markers are being written.
-const EXPECTED_NOISE = /Limiting retries for the idempotent producer|coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|rebalance in progress|not the leader for that topic-partition|another concurrent operation on the same transaction/i;
+// Connection failures: during an outage kafkajs logs one per attempt; the runtime logs the outage once.
+const EXPECTED_NOISE = /ECONNREFUSED|Connection error|Failed to connect to seed broker|Connection timeout|Closed connection|Limiting retries for the idempotent producer|coordinator is loading|coordinator is not available|not the correct coordinator|group is rebalancing|rebalance in progress|not the leader for that topic-partition|another concurrent operation on the same transaction/i;
 
 /** kafkajs behind the KafkaPort. Its own logs go to the app logger at WARN and above. */
 export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
@@ -148,6 +149,7 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
     },
     createGroupConsumer: (opts) => groupConsumer(kafka, opts, log),
     readPartitions: (req) => readPartitions(kafka, options.clientId, req),
+    isUnavailable: kafkaUnavailable,
     async close() {
       for (const c of closers.splice(0)) await c().catch(() => undefined);
       await adminReady.catch(() => undefined);
@@ -234,7 +236,11 @@ function producerPort(producer: Producer): ProducerPort {
       if (records.length === 0) return Promise.resolve([]);
       return serially(async () => {
         const txn = await transaction();
-        return toResults(await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 })));
+        try {
+          return toResults(await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 })));
+        } catch (err) {
+          throw asMigrated(err);
+        }
       });
     },
     sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
@@ -256,7 +262,7 @@ function producerPort(producer: Producer): ProducerPort {
           return toResults(md);
         } catch (err) {
           await txn.abort().catch(() => undefined);
-          throw err;
+          throw asMigrated(err);
         }
       });
     },
@@ -362,12 +368,47 @@ function groupConsumer(kafka: InstanceType<typeof Kafka>, opts: GroupConsumerOpt
   };
 }
 
+/** kafkajs' names for "could not reach or hear from a broker"; a retries-exceeded error wraps one of them. */
+const UNAVAILABLE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout', 'KafkaJSNoBrokerAvailableError']);
+const UNAVAILABLE_MESSAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|connection (error|timeout|closed)|closed connection|request timed out|broker not (found|connected)|failed to connect|no brokers? (available|found)|there is no leader|not the leader|coordinator is not available|leader not available/i;
+
+export function kafkaUnavailable(err: unknown): boolean {
+  for (let e = err as { name?: unknown; message?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {
+    if (typeof e.name === 'string' && UNAVAILABLE_NAMES.has(e.name)) return true;
+    // A broker error Kafka marks retriable (coordinator loading or moved, leader not elected yet after a
+    // restart, not enough replicas) that outlasted kafkajs' own retries: still a state to wait out.
+    if (e.name === 'KafkaJSProtocolError' && (e as { retriable?: unknown }).retriable === true) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGE.test(e.message)) return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
 /**
  * The coordinator refused an offset commit because this member's generation is over (a rebalance
  * started or finished without it, or its session expired). Nothing is wrong with the data: the member
  * rejoins, and the partitions' new owner (maybe this member again) resumes from the last committed offsets.
  */
 const GENERATION_OVER = new Set(['ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/**
+ * Another producer with this task's transactional id took over (the task's new owner initialised it):
+ * this one is a zombie. Kafka Streams treats it as the task having migrated, not as a failure.
+ */
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING']);
+
+export function producerFenced(err: unknown): boolean {
+  for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.type === 'string' && FENCED.has(e.type)) return true;
+  }
+  return false;
+}
+
+function asMigrated(err: unknown): unknown {
+  if (producerFenced(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `transactional producer fenced, another member owns the task now: ${(err as Error).message}`, { cause: err });
+  if (groupMovedOn(err)) return new StreamsError('PS_ERR_TASK_MIGRATED', `transaction refused, the group moved to a new generation: ${(err as Error).message}`, { cause: err });
+  return err;
+}
 
 export function groupMovedOn(err: unknown): boolean {
   for (let e = err as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {

@@ -12,6 +12,7 @@ export class StreamsMetrics {
     registers: [this.registry],
   });
   readonly commits = new Counter({ name: 'streams_commits_total', help: 'Commits', registers: [this.registry] });
+  readonly outages = new Counter({ name: 'streams_kafka_outages_total', help: 'Times Kafka became unreachable and processing paused until it answered again', registers: [this.registry] });
   readonly commitLatency = new Histogram({ name: 'streams_commit_seconds', help: 'Commit duration', buckets: [0.005, 0.02, 0.1, 0.5, 2, 10], registers: [this.registry] });
   readonly restoredRecords = new Counter({ name: 'streams_restore_records_total', help: 'Changelog records restored', labelNames: ['task'], registers: [this.registry] });
   readonly restoreRemaining = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog offsets left to restore', labelNames: ['task'], registers: [this.registry] });

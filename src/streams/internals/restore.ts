@@ -79,7 +79,7 @@ const RESTORE_PENDING_BYTES = 16 * 1024 * 1024;
 
 export async function restore(
   targets: readonly RestoreTarget[],
-  ctx: { port: KafkaPort; readCommitted: boolean; logger: StreamsLogger; metrics: StreamsMetrics; clock: Clock; timeoutMs: number; topology: BuiltTopology },
+  ctx: { port: Pick<KafkaPort, 'readPartitions'>; readCommitted: boolean; logger: StreamsLogger; metrics: StreamsMetrics; clock: Clock; timeoutMs: number; topology: BuiltTopology },
 ): Promise<void> {
   const pending = targets.filter((t) => t.from < t.to);
   for (const t of targets) if (t.from >= t.to) t.progress.done = true;

@@ -120,9 +120,14 @@ export class StreamTask {
    * whose deserialization or processing throws goes to the dead-letter topic and the batch goes on.
    * Returns how many records were processed.
    */
-  async process(topic: string, raws: readonly RawRecord[]): Promise<number> {
+  async process(topic: string, fetched: readonly RawRecord[]): Promise<number> {
     const source = this.#sources.get(topic);
     if (!source) throw new StreamsError('PS_ERR_FATAL', `task ${this.id} has no source for topic "${topic}"`);
+    // After a rebalance the consumer re-resolves its position from the committed offsets, so a task this
+    // member kept can be fed records it already applied (processed, not yet committed): never twice.
+    const applied = this.committable.get(topic);
+    const raws = applied === undefined ? fetched : fetched.filter((r) => BigInt(r.offset) >= applied);
+    if (raws.length === 0) return 0;
     const { def } = source;
     const decoded = await Promise.allSettled(
       raws.map(async (r) => {
@@ -175,6 +180,18 @@ export class StreamTask {
   /** Commit step 1: write caches down (change logging fills the collector; RocksDB stages). */
   async flushStores(): Promise<void> {
     await Promise.all([...this.stores.values()].map((s) => s.cache?.flush()));
+  }
+
+  /** Bytes the task's write caches hold (dirty and clean entries). */
+  cacheBytes(): number {
+    let n = 0;
+    for (const s of this.stores.values()) n += s.cache?.bytes ?? 0;
+    return n;
+  }
+
+  /** Frees the caches' clean entries (copies of what RocksDB has). */
+  dropCleanCaches(): void {
+    for (const s of this.stores.values()) s.cache?.dropClean();
   }
 
   /** Forgets unflushed cache contents and pending output (an aborted transaction). */

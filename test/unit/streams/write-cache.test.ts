@@ -62,4 +62,52 @@ describe('write cache', () => {
     cache.discard();
     expect(await cache.get(b('k'))).toEqual(b('old'));
   });
+
+  it('does not keep a value read from below while a write and a flush landed (an interactive query racing a commit)', async () => {
+    const inner = new InMemoryBytesStore('s');
+    await inner.putAll([[b('k'), b('old')]]);
+    // The layer below answers the query's read only after processing wrote and the commit flushed.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = {
+      name: 's',
+      get: (k: Buffer) => inner.get(k),
+      getMany: async (keys: readonly Buffer[]) => {
+        const values = await inner.getMany(keys);
+        await gate;
+        return values;
+      },
+      putAll: (e: readonly BytesEntry[]) => inner.putAll(e),
+      range: inner.range.bind(inner),
+      approximateCount: () => inner.approximateCount(),
+    };
+    const cache = new CachingBytesStore(slow);
+    const query = cache.get(b('k'));
+    await cache.putAll([[b('k'), b('new')]]);
+    await cache.flush();
+    release();
+    expect(await query).toEqual(b('old')); // what was there when the query read
+    expect(await cache.get(b('k'))).toEqual(b('new')); // the next read is not served the stale copy
+  });
+});
+
+describe('write cache size', () => {
+  it('counts the bytes it holds, frees clean entries on demand and everything on flush', async () => {
+    const inner = new InMemoryBytesStore('s');
+    await inner.putAll([[b('read'), Buffer.alloc(1000)]]);
+    const cache = new CachingBytesStore(inner);
+    expect(cache.bytes).toBe(0);
+    await cache.get(b('read'));
+    const afterRead = cache.bytes;
+    expect(afterRead).toBeGreaterThanOrEqual(1000);
+    await cache.putAll([[b('w'), Buffer.alloc(500)]]);
+    await cache.putAll([[b('w'), Buffer.alloc(200)]]); // replaces, does not add
+    expect(cache.bytes - afterRead).toBeGreaterThanOrEqual(200);
+    expect(cache.bytes - afterRead).toBeLessThan(500);
+    cache.dropClean();
+    expect(cache.bytes).toBeLessThan(500);
+    expect(await cache.get(b('w'))).toEqual(Buffer.alloc(200)); // dirty entries stay
+    await cache.flush();
+    expect(cache.bytes).toBe(0);
+  });
 });

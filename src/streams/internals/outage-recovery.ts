@@ -1,0 +1,98 @@
+import type { Clock } from '../clock.ts';
+import type { StreamsLogger } from './logger.ts';
+import { errorMessage } from './stream-task.ts';
+
+/** Why the app is not processing although nobody asked it to stop. */
+export interface Outage {
+  readonly since: number;
+  readonly reason: string;
+}
+
+/** What recovering needs of the app; each hook does one step. */
+export interface OutageHooks {
+  readonly clock: Clock;
+  readonly logger: StreamsLogger;
+  /** True once the app is closing: recovery stops where it is. */
+  closing(): boolean;
+  /** The brokers could not be reached or answer in time (the port's classification). */
+  isUnavailable(err: unknown): boolean;
+  /** Called once when an outage begins (state, metrics). */
+  paused(): void;
+  /** Stops the consumer and closes every task without committing. */
+  stopAndCloseTasks(): Promise<void>;
+  /** One round trip that succeeds only when a broker answers. */
+  probe(): Promise<void>;
+  /** A fresh producer and group member; the assignment recreates the tasks. */
+  rejoin(): Promise<void>;
+  /** An error recovery itself cannot get past (not an outage). */
+  fatal(err: unknown): void;
+}
+
+/**
+ * Kafka became unreachable (a broker restart, a network cut): wait it out instead of stopping, as Kafka
+ * Streams does. The consumer stops and every task closes without committing (its RocksDB stays at its
+ * last commit; records processed since are above the committed input offsets, and an exactly-once
+ * transaction still open is aborted when the next producer for the task fences it). Once a broker
+ * answers, a new member joins and the assignment recreates the tasks from RocksDB and the changelog,
+ * exactly as after a rebalance. Readiness reports `outage` meanwhile.
+ */
+export class OutageRecovery {
+  #outage: Outage | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+
+  constructor(private readonly hooks: OutageHooks) {}
+
+  get outage(): Outage | undefined {
+    return this.#outage;
+  }
+
+  /** Resolves when no recovery is running (close waits for it). */
+  async settled(): Promise<void> {
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** Something failed because Kafka is unavailable: start recovering, or note it if already doing so. */
+  report(err: unknown, what: string): void {
+    const h = this.hooks;
+    this.#outage = { since: this.#outage?.since ?? h.clock.now(), reason: `${what}: ${errorMessage(err)}` };
+    // A new member can crash while the recovery that made it is still finishing: go round again.
+    this.#again = true;
+    if (this.#running) return;
+    h.logger.warn({ err: this.#outage.reason }, 'Kafka is unavailable; processing paused until it answers again');
+    h.paused();
+    this.#running = (async () => {
+      while (this.#again && !h.closing()) {
+        this.#again = false;
+        await h.stopAndCloseTasks();
+        await this.#rejoinWhenBack();
+      }
+      if (h.closing()) return;
+      h.logger.info({ downForMs: h.clock.now() - (this.#outage?.since ?? 0) }, 'Kafka answers again; rejoined the group');
+      this.#outage = undefined;
+    })()
+      .catch((e: unknown) => {
+        this.#running = undefined;
+        h.fatal(e);
+      })
+      .finally(() => {
+        this.#running = undefined;
+      });
+  }
+
+  async #rejoinWhenBack(): Promise<void> {
+    const h = this.hooks;
+    for (let attempt = 0; !h.closing(); attempt++) {
+      try {
+        await h.probe();
+        if (h.closing()) return;
+        await h.rejoin();
+        return;
+      } catch (e) {
+        if (!h.isUnavailable(e)) throw e;
+        this.#outage = { since: this.#outage?.since ?? h.clock.now(), reason: `waiting for Kafka: ${errorMessage(e)}` };
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+}

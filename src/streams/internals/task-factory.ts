@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import type { CommitUnit } from './commit.ts';
+import type { KafkaPort, ProducerPort } from './kafka-port.ts';
+import { InMemoryBytesStore } from './memory-store.ts';
+import { changelogOffsetKey, openTaskDb, type RestoreProgress, type RestoreTarget } from './restore.ts';
+import type { TaskDb } from './rocksdb-task-db.ts';
+import { StreamTask } from './stream-task.ts';
+import type { ResolvedStreamsConfig } from './streams-config.ts';
+import { parseTaskId, type BuiltTopology } from './topology-graph.ts';
+
+/** A task this instance owns, with what its commits and restore need. */
+export interface OwnedTask {
+  readonly task: StreamTask;
+  readonly db: TaskDb | undefined;
+  readonly unit: CommitUnit;
+  readonly progress: RestoreProgress;
+  readonly producer: ProducerPort | undefined;
+}
+
+export interface TaskFactoryOptions {
+  readonly port: Pick<KafkaPort, 'createProducer'>;
+  readonly topology: BuiltTopology;
+  readonly config: ResolvedStreamsConfig;
+  /** End offset of every changelog partition (`changelogOffsetKey`), read once for all new tasks. */
+  readonly changelogEnds: ReadonlyMap<string, bigint>;
+  readonly onDeadLetter: (err: unknown) => void;
+}
+
+/**
+ * Builds one assigned task in RESTORING: its transactional producer under exactly-once (initialised
+ * first, which fences a zombie owner and aborts its open transaction before the changelog is read), its
+ * RocksDB opened at the stored changelog offsets (or wiped when they are beyond the changelog's end),
+ * in-memory stores empty, and the changelog ranges the restore must replay.
+ */
+export async function createTask(id: string, o: TaskFactoryOptions): Promise<{ owned: OwnedTask; targets: RestoreTarget[] }> {
+  const targets: RestoreTarget[] = [];
+  const { subTopology, partition } = parseTaskId(id);
+  const st = o.topology.subTopologies[subTopology]!;
+  const defs = st.storeNames.map((n) => ({ name: n, def: o.topology.stores.get(n)! }));
+  const persistent = defs.filter((d) => d.def.builder.kind === 'rocksdb').map((d) => d.name);
+  const changelogs = defs.filter((d) => d.def.builder.loggingEnabled).map((d) => ({ store: d.name, topic: d.def.changelogTopic, partition }));
+  // Exactly-once: fence a zombie owner of this task before reading its changelog (see adapter).
+  const producer = o.config.processingGuarantee === 'exactly_once' ? await o.port.createProducer({ transactionalId: `${o.config.applicationId}-${id}` }) : undefined;
+  const opened = persistent.length > 0
+    ? await openTaskDb(join(o.config.stateDir, o.config.applicationId, id), persistent, changelogs.filter((c) => persistent.includes(c.store)), o.changelogEnds, o.config.logger)
+    : undefined;
+  const memory = new Map<string, InMemoryBytesStore>();
+  const task = new StreamTask({
+    topology: o.topology,
+    subTopology: st,
+    partition,
+    clock: o.config.clock,
+    bytesStoreFor: (def, name) => {
+      if (def.builder.kind === 'rocksdb') return opened!.db.store(name);
+      const m = new InMemoryBytesStore(name);
+      memory.set(name, m);
+      return m;
+    },
+    deadLetterTopic: o.config.deadLetterTopic,
+    onDeadLetter: o.onDeadLetter,
+  });
+  task.moveTo('RESTORING');
+  const progress: RestoreProgress = { total: 0n, restored: 0n, done: false };
+  const offsets = opened?.offsets ?? new Map<string, bigint>();
+  for (const c of changelogs) {
+    const key = changelogOffsetKey(c.topic, c.partition);
+    const from = memory.has(c.store) ? 0n : (offsets.get(key) ?? 0n);
+    const to = o.changelogEnds.get(key) ?? 0n;
+    progress.total += to > from ? to - from : 0n;
+    targets.push({ taskId: id, changelog: c, from, to, db: memory.has(c.store) ? undefined : opened!.db, memory: memory.get(c.store), progress });
+  }
+  const unit: CommitUnit = { task, db: opened?.db, changelogOffsets: offsets, committedInput: new Map(), producer, inFlight: [] };
+  const owned: OwnedTask = { task, db: opened?.db, unit, progress, producer };
+  return { owned, targets };
+}

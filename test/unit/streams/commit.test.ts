@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/streams/clock.ts';
+import { beginCommit, commitTasks, sendOutputsEarly, type CommitContext, type CommitUnit } from '../../../src/streams/internals/commit.ts';
+import type { OffsetToCommit, ProduceResult, ProducerPort } from '../../../src/streams/internals/kafka-port.ts';
+import { InMemoryBytesStore } from '../../../src/streams/internals/memory-store.ts';
+import type { OutgoingRecord } from '../../../src/streams/internals/record-collector.ts';
+import { StreamTask, type RawRecord } from '../../../src/streams/internals/stream-task.ts';
+import { countingTopology } from './support.ts';
+
+/** Every call of the commit, in order, as the fakes saw them. */
+type Step = string;
+
+/** A producer whose acks the test releases by hand, recording what it was asked to send. */
+class FakeProducer implements ProducerPort {
+  readonly sent: OutgoingRecord[][] = [];
+  #next = new Map<string, bigint>();
+  #gate: Promise<void> = Promise.resolve();
+  fail: Error | undefined;
+  constructor(private readonly steps: Step[]) {}
+  hold(): () => void {
+    let release!: () => void;
+    this.#gate = new Promise((r) => (release = r));
+    return release;
+  }
+  async send(records: readonly OutgoingRecord[]): Promise<ProduceResult[]> {
+    this.steps.push(`produce ${records.length}`);
+    this.sent.push([...records]);
+    await this.#gate;
+    if (this.fail) throw this.fail;
+    const out: ProduceResult[] = [];
+    for (const r of records) {
+      const k = `${r.topic}/${r.partition}`;
+      const base = this.#next.get(k) ?? 0n;
+      if (!out.some((o) => o.topic === r.topic && o.partition === r.partition)) out.push({ topic: r.topic, partition: r.partition, baseOffset: base });
+      this.#next.set(k, base + 1n);
+    }
+    this.steps.push(`acked ${records.length}`);
+    return out;
+  }
+  sendInTransaction = (records: readonly OutgoingRecord[]): Promise<ProduceResult[]> => this.send(records);
+  async sendTransactionally(records: readonly OutgoingRecord[], _groupId: string, offsets: readonly OffsetToCommit[]): Promise<ProduceResult[]> {
+    const r = await this.send(records);
+    this.steps.push(`txn offsets ${offsets.map((o) => String(o.offset)).join(',')}`);
+    return r;
+  }
+  async close(): Promise<void> {}
+}
+
+function fakeDb(steps: Step[]): NonNullable<CommitUnit['db']> & { written: Array<Map<string, bigint>> } {
+  const written: Array<Map<string, bigint>> = [];
+  return {
+    written,
+    hasStaged: () => true,
+    commitStaged: async (offsets: ReadonlyMap<string, bigint>) => {
+      steps.push('rocksdb write');
+      written.push(new Map(offsets));
+    },
+  };
+}
+
+async function setup(exactlyOnce = false) {
+  const steps: Step[] = [];
+  const built = countingTopology('in', 'out').build('commit-test');
+  const task = new StreamTask({
+    topology: built,
+    subTopology: built.subTopologies[0]!,
+    partition: 0,
+    clock: new ManualClock(0),
+    bytesStoreFor: (_def, name) => new InMemoryBytesStore(name),
+    deadLetterTopic: undefined,
+  });
+  task.moveTo('RESTORING');
+  task.moveTo('RUNNING');
+  await task.init();
+  const producer = new FakeProducer(steps);
+  const db = fakeDb(steps);
+  const unit: CommitUnit = { task, db, changelogOffsets: new Map(), committedInput: new Map(), producer: exactlyOnce ? producer : undefined, inFlight: [] };
+  const ctx: CommitContext = {
+    groupId: 'g',
+    partitionsOf: () => 1,
+    producer: exactlyOnce ? undefined : producer,
+    exactlyOnce,
+    commitInputOffsets: async (offsets) => {
+      steps.push(`offsets ${offsets.map((o) => String(o.offset)).join(',')}`);
+    },
+  };
+  const feed = (from: number, n: number): Promise<number> =>
+    task.process('in', Array.from({ length: n }, (_, i): RawRecord => ({ topic: 'in', partition: 0, offset: String(from + i), key: Buffer.from(`k${(from + i) % 2}`), value: Buffer.from('x'), timestamp: 0, headers: {} })));
+  return { steps, task, producer, db, unit, ctx, feed };
+}
+
+describe('commit (internals/commit.ts)', () => {
+  it('at-least-once: acks, then RocksDB with the changelog offsets, then input offsets', async () => {
+    const { steps, unit, ctx, feed, db } = await setup();
+    await feed(0, 3);
+    await commitTasks([unit], ctx);
+    // 3 outputs and 2 changelog records (two keys) in one produce call.
+    expect(steps).toEqual(['produce 5', 'acked 5', 'rocksdb write', 'offsets 3']);
+    expect(db.written[0]).toEqual(new Map([['commit-test-counts-changelog:0', 2n]]));
+    expect(unit.committedInput.get('in')).toBe(3n);
+  });
+
+  it('outputs sent early are acked before the commit writes RocksDB or commits offsets', async () => {
+    const { steps, unit, ctx, feed, producer } = await setup();
+    await feed(0, 2);
+    const release = producer.hold();
+    await sendOutputsEarly(unit, ctx);
+    const commit = commitTasks([unit], ctx);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(steps).toEqual(['produce 2', 'produce 2']); // outputs, then changelogs; nothing acked yet
+    release();
+    await commit;
+    expect(steps.slice(2)).toEqual(['acked 2', 'acked 2', 'rocksdb write', 'offsets 2']);
+  });
+
+  it('lets processing go on while the acks are pending, and the next commit covers only what came after', async () => {
+    const { steps, unit, ctx, feed, producer } = await setup();
+    await feed(0, 2);
+    const release = producer.hold();
+    const first = await beginCommit([unit], ctx);
+    expect(await feed(2, 2)).toBe(2); // processed while the first commit waits
+    expect(steps).toEqual(['produce 4']);
+    release();
+    await first.settled;
+    producer.hold()(); // open again
+    await commitTasks([unit], ctx);
+    expect(steps.filter((s) => s.startsWith('offsets'))).toEqual(['offsets 2', 'offsets 4']);
+    expect(producer.sent[1]!.filter((r) => r.topic === 'out').map((r) => r.value!.readBigInt64BE(0))).toEqual([2n, 2n]);
+  });
+
+  it('a failed produce rejects with PS_ERR_COMMIT_FAILED and writes nothing to RocksDB or the input offsets', async () => {
+    const { steps, unit, ctx, feed, producer } = await setup();
+    await feed(0, 2);
+    producer.fail = new Error('broker said no');
+    await expect(commitTasks([unit], ctx)).rejects.toMatchObject({ code: 'PS_ERR_COMMIT_FAILED' });
+    expect(steps).toEqual(['produce 4']);
+    expect(unit.committedInput.size).toBe(0);
+    expect(unit.changelogOffsets.size).toBe(0);
+  });
+
+  it('exactly-once: input offsets go into the transaction, RocksDB is written after it committed, no separate offset commit', async () => {
+    const { steps, unit, ctx, feed } = await setup(true);
+    await feed(0, 3);
+    await commitTasks([unit], ctx);
+    expect(steps).toEqual(['produce 5', 'acked 5', 'txn offsets 3', 'rocksdb write']);
+  });
+});
