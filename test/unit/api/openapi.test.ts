@@ -36,6 +36,11 @@ describe('/openapi.json', () => {
       dsr: { submit: async () => {}, ownerOfRequest: async () => ({ local: true }), getStatus: async () => ({ status: undefined }) },
       seeds: { sink: { sendSeeds: async () => {} }, calculatedAttributes: [] },
       activityView: { history: { getHistory: async () => ({ entries: [] }) }, uiDir: 'ui' },
+      workspaceViews: {
+        liveStream: { feed: { sources: ['web'], integrations: ['all'], stats: () => ({ state: 'stopped', skipped: 0, decoded: 0, subscribers: 0 }), subscribe: async () => ({ tail: [], unsubscribe: () => {} }) } },
+        audiences: { definitions: [], memberships: { caughtUp: async () => true, size: () => 0, hourly: () => [], members: () => ({ total: 0, members: [] }) } },
+        calculatedAttributes: { definitions: [], values: { localCounts: async () => ({ attributes: {}, profiles_scanned: 0 }), peers: () => [] } },
+      },
     });
     doc = (await app.inject({ url: '/openapi.json' })).json() as OpenAPIV3.Document;
   });
@@ -50,7 +55,8 @@ describe('/openapi.json', () => {
     const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.keys(item ?? {}).filter((k) => ['get', 'post', 'put', 'delete', 'patch'].includes(k)).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
     );
-    const hidden = ['GET /', 'GET /ui/app.js', 'GET /ui/style.css', 'GET /openapi.json'];
+    const pages = ['app.js', 'style.css', 'dom.js', 'charts.js', 'activity-view.js', 'live-stream.js', 'audiences.js', 'calculated-attributes.js'].map((f) => `GET /ui/${f}`);
+    const hidden = ['GET /', ...pages, 'GET /openapi.json'];
     expect(registeredRoutes(app)).toEqual(expect.arrayContaining([...hidden, 'GET /health', 'GET /v1/dsr/:id', 'POST /userprofile/v1/resolve/:orgId/:accountId/:workspaceId']));
     expect(documented.sort()).toEqual(registeredRoutes(app).filter((r) => !hidden.includes(r)));
   });
