@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { planTopics } from '../../src/app/topic-plan.ts';
 import { BenchChild, REPO_ROOT } from '../lib/child.ts';
@@ -65,10 +65,23 @@ function du(path: string): number {
   return Number(execFileSync('du', ['-sb', path], { encoding: 'utf8' }).split('\t')[0]);
 }
 
-/** Bytes of a topic's partitions in Kafka's log directory (local stack only). */
-function topicBytes(dataDir: string | undefined, topic: string): number | undefined {
+/**
+ * Record bytes of every topic whose name starts with `prefix`, by topic, from the `.log` segment files in
+ * Kafka's log directory (local stack only). Only `.log` files: Kafka preallocates each active segment's
+ * `.index` and `.timeindex` at 10 MiB apiece, so `du` of a partition directory reports ~20 MiB however
+ * little was written (that is what `profiles_changelog_bytes_per_profile` measured before).
+ */
+function topicLogBytes(dataDir: string | undefined, prefix: string): Map<string, number> | undefined {
   if (!dataDir || !existsSync(dataDir)) return undefined;
-  return readdirSync(dataDir).filter((d) => d.startsWith(`${topic}-`) && /-\d+$/.test(d)).reduce((s, d) => s + du(join(dataDir, d)), 0);
+  const out = new Map<string, number>();
+  for (const d of readdirSync(dataDir)) {
+    const m = /^(.*)-\d+$/.exec(d);
+    if (!m || !d.startsWith(prefix)) continue;
+    const dir = join(dataDir, d);
+    const bytes = readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((s, f) => s + statSync(join(dir, f)).size, 0);
+    out.set(m[1]!, (out.get(m[1]!) ?? 0) + bytes);
+  }
+  return out;
 }
 
 interface ServiceRun {
@@ -76,6 +89,8 @@ interface ServiceRun {
   peakRssMb: number | undefined;
   stateBytes: number;
   profilesChangelogBytes: number | undefined;
+  /** Record bytes the run left in each of the application's own topics (outputs, history, changelogs, repartitions). */
+  writtenBytes: Map<string, number> | undefined;
 }
 
 async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, guarantee: Guarantee, run: number): Promise<ServiceRun> {
@@ -87,8 +102,9 @@ async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInp
     const m = await measureThroughput({ label: `profile-stream ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
     await child.stop();
     const stateBytes = du(config.stateDir);
-    const profilesChangelogBytes = topicBytes(ctx.kafkaDataDir, `${applicationId}-profiles-changelog`);
-    return { batchesPerS: m.recordsPerS, peakRssMb: m.peakRssMb, stateBytes, profilesChangelogBytes };
+    const writtenBytes = topicLogBytes(ctx.kafkaDataDir, applicationId);
+    const profilesChangelogBytes = writtenBytes?.get(`${applicationId}-profiles-changelog`);
+    return { batchesPerS: m.recordsPerS, peakRssMb: m.peakRssMb, stateBytes, profilesChangelogBytes, writtenBytes };
   } finally {
     await child.stop(5000);
     rmSync(config.stateDir, { recursive: true, force: true });
@@ -126,6 +142,18 @@ async function runPeer(ctx: BenchContext, admin: BenchAdmin, input: SharedInput,
     await admin.deleteByPrefix(applicationId);
     await admin.deleteGroups([applicationId]);
   }
+}
+
+/** Bytes written per input batch: all of the application's topics, and the history and changelog topics one by one. */
+function writtenPerBatch(written: Map<string, number> | undefined, applicationId: string, batches: number): Record<string, number | undefined> {
+  if (written === undefined) return {};
+  const per = (bytes: number | undefined) => (bytes === undefined ? undefined : round(bytes / batches, 0));
+  const out: Record<string, number | undefined> = { written_bytes_per_batch: per([...written.values()].reduce((a, b) => a + b, 0)) };
+  for (const [topic, bytes] of written) {
+    const part = topic.slice(applicationId.length).replace(/^[.-]/, '').replaceAll(/[.-]/g, '_');
+    if (/history|changelog/.test(part)) out[`${part}_bytes_per_batch`] = per(bytes);
+  }
+  return out;
 }
 
 /** Generous: 150 batches/s would be a broken system, not a slow one. */
@@ -207,6 +235,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
         peer_alos_peak_rss_mb: peerAlos?.peakRssMb, peer_eos_peak_rss_mb: peerEos?.peakRssMb,
         state_dir_bytes_per_profile: alos ? round(alos.stateBytes / input.workload.distinctUsers, 0) : undefined,
         profiles_changelog_bytes_per_profile: alos?.profilesChangelogBytes !== undefined ? round(alos.profilesChangelogBytes / input.workload.distinctUsers, 0) : undefined,
+        ...writtenPerBatch(alos?.writtenBytes, `${ctx.runId}-ps-alos-${run}`, n),
       });
       log(`run ${run}: ${JSON.stringify(runs.at(-1))}`);
     }
@@ -274,7 +303,8 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
     units: Object.fromEntries(Object.keys(m.median).map((k) => [k, k.includes('bytes') ? 'bytes' : 'MB'])),
     notes: [
       'Peak RSS is the kernel\'s high-water mark (VmHWM) of the profile-stream worker process (or the peer\'s JVM) during the pipeline run.',
-      'state_dir_bytes_per_profile: the whole RocksDB state directory after the run (profiles + history store with every batch and its snapshot + identity index) divided by distinct users; profiles_changelog_bytes_per_profile: the profiles changelog on the broker (not yet compacted) divided by distinct users.',
+      'state_dir_bytes_per_profile: the whole RocksDB state directory after the run (profiles + history store with every batch and its snapshot + identity index) divided by distinct users; profiles_changelog_bytes_per_profile: the profiles changelog on the broker (not yet compacted; record bytes of its .log segments) divided by distinct users.',
+      'written_bytes_per_batch: record bytes (.log segments, before compaction) of every topic the at-least-once run wrote (outputs, history, changelogs, repartition topics) divided by input batches; the *_bytes_per_batch figures after it are the largest of those topics.',
       `users: ${input.workload.distinctUsers.toLocaleString('en-US')} distinct of ${o.users.toLocaleString('en-US')} requested (Zipf: many users draw no batch at this size).`,
     ],
   };

@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import type { BatchEvent } from '../schema/batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
-import type { ApiKey, ApiKeyStore } from './api-keys.ts';
-import { authenticate } from './basic-auth.ts';
+import type { ApiKey } from './api-keys.ts';
+import type { CredentialChecker } from './credential-checker.ts';
 import { notReady, relayToOwner } from './owner-relay.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
@@ -24,7 +24,7 @@ export interface HistoryLookup {
 export interface ActivityViewRoutesOptions {
   readonly lookup: ProfileLookup;
   readonly history: HistoryLookup;
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   readonly forwarder: Forwarder;
   /** Directory holding index.html, style.css and the page scripts of `UI_FILES`. */
   readonly uiDir: string;
@@ -107,7 +107,7 @@ function timelineEntry(key: string, record: HistoryRecord, integrations: readonl
  * paged by a cursor (the history key). Same API keys as the Profile API; a key sees only its workspaces.
  */
 export async function activityViewRoutes(app: FastifyInstance, options: ActivityViewRoutesOptions): Promise<void> {
-  const { lookup, history, keys, forwarder } = options;
+  const { lookup, history, auth, forwarder } = options;
   const integrations = options.integrations ?? [];
   const clock = options.clock ?? Date.now;
 
@@ -118,7 +118,7 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
 
   app.get('/v1/activity/session', { schema: { summary: 'The API key the User Activity View logged in with', tags: ['activity-view'] } }, async (request, reply) => {
     try {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       return { key: key.key, workspaces: key.workspaces };
     } catch (error) {
       // Answered here, without `WWW-Authenticate`: the page shows its own message, and a browser would
@@ -144,7 +144,7 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
   const searchQuery = {
     type: 'object',
     properties: {
-      mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' },
+      mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$', format: 'decimal-int64' },
       identity_type: { type: 'string', minLength: 1 },
       identity_value: { type: 'string', minLength: 1 },
       before: { type: 'string', description: 'timeline cursor: the key of the last entry of the previous page' },
@@ -153,7 +153,7 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
   } as const;
 
   app.get<{ Querystring: SearchQuery }>('/v1/activity/profile', { schema: { summary: 'A user\'s profile for the User Activity View', tags: ['activity-view'], querystring: searchQuery } }, async (request, reply) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     const mpid = await resolveMpid(request, reply);
     if (mpid === 'relayed') return reply;
     // The identity may live on one instance and the user on another: a second hop, to the user's owner by
@@ -170,7 +170,7 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
   });
 
   app.get<{ Querystring: SearchQuery }>('/v1/activity/timeline', { schema: { summary: 'A user\'s batches from history, newest first', tags: ['activity-view'], querystring: searchQuery } }, async (request, reply) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     const mpid = request.query.mpid;
     if (!mpid) throw new ApiError('PS_ERR_API_BAD_REQUEST', 'query parameter "mpid" is required');
     if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid), { method: 'GET', path: request.url })) return reply;
@@ -191,7 +191,7 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
       querystring: { type: 'object', required: ['mpid'], properties: { mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' }, days: { type: 'integer', minimum: 1, maximum: 730, default: 30 } } },
     },
   }, async (request, reply) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     const { mpid } = request.query;
     if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid), { method: 'GET', path: request.url })) return reply;
     const found = await history.getHistory(mpid);

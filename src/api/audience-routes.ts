@@ -1,14 +1,13 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { AudienceDefinition } from '../audiences/audiences-config.ts';
-import type { ApiKeyStore } from './api-keys.ts';
+import type { CredentialChecker } from './credential-checker.ts';
 import type { AudienceMembershipSource } from './audience-membership-source.ts';
-import { authenticate } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 import { workspaceFor, workspaceQuery } from './workspace-access.ts';
 
 export interface AudienceRoutesOptions {
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   readonly definitions: readonly AudienceDefinition[];
   readonly memberships: AudienceMembershipSource;
   readonly clock?: () => number;
@@ -21,14 +20,14 @@ export interface AudienceRoutesOptions {
  * 24 hours of joins and leaves per hour, and its members, newest first, a page at a time.
  */
 export async function audienceRoutes(app: FastifyInstance, options: AudienceRoutesOptions): Promise<void> {
-  const { keys, definitions, memberships } = options;
+  const { auth, definitions, memberships } = options;
   const clock = options.clock ?? Date.now;
   const catchUpMs = options.catchUpMs ?? 10_000;
 
   app.get<{ Querystring: { workspace_id?: string } }>('/v1/workspace/audiences', {
     schema: { summary: 'Audiences of a workspace: definition, size, joins and leaves per hour over 24 h', tags: ['workspace'], querystring: { type: 'object', additionalProperties: false, properties: { workspace_id: workspaceQuery } } },
   }, async (request) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     const workspace = workspaceFor(key, request.query.workspace_id);
     const complete = await memberships.caughtUp(catchUpMs);
     const now = clock();
@@ -59,7 +58,7 @@ export async function audienceRoutes(app: FastifyInstance, options: AudienceRout
       querystring: { type: 'object', additionalProperties: false, properties: { workspace_id: workspaceQuery, offset: { type: 'integer', minimum: 0, default: 0 }, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } } },
     },
   }, async (request) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     const workspace = workspaceFor(key, request.query.workspace_id);
     const definition = definitions.find((d) => d.id === request.params.audience_id && d.workspace === workspace);
     if (!definition) throw new ApiError('PS_ERR_API_AUDIENCE_NOT_FOUND', `no audience "${request.params.audience_id}" in workspace ${workspace}`);

@@ -2,8 +2,14 @@ import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
+import type { Logger } from 'pino';
 import type { ApiKeyStore } from './api-keys.ts';
-import { rateLimitBucket } from './basic-auth.ts';
+import { AuditLog } from './audit-log.ts';
+import { AuthThrottle } from './auth-throttle.ts';
+import { CredentialChecker } from './credential-checker.ts';
+import { installJsonBodyParser } from './json-body-parser.ts';
+import { INT64_FORMAT } from './int64-format.ts';
+import { SecretVerifier } from './secret-verifier.ts';
 import { API_ERRORS, ApiError } from './errors.ts';
 import { Forwarder } from './forwarder.ts';
 import { documentRoute, PUBLIC_PATHS } from './openapi-route-docs.ts';
@@ -44,7 +50,31 @@ export interface ApiOptions {
   readonly activityView?: { history: HistoryLookup; uiDir: string; integrations?: readonly IntegrationConfig[] };
   /** Live Stream, Audiences and Calculated attributes pages' data; needs `keys`. */
   readonly workspaceViews?: WorkspaceViewsOptions;
+  /** Deepest nesting of arrays and objects a JSON body may have; default 64 (400 beyond). */
+  readonly jsonMaxDepth?: number;
+  /** Failed-authentication throttling and the scrypt verifier's bounds; defaults in `AUTH_DEFAULTS`. */
+  readonly auth?: Partial<AuthLimits>;
+  /** The application's logger; the audit trail is its child named `audit`. Without it the trail is discarded. */
+  readonly auditLogger?: Logger;
 }
+
+export interface AuthLimits {
+  /** Failed authentications per client address in a window before it gets 429. */
+  readonly maxFailuresPerAddress: number;
+  /** Failed authentications per API key from one address in a window before that pair gets 429. */
+  readonly maxFailuresPerKey: number;
+  readonly windowSeconds: number;
+  /** scrypt checks at once, each on a worker thread of its own. */
+  readonly verifyConcurrency: number;
+  /** scrypt checks waiting at most; beyond, 503 with Retry-After. */
+  readonly verifyQueue: number;
+  /** A refused secret (401, 429, 503) is answered after this long, so a guesser's loop cannot spin. */
+  readonly failureDelayMs: number;
+  /** Refusals held at once at most; beyond, they are answered at once. */
+  readonly maxDelayed: number;
+}
+
+export const AUTH_DEFAULTS: AuthLimits = { maxFailuresPerAddress: 20, maxFailuresPerKey: 5, windowSeconds: 60, verifyConcurrency: 1, verifyQueue: 32, failureDelayMs: 1000, maxDelayed: 10_000 };
 
 function sendError(reply: FastifyReply, error: ApiError): void {
   if (error.code === 'PS_ERR_API_UNAUTHORIZED') reply.header('www-authenticate', 'Basic realm="profile-stream"');
@@ -55,7 +85,30 @@ function sendError(reply: FastifyReply, error: ApiError): void {
 /** Builds the HTTP server; each feature is a plugin registered here and nowhere else. */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit,
+    // MPIDs are decimal strings of a signed 64-bit integer: a pattern checks the digits, this the range.
+    ajv: { customOptions: { formats: { 'decimal-int64': INT64_FORMAT } } },
+    // Errors fastify's router raises before any route (a path parameter over 100 characters, a malformed
+    // URL) would otherwise be answered in fastify's own shape, without a PS_ERR_ code.
+    frameworkErrors: (error, _request, reply) => {
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, new ApiError('PS_ERR_API_URI_TOO_LONG', 'a path parameter is longer than 100 characters'));
+      sendError(reply, new ApiError('PS_ERR_API_BAD_REQUEST', `the URL is not valid: ${error.message}`));
+    },
+  });
+  installJsonBodyParser(app, { maxDepth: options.jsonMaxDepth ?? 64 });
+  const limits = { ...AUTH_DEFAULTS, ...options.auth };
+  const auth = options.keys
+    ? new CredentialChecker(
+        options.keys,
+        new SecretVerifier({ concurrency: limits.verifyConcurrency, maxQueued: limits.verifyQueue }),
+        new AuthThrottle({ maxFailuresPerAddress: limits.maxFailuresPerAddress, maxFailuresPerKey: limits.maxFailuresPerKey, windowMs: limits.windowSeconds * 1000 }),
+        new AuditLog(options.auditLogger),
+        { failureDelayMs: limits.failureDelayMs, maxDelayed: limits.maxDelayed },
+      )
+    : undefined;
+  app.addHook('onClose', async () => auth?.close());
   const http = new HttpMetrics();
   const forwarder = new Forwarder();
   app.addHook('onResponse', async (request, reply) => {
@@ -94,7 +147,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     global: true,
     max: options.rateLimitPerMinute ?? 6000,
     timeWindow: 60_000,
-    keyGenerator: (request) => rateLimitBucket(request, options.keys),
+    keyGenerator: (request) => auth?.rateLimitBucket(request) ?? `ip:${request.ip}`,
     allowList: (request) => PUBLIC_PATHS.includes(request.url),
     // Thrown by the plugin after it set Retry-After to the window's remaining seconds; sendError keeps that value.
     errorResponseBuilder: (_request, context) =>
@@ -102,20 +155,20 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { readiness: options.readiness });
   await app.register(metricsRoutes, { http, registries: options.metricsRegistries ?? [] });
-  if (options.lookup && options.keys) {
-    await app.register(profileRoutes, { lookup: options.lookup, keys: options.keys, forwarder, immutableIdType: options.immutableIdType ?? 'customer_id' });
+  if (options.lookup && auth) {
+    await app.register(profileRoutes, { lookup: options.lookup, auth, forwarder, immutableIdType: options.immutableIdType ?? 'customer_id' });
   }
-  if (options.ingest && options.keys) {
-    await app.register(ingestRoutes, { keys: options.keys, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: options.maxBulk ?? 100 });
+  if (options.ingest && auth) {
+    await app.register(ingestRoutes, { auth, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: options.maxBulk ?? 100 });
   }
-  if (options.dsr && options.keys) await app.register(dsrRoutes, { dsr: options.dsr, keys: options.keys, forwarder });
-  if (options.seeds && options.keys) {
-    await app.register(seedRoutes, { keys: options.keys, sink: options.seeds.sink, calculatedAttributes: options.seeds.calculatedAttributes, maxSeeds: options.seeds.maxSeeds ?? 1000 });
+  if (options.dsr && auth) await app.register(dsrRoutes, { dsr: options.dsr, auth, forwarder });
+  if (options.seeds && auth) {
+    await app.register(seedRoutes, { auth, sink: options.seeds.sink, calculatedAttributes: options.seeds.calculatedAttributes, maxSeeds: options.seeds.maxSeeds ?? 1000 });
   }
-  if (options.activityView && options.lookup && options.keys) {
-    await app.register(activityViewRoutes, { lookup: options.lookup, history: options.activityView.history, keys: options.keys, forwarder, uiDir: options.activityView.uiDir, integrations: options.activityView.integrations ?? [] });
+  if (options.activityView && options.lookup && auth) {
+    await app.register(activityViewRoutes, { lookup: options.lookup, history: options.activityView.history, auth, forwarder, uiDir: options.activityView.uiDir, integrations: options.activityView.integrations ?? [] });
   }
-  if (options.workspaceViews && options.keys) await app.register(workspaceViewRoutes, { ...options.workspaceViews, keys: options.keys, forwarder });
+  if (options.workspaceViews && auth) await app.register(workspaceViewRoutes, { ...options.workspaceViews, auth, forwarder });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

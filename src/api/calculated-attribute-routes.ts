@@ -1,8 +1,7 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
-import type { ApiKeyStore } from './api-keys.ts';
-import { authenticate } from './basic-auth.ts';
+import type { CredentialChecker } from './credential-checker.ts';
 import { addCounts, distributionOf, emptyCounts, emptyValueCounts, type CalculatedValueSource, type ValueCounts } from './calculated-value-counts.ts';
 import type { Forwarder } from './forwarder.ts';
 import { notReady, wasForwarded } from './owner-relay.ts';
@@ -10,7 +9,7 @@ import { isUnavailable } from './profile-lookup.ts';
 import { workspaceFor, workspaceQuery } from './workspace-access.ts';
 
 export interface CalculatedAttributeRoutesOptions {
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   readonly definitions: readonly CalculatedAttributeDefinition[];
   readonly values: CalculatedValueSource;
   readonly forwarder: Forwarder;
@@ -24,7 +23,7 @@ const query = { type: 'object', additionalProperties: false, properties: { works
  * asked adds up the others' counts (one hop, like the Profile API), and names any that did not answer.
  */
 export async function calculatedAttributeRoutes(app: FastifyInstance, options: CalculatedAttributeRoutesOptions): Promise<void> {
-  const { keys, definitions, values, forwarder } = options;
+  const { auth, definitions, values, forwarder } = options;
 
   async function local(workspace: string): Promise<ValueCounts> {
     const counts = await values.localCounts(workspace);
@@ -35,14 +34,14 @@ export async function calculatedAttributeRoutes(app: FastifyInstance, options: C
   app.get<{ Querystring: { workspace_id?: string } }>('/v1/workspace/calculated-attributes/local-counts', {
     schema: { summary: 'Value counts over the profiles this instance owns (what instances ask each other)', tags: ['workspace'], querystring: query },
   }, async (request) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     return local(workspaceFor(key, request.query.workspace_id));
   });
 
   app.get<{ Querystring: { workspace_id?: string } }>('/v1/workspace/calculated-attributes', {
     schema: { summary: 'Calculated attributes of a workspace: definitions, versions, distribution of current values', tags: ['workspace'], querystring: query },
   }, async (request) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     const workspace = workspaceFor(key, request.query.workspace_id);
     let counts = addCounts(emptyValueCounts(), await local(workspace));
     const unreachable: string[] = [];

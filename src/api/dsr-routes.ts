@@ -2,8 +2,8 @@ import type {} from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { DsrRequested, DsrStatus, DsrTarget } from '../profiles/erasure.ts';
-import type { ApiKeyStore } from './api-keys.ts';
-import { authenticate, requireWorkspace } from './basic-auth.ts';
+import type { CredentialChecker } from './credential-checker.ts';
+import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
 import { notReady, relayToOwner } from './owner-relay.ts';
@@ -20,7 +20,7 @@ export interface DsrGateway {
 
 export interface DsrRoutesOptions {
   readonly dsr: DsrGateway;
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   readonly forwarder: Forwarder;
   readonly now?: () => number;
 }
@@ -46,7 +46,7 @@ type DsrBody = { workspace_id: string; mpid?: string; identity?: { type: string;
  * the Profile API; a key sees only requests of its workspaces.
  */
 export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions): Promise<void> {
-  const { dsr, keys, forwarder } = options;
+  const { dsr, auth, forwarder } = options;
   const now = options.now ?? Date.now;
 
   app.post<{ Body: DsrBody }>(
@@ -60,7 +60,7 @@ export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions)
           required: ['workspace_id'],
           properties: {
             workspace_id: { type: 'string', minLength: 1 },
-            mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' },
+            mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$', format: 'decimal-int64' },
             identity: { type: 'object', required: ['type', 'value'], properties: { type: { type: 'string', minLength: 1 }, value: { type: 'string', minLength: 1 } } },
           },
         },
@@ -68,7 +68,7 @@ export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions)
       },
     },
     async (request, reply) => {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       const body = request.body;
       requireWorkspace(key, body.workspace_id);
       if ((body.mpid === undefined) === (body.identity === undefined)) {
@@ -81,6 +81,7 @@ export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions)
       } catch (error) {
         throw new ApiError('PS_ERR_API_KAFKA_UNAVAILABLE', `the erasure request could not be written to Kafka: ${(error as Error).message}`, {}, 5);
       }
+      auth.audit.dsrRequested({ key: key.key, address: request.ip, requestId: event.request_id, workspaceId: body.workspace_id, target: body.mpid !== undefined ? `mpid:${body.mpid}` : `identity:${body.identity!.type}` });
       reply.header('location', `/v1/dsr/${event.request_id}`);
       return reply.code(202).send({ request_id: event.request_id, workspace_id: event.workspace_id, status: 'pending', requested_ms: event.requested_ms, completed_ms: null, result: null });
     },
@@ -97,7 +98,7 @@ export async function dsrRoutes(app: FastifyInstance, options: DsrRoutesOptions)
       },
     },
     async (request, reply) => {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       if (await relayToOwner(forwarder, request, reply, await dsr.ownerOfRequest(request.params.id), { method: 'GET', path: request.url })) return reply;
       const found = await dsr.getStatus(request.params.id);
       if (isUnavailable(found)) throw notReady(found.detail);

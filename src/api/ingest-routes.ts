@@ -4,9 +4,11 @@ import type { Batch } from '../schema/batch.ts';
 import { InvalidBatchError, type BatchProblem } from '../schema/errors.ts';
 import { parseJsonBatch } from '../schema/json-batch.ts';
 import { batchIdOf } from '../profiles/batch-dedup.ts';
-import type { ApiKey, ApiKeyStore } from './api-keys.ts';
-import { authenticate, requireWorkspace } from './basic-auth.ts';
+import type { ApiKey } from './api-keys.ts';
+import type { CredentialChecker } from './credential-checker.ts';
+import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
+import { sinkFailure } from './sink-failure.ts';
 
 /** Where Kafka stored one batch (offset as a decimal string, 64-bit). */
 export interface IngestedPosition {
@@ -25,7 +27,7 @@ export interface BatchSink {
 }
 
 export interface IngestRoutesOptions {
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   readonly sink: BatchSink;
   /** Sources declared in topology/app.yaml and the raw topic of each. */
   readonly rawTopicOf: (source: string) => string | undefined;
@@ -54,7 +56,7 @@ const responses = { 202: accepted, 400: errorSchema, 401: errorSchema, 403: erro
  * All or nothing per request: every batch is validated first, and 202 comes only after Kafka acked.
  */
 export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOptions): Promise<void> {
-  const { keys, sink } = options;
+  const { auth, sink } = options;
 
   /**
    * Where one batch goes, from its own `workspace_id` and `source` when it names them: the workspace must be
@@ -103,7 +105,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
         }),
       );
     } catch (error) {
-      throw new ApiError('PS_ERR_API_KAFKA_UNAVAILABLE', `Kafka did not acknowledge the batch(es), nothing was accepted: ${(error as Error).message}`, {}, 5);
+      throw sinkFailure(error);
     }
     // The id the processor deduplicates by: source_request_id, or a content digest when there is none.
     const accepted = parsed.map(batchIdOf);
@@ -115,7 +117,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
     '/v2/events',
     { schema: { summary: 'Send one batch', tags: ['ingestion'], body: { type: 'object' }, response: responses } },
     async (request, reply) => {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       return reply.code(202).send(await ingest([request.body], key, false));
     },
   );
@@ -131,7 +133,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
       },
     },
     async (request, reply) => {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       return reply.code(202).send(await ingest(request.body, key, true));
     },
   );

@@ -1,8 +1,7 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import type { ApiKeyStore } from './api-keys.ts';
-import { authenticate } from './basic-auth.ts';
+import type { CredentialChecker } from './credential-checker.ts';
 import { ApiError } from './errors.ts';
 import type { LiveEvent, LiveFeed } from './live-feed.ts';
 import { matchesLiveFilter, type LiveStreamFilter } from './live-stream-filter.ts';
@@ -10,7 +9,7 @@ import { workspaceFor, workspaceQuery } from './workspace-access.ts';
 
 export interface LiveStreamRoutesOptions {
   readonly feed: LiveFeed;
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   /** Open streams per API key; default 10 (a person has a few tabs, not hundreds). */
   readonly maxStreamsPerKey?: number;
   /** Bytes queued for one slow client before its events are dropped instead; default 1 MiB. */
@@ -39,7 +38,7 @@ function frame(e: LiveEvent): string {
  * filtered on the server. Same API keys as the rest; a key sees only its workspaces.
  */
 export async function liveStreamRoutes(app: FastifyInstance, options: LiveStreamRoutesOptions): Promise<void> {
-  const { feed, keys } = options;
+  const { feed, auth } = options;
   const maxStreams = options.maxStreamsPerKey ?? 10;
   const maxQueued = options.maxQueuedBytes ?? 1024 * 1024;
   const open = new Map<string, number>();
@@ -50,7 +49,7 @@ export async function liveStreamRoutes(app: FastifyInstance, options: LiveStream
   });
 
   app.get('/v1/live/options', { schema: { summary: 'What the Live Stream can filter by', tags: ['live-stream'] } }, async (request) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     return { workspaces: key.workspaces, environments: ['development', 'production', 'all'], sources: feed.sources, integrations: feed.integrations, stats: feed.stats() };
   });
 
@@ -72,7 +71,7 @@ export async function liveStreamRoutes(app: FastifyInstance, options: LiveStream
       },
     },
   }, async (request, reply) => {
-    const key = authenticate(request, keys);
+    const key = await auth.authenticate(request);
     const q = request.query;
     const workspace = workspaceFor(key, q.workspace_id);
     if ((open.get(key.key) ?? 0) >= maxStreams) throw new ApiError('PS_ERR_API_LIVE_STREAM_LIMIT', `at most ${maxStreams} Live Stream connections per API key; close one`, {}, 5);

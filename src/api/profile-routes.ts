@@ -1,7 +1,7 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { ApiKeyStore } from './api-keys.ts';
-import { authenticate, requireWorkspace } from './basic-auth.ts';
+import type { CredentialChecker } from './credential-checker.ts';
+import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
 import { notReady, relayToOwner } from './owner-relay.ts';
@@ -10,7 +10,7 @@ import { PROFILE_FIELDS, parseFields, toProfileResponse, type ProfileField } fro
 
 export interface ProfileRoutesOptions {
   readonly lookup: ProfileLookup;
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   readonly forwarder: Forwarder;
   /** The identity type the resolve route accepts (mParticle's "immutable ID"); customer_id by default. */
   readonly immutableIdType: string;
@@ -66,7 +66,7 @@ const errorSchema = { type: 'object', properties: { error: { type: 'string' }, m
 const pathParams = {
   type: 'object',
   required: ['orgId', 'accountId', 'workspaceId'],
-  properties: { orgId: { type: 'string' }, accountId: { type: 'string' }, workspaceId: { type: 'string' }, mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' } },
+  properties: { orgId: { type: 'string' }, accountId: { type: 'string' }, workspaceId: { type: 'string' }, mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$', format: 'decimal-int64' } },
 } as const;
 /** The resolve route's path has no MPID: the identity in the body finds it. */
 const resolvePathParams = {
@@ -93,7 +93,7 @@ function fieldsOf(raw: string | undefined): Set<ProfileField> {
 
 /** Profile API: GET by MPID and POST resolve by immutable identity, answered by whichever instance owns the key. */
 export async function profileRoutes(app: FastifyInstance, options: ProfileRoutesOptions): Promise<void> {
-  const { lookup, keys, forwarder } = options;
+  const { lookup, auth, forwarder } = options;
 
   async function answerLocally(reply: FastifyReply, mpid: string, workspaceId: string, fields: Set<ProfileField>): Promise<unknown> {
     const found = await lookup.getProfile(mpid);
@@ -107,7 +107,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
     '/userprofile/v1/:orgId/:accountId/:workspaceId/:mpid',
     { schema: { summary: 'A user\'s profile by MPID', tags: ['profile'], params: pathParams, querystring: fieldsQuery, response: responses } },
     async (request, reply) => {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       requireWorkspace(key, request.params.workspaceId);
       const fields = fieldsOf(request.query.fields);
       const mpid = request.params.mpid!;
@@ -136,7 +136,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
       },
     },
     async (request, reply) => {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       requireWorkspace(key, request.params.workspaceId);
       const fields = fieldsOf(request.query.fields);
       const { type, value } = request.body.identity;

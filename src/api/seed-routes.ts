@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
 import { parseDate } from '../audiences/yaml-document.ts';
 import { checkSeedAgainstDefinitions, parseSeedMessage, type SeedMessage } from '../audiences/seed-message.ts';
-import type { ApiKeyStore } from './api-keys.ts';
-import { authenticate, requireWorkspace } from './basic-auth.ts';
+import type { CredentialChecker } from './credential-checker.ts';
+import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 
 /** Where accepted seeds go (the seeding topic): resolves only once Kafka acknowledged every one. */
@@ -13,7 +13,7 @@ export interface SeedSink {
 }
 
 export interface SeedRoutesOptions {
-  readonly keys: ApiKeyStore;
+  readonly auth: CredentialChecker;
   readonly sink: SeedSink;
   readonly calculatedAttributes: readonly CalculatedAttributeDefinition[];
   readonly maxSeeds: number;
@@ -35,7 +35,7 @@ type SeedBody = {
  * first (400 with each problem), then all go to the seeding topic and 202 comes once Kafka acked.
  */
 export async function seedRoutes(app: FastifyInstance, options: SeedRoutesOptions): Promise<void> {
-  const { keys, sink, calculatedAttributes, maxSeeds } = options;
+  const { auth, sink, calculatedAttributes, maxSeeds } = options;
 
   app.post<{ Body: SeedBody }>(
     '/v1/calculated-attributes/seeds',
@@ -58,7 +58,7 @@ export async function seedRoutes(app: FastifyInstance, options: SeedRoutesOption
                 type: 'object',
                 required: ['mpid', 'name'],
                 properties: {
-                  mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$' },
+                  mpid: { type: 'string', pattern: '^-?[0-9]{1,20}$', format: 'decimal-int64' },
                   name: { type: 'string', minLength: 1 },
                   cutoff_ms: { type: 'integer', minimum: 1 },
                   cutoff: { type: 'string' },
@@ -83,7 +83,7 @@ export async function seedRoutes(app: FastifyInstance, options: SeedRoutesOption
       },
     },
     async (request, reply) => {
-      const key = authenticate(request, keys);
+      const key = await auth.authenticate(request);
       const body = request.body;
       requireWorkspace(key, body.workspace_id);
       const problems: Array<{ path: string; message: string }> = [];

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AudienceDefinition } from '../audiences/audiences-config.ts';
 import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
-import type { ApiKeyStore } from './api-keys.ts';
+import type { CredentialChecker } from './credential-checker.ts';
 import type { AudienceMembershipSource } from './audience-membership-source.ts';
 import { audienceRoutes } from './audience-routes.ts';
 import { calculatedAttributeRoutes } from './calculated-attribute-routes.ts';
@@ -17,9 +17,9 @@ export interface WorkspaceViewsOptions {
   readonly calculatedAttributes?: { definitions: readonly CalculatedAttributeDefinition[]; values: CalculatedValueSource };
 }
 
-export async function workspaceViewRoutes(app: FastifyInstance, options: WorkspaceViewsOptions & { keys: ApiKeyStore; forwarder: Forwarder }): Promise<void> {
-  const { keys } = options;
-  if (options.liveStream) await app.register(liveStreamRoutes, { keys, ...options.liveStream });
-  if (options.audiences) await app.register(audienceRoutes, { keys, ...options.audiences });
-  if (options.calculatedAttributes) await app.register(calculatedAttributeRoutes, { keys, forwarder: options.forwarder, ...options.calculatedAttributes });
+export async function workspaceViewRoutes(app: FastifyInstance, options: WorkspaceViewsOptions & { auth: CredentialChecker; forwarder: Forwarder }): Promise<void> {
+  const { auth } = options;
+  if (options.liveStream) await app.register(liveStreamRoutes, { auth, ...options.liveStream });
+  if (options.audiences) await app.register(audienceRoutes, { auth, ...options.audiences });
+  if (options.calculatedAttributes) await app.register(calculatedAttributeRoutes, { auth, forwarder: options.forwarder, ...options.calculatedAttributes });
 }

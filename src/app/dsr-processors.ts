@@ -1,6 +1,6 @@
-import type { Logger } from 'pino';
 import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../streams/index.ts';
 import { applyDsrEvent, type DsrEvent, type DsrRequested, type DsrStatus, type ErasureCommand } from '../profiles/erasure.ts';
+import { checkedDsrEvent } from '../profiles/dsr-event-check.ts';
 import { identityKey } from '../profiles/identity-merge.ts';
 import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, type ExpiredIdentity, type IdentityOwner } from './identity-index-processor.ts';
 import { ERASURE_REPARTITION } from './profile-lifecycle-processor.ts';
@@ -25,19 +25,14 @@ export class DsrRouterProcessor implements Processor<string, DsrEvent, string, u
   private ctx!: ProcessorContext<string, unknown>;
   private status!: KeyValueStore<string, DsrStatus>;
 
-  constructor(private readonly logger: Logger) {}
-
   init(context: ProcessorContext<string, unknown>): void {
     this.ctx = context;
     this.status = context.store(DSR_STATUS_STORE);
   }
 
   async process(record: Record<string, DsrEvent>): Promise<void> {
-    const event = record.value;
-    if (!event || typeof event !== 'object' || typeof event.request_id !== 'string') {
-      this.logger.warn({ key: record.key }, 'ignoring a DSR record that is not a request or completion event');
-      return;
-    }
+    // Anyone may produce to the DSR topic: a malformed record goes to the dead-letter topic with its problems.
+    const event = checkedDsrEvent(record.value);
     const current = await this.status.get(event.request_id);
     if (event.kind === 'requested' && current !== undefined) return; // a replayed request: already on its way
     await this.status.put(event.request_id, applyDsrEvent(current, event));

@@ -1,4 +1,6 @@
-import { partitionForKey, type KeyValueStore, type Partitioner, type Serde } from '../streams/index.ts';
+import type { KeyValueStore, Serde } from '../streams/index.ts';
+import { BadMagicByteError } from '../schema/errors.ts';
+import { historyRecordSchemaV1 } from '../schema/avro/history-record-schema.ts';
 import { avroTypeFor } from '../schema/avro-type.ts';
 import { encodeOnceFor } from '../schema/encode-once.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
@@ -47,29 +49,56 @@ export function parseHistoryKey(key: string): { mpid: string; processedMs: numbe
   return { mpid: mpid!, processedMs: Number(ms), sequence: sequence ?? '' };
 }
 
-/**
- * History records go to the partition of their MPID, as if keyed by the MPID alone: a reader of the
- * topic sees one user's history in order, on the partition the raw topics use for that user.
- */
-export const historyPartitioner: Partitioner = (_topic, key, partitions) => {
-  if (key === null) return undefined;
-  const text = key.toString('utf8');
-  const at = text.indexOf(SEP);
-  return partitionForKey(Buffer.from(at < 0 ? text : text.slice(0, at), 'utf8'), partitions);
-};
-
+// The leading byte names the writer schema, as in the profiles store (`profile-state-serde.ts`):
+// 1: snapshots with the embedded replay-dedup list (`historyRecordSchemaV1`), read only; 2: current.
 const FORMAT_V1 = 1;
+const FORMAT_V2 = 2;
 
-/** The store's value: Avro (schemas/history-record.avsc) without the registry, like the profiles store. */
+/**
+ * The history store's value: the history topic's own serde (Avro in Confluent wire format through the
+ * registry), because the history topic is the store's changelog (`withChangelogTopic`): the store holds
+ * the bytes the topic holds, and restore copies them across unchanged.
+ *
+ * A state directory from before that keeps values in the store's earlier format (`historyRecordSerde`:
+ * format byte 1 or 2, never the wire format's 0x00); the topic serde rejects those with
+ * `BadMagicByteError`, and they are read the old way until the retention sweep removes them.
+ */
+export function historyStoreSerde(topicSerde: Serde<HistoryRecord>): Serde<HistoryRecord> {
+  const legacy = historyRecordSerde();
+  return {
+    serialize: (topic, value) => topicSerde.serialize(topic, value),
+    deserialize: async (topic, data) => {
+      try {
+        return await topicSerde.deserialize(topic, data);
+      } catch (error) {
+        if (error instanceof BadMagicByteError && (data[0] === FORMAT_V1 || data[0] === FORMAT_V2)) return legacy.deserialize(topic, data);
+        throw error;
+      }
+    },
+  };
+}
+
+/**
+ * The history store's value before the history topic became its changelog: Avro without the registry
+ * behind a format byte. Read for state directories written then (`historyStoreSerde`).
+ */
 export function historyRecordSerde(): Serde<HistoryRecord> {
   const type = avroTypeFor(SCHEMAS['history-record']);
+  const fromV1 = type.createResolver(avroTypeFor(historyRecordSchemaV1));
   // The history topic's serde encodes the same record object: whichever runs first encodes it.
   const once = encodeOnceFor(SCHEMAS['history-record']);
   return {
-    serialize: (_topic, value) => Buffer.concat([Buffer.from([FORMAT_V1]), once.encode(value)]),
+    serialize: (_topic, value) => {
+      const body = once.encode(value);
+      const out = Buffer.allocUnsafe(body.length + 1);
+      out[0] = FORMAT_V2;
+      body.copy(out, 1);
+      return out;
+    },
     deserialize: (topic, data) => {
-      if (data[0] !== FORMAT_V1) throw new Error(`history record on ${topic} has unknown format ${data[0]}`);
-      return type.fromBuffer(data.subarray(1)) as HistoryRecord;
+      if (data[0] === FORMAT_V2) return type.fromBuffer(data.subarray(1)) as HistoryRecord;
+      if (data[0] === FORMAT_V1) return type.fromBuffer(data.subarray(1), fromV1) as HistoryRecord;
+      throw new Error(`history record on ${topic} has unknown format ${data[0]}`);
     },
   };
 }

@@ -7,9 +7,11 @@ import type { IndexedIdentityChange } from './identity-index-processor.ts';
 import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
-import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDay, historyDayKey, historyKey, historyOf, parseHistoryDayKey, parseHistoryKey } from './history-store.ts';
-import { HISTORY_SINK, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
+import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDay, historyDayKey, historyKey, historyOf, historyPrefix, parseHistoryDayKey, parseHistoryKey } from './history-store.ts';
+import { IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
 import type { AudienceExit } from './audience-exit.ts';
+import { BATCH_DEDUP_STORE } from './batch-dedup-store.ts';
+import type { RecentBatches } from '../profiles/batch-dedup.ts';
 
 export const ERASURES_STORE = 'erasures';
 export const ERASURE_REPARTITION = 'erasures';
@@ -32,12 +34,14 @@ export interface RetentionOptions {
  * arriving from the DSR sub-topology through the `erasures` repartition topic.
  *
  * Every removal is a store delete, so the changelogs get tombstones; identity index entries go away
- * through `removed` identity changes on the identity repartition topic; history topic entries get
- * tombstones under their own keys (the topic is compacted and time-limited).
+ * through `removed` identity changes on the identity repartition topic. The history topic is the history
+ * store's changelog, so each history delete is a tombstone there under its own key (the topic is compacted
+ * and time-limited); the retention sweep's deletes write them too.
  */
 export class ProfileLifecycleProcessor implements Processor<string, ErasureCommand, unknown, unknown> {
   private ctx!: ProcessorContext<unknown, unknown>;
   private profiles!: KeyValueStore<string, ProfileState>;
+  private dedup!: KeyValueStore<string, RecentBatches>;
   private history!: KeyValueStore<string, HistoryRecord>;
   private historyDays!: KeyValueStore<string, string>;
   private erasures!: KeyValueStore<string, ErasureRecord>;
@@ -52,6 +56,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
   init(context: ProcessorContext<unknown, unknown>): void {
     this.ctx = context;
     this.profiles = context.store(PROFILES_STORE);
+    this.dedup = context.store(BATCH_DEDUP_STORE);
     this.history = context.store(HISTORY_STORE);
     this.historyDays = context.store(HISTORY_DAYS_STORE);
     this.erasures = context.store(ERASURES_STORE);
@@ -60,7 +65,12 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     context.schedule(this.options.historySweepIntervalMs ?? DAY_MS, async (now) => void (await this.sweepHistory(now)));
   }
 
-  /** Expires every profile inactive for longer than the lifetime. Its history stays (reengagement reads it). */
+  /**
+   * Expires every profile inactive for longer than the lifetime. Its history stays (reengagement reads
+   * it), and so do its remembered batch ids in `batch-dedup`: a replay of a batch merged before expiry is
+   * still recognised, as when the ids were part of the history snapshot. `sweepHistory` drops them once
+   * the user's last history entry is gone.
+   */
   async sweepProfiles(nowMs: number): Promise<number> {
     const expired: ProfileState[] = [];
     // Collect first, delete after: no store iterator is held open across writes.
@@ -92,10 +102,18 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
       for await (const { key } of this.history.range(historyKey(mpid, 0, 0), historyKey(mpid, cutoff - 1, '9'.repeat(20)))) old.push(key);
       for (const key of old) await this.history.delete(key);
       removed += old.length;
+      if (old.length > 0) await this.forgetBatchesOfGoneUser(mpid);
     }
     for (const { key, dayMs } of days) if (dayMs + DAY_MS <= cutoff) await this.historyDays.delete(key);
     if (removed > 0) this.logger.info({ task: this.ctx.taskId, removed, retentionDays: this.options.historyRetentionDays }, 'swept history past retention');
     return removed;
+  }
+
+  /** An expired user whose history is all past retention can no longer be reengaged: their dedup ids go too. */
+  private async forgetBatchesOfGoneUser(mpid: string): Promise<void> {
+    if ((await this.profiles.get(mpid)) !== undefined) return;
+    for await (const _ of this.history.prefix(historyPrefix(mpid))) return;
+    await this.dedup.delete(mpid);
   }
 
   async process(record: Record<string, ErasureCommand>): Promise<void> {
@@ -108,7 +126,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
   }
 
   /**
-   * Removes everything of `mpid` this task holds: profile, audience memberships and aggregates, history
+   * Removes everything of `mpid` this task holds: profile, remembered batch ids, audience memberships and aggregates, history
    * (store and topic), identity index entries; then records the erasure so the user is never restored by reengagement.
    */
   private async erase(mpid: string, requestId: string, nowMs: number): Promise<'erased' | 'not_found'> {
@@ -117,16 +135,14 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     const snapshots = entries.flatMap((e) => (e.value.profile ? [e.value.profile] : []));
     await this.audiences?.leave(mpid, profile, nowMs);
     if (profile) await this.profiles.delete(mpid);
+    // The remembered batch ids are the user's too; after an erasure new data starts a new, empty user.
+    await this.dedup.delete(mpid);
     // Every identity the user ever held here, live or kept for an expired profile; the index only acts on this MPID's own claims.
     const allProfiles = profile ? [profile, ...snapshots] : snapshots;
     await this.forwardIdentityChanges(identitiesOf(allProfiles).map(({ type, value }) => ({ type, value, updated_ms: nowMs })), mpid, 'erased', nowMs);
-    const forwards: Promise<void>[] = [];
     for (const day of new Set(entries.map((e) => historyDay(parseHistoryKey(e.key).processedMs)))) await this.historyDays.delete(historyDayKey(day, mpid));
-    for (const { key } of entries) {
-      await this.history.delete(key);
-      forwards.push(this.ctx.forward(new Record<string, HistoryRecord | null>(key, null, nowMs), HISTORY_SINK));
-    }
-    await Promise.all(forwards);
+    // Each delete is a tombstone on the history topic: it is the history store's changelog.
+    for (const { key } of entries) await this.history.delete(key);
     const found = profile !== undefined || entries.length > 0;
     await this.erasures.put(mpid, erasureRecord(previous, mpid, requestId, nowMs, allProfiles));
     this.logger.info({ mpid, request_id: requestId, history_entries: entries.length, had_profile: profile !== undefined }, 'erased user');

@@ -23,6 +23,16 @@ export interface RuntimeEnv {
     readonly rateLimitPerMinute: number;
     readonly maxBulk: number;
     readonly maxSeeds: number;
+    readonly jsonMaxDepth: number;
+  };
+  /** Failed-authentication throttling and the scrypt verifier's bounds (`src/api/README.md`). */
+  readonly auth: {
+    readonly maxFailuresPerAddress: number;
+    readonly maxFailuresPerKey: number;
+    readonly windowSeconds: number;
+    readonly verifyConcurrency: number;
+    readonly verifyQueue: number;
+    readonly failureDelayMs: number;
   };
 }
 
@@ -68,6 +78,15 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
       rateLimitPerMinute: intVar(env, 'RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
       maxBulk: intVar(env, 'MAX_BULK_BATCHES', 100, 1, 10_000),
       maxSeeds: intVar(env, 'MAX_SEEDS_PER_REQUEST', 1000, 1, 100_000),
+      jsonMaxDepth: intVar(env, 'HTTP_JSON_MAX_DEPTH', 64, 4, 1000),
+    },
+    auth: {
+      maxFailuresPerAddress: intVar(env, 'AUTH_MAX_FAILURES_PER_ADDRESS', 20, 1, 1_000_000),
+      maxFailuresPerKey: intVar(env, 'AUTH_MAX_FAILURES_PER_KEY', 5, 1, 1_000_000),
+      windowSeconds: intVar(env, 'AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
+      verifyConcurrency: intVar(env, 'AUTH_VERIFY_CONCURRENCY', 1, 1, 64),
+      verifyQueue: intVar(env, 'AUTH_VERIFY_QUEUE', 32, 0, 100_000),
+      failureDelayMs: intVar(env, 'AUTH_FAILURE_DELAY_MS', 1000, 0, 60_000),
     },
   };
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Batch } from '../schema/batch.ts';
-import type { RecentBatch } from '../schema/profile-state.ts';
 
 /** How long (in event time) a batch id is remembered for replay detection, and how many at most. */
 export interface DedupOptions {
@@ -9,6 +8,19 @@ export interface DedupOptions {
 }
 
 export const DEFAULT_DEDUP: DedupOptions = { windowMs: 7 * 24 * 60 * 60 * 1000, maxRemembered: 256 };
+
+/**
+ * One remembered batch: a 64-bit digest of its batch id (16 lower-case hex digits) and the event time
+ * it was merged at. The digest, not the id, is kept so an entry has a fixed small size whatever the
+ * sender's ids look like; with at most `maxRemembered` (256) entries per user, a false match needs a
+ * 64-bit collision among them (about 256 / 2^64 per batch).
+ */
+export type RecentBatch = { readonly digest: string; readonly seen_ms: number };
+
+/** A user's remembered batches, oldest first (by time, then digest). Kept apart from the profile. */
+export type RecentBatches = readonly RecentBatch[];
+
+export const NO_RECENT_BATCHES: RecentBatches = Object.freeze([]);
 
 /**
  * The id a batch is deduplicated and tie-broken by: its `source_request_id`, or, when the sender gave
@@ -20,26 +32,32 @@ export function batchIdOf(batch: Batch): string {
   return `sha256:${createHash('sha256').update(JSON.stringify(batch)).digest('hex')}`;
 }
 
-export function isReplay(recent: readonly RecentBatch[], batchId: string): boolean {
-  return recent.some((entry) => entry.batch_id === batchId);
+/** The first 64 bits of SHA-256 of the batch id, as 16 hex digits: what the dedup store keeps. */
+export function batchDigestOf(batchId: string): string {
+  return createHash('sha256').update(batchId).digest('hex').slice(0, 16);
+}
+
+export function isReplay(recent: RecentBatches, digest: string): boolean {
+  for (const entry of recent) if (entry.digest === digest) return true;
+  return false;
 }
 
 /**
- * The remembered ids after `batchId` (seen at event time `seenMs`) is added. What is kept depends only
- * on the set of ids ever added, never on their order: the newest `maxRemembered` (by time, then id)
- * within `windowMs` of the newest. That keeps the stored profile identical in every arrival order.
+ * The remembered batches after `digest` (seen at event time `seenMs`) is added. What is kept depends only
+ * on the set of digests ever added, never on their order: the newest `maxRemembered` (by time, then
+ * digest) within `windowMs` of the newest. That keeps the stored list identical in every arrival order.
  * A batch older than the window is merged (last-write-wins makes that harmless) but not remembered.
  */
-export function rememberBatch(
-  recent: readonly RecentBatch[],
-  batchId: string,
-  seenMs: number,
-  options: DedupOptions,
-): RecentBatch[] {
-  const all = [...recent, { batch_id: batchId, seen_ms: seenMs }];
-  const newest = Math.max(...all.map((entry) => entry.seen_ms));
+export function rememberBatch(recent: RecentBatches, digest: string, seenMs: number, options: DedupOptions): RecentBatches {
+  const all = [...recent, { digest, seen_ms: seenMs }];
+  let newest = -Infinity;
+  for (const entry of all) if (entry.seen_ms > newest) newest = entry.seen_ms;
   return all
     .filter((entry) => entry.seen_ms >= newest - options.windowMs)
-    .sort((a, b) => a.seen_ms - b.seen_ms || (a.batch_id < b.batch_id ? -1 : a.batch_id > b.batch_id ? 1 : 0))
+    .sort((a, b) => a.seen_ms - b.seen_ms || (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0))
     .slice(-options.maxRemembered);
+}
+
+export function sameRecentBatches(a: RecentBatches, b: RecentBatches): boolean {
+  return a === b || (a.length === b.length && a.every((entry, i) => entry.digest === b[i]!.digest && entry.seen_ms === b[i]!.seen_ms));
 }

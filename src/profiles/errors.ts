@@ -4,6 +4,7 @@
  * `src/profiles/README.md` (a unit test keeps the two in step).
  */
 export const PROFILE_ERROR_CODES = [
+  'PS_ERR_DSR_INVALID',
   'PS_ERR_INTEGRATIONS_CONFIG_INVALID',
   'PS_ERR_INTEGRATIONS_CONFIG_UNREADABLE',
   'PS_ERR_PROFILE_LIMIT_EXCEEDED',
@@ -105,5 +106,13 @@ export class MpidMissingError extends ProfileDomainError {
 
   constructor() {
     super('batch has no mpid and no profile was given to merge it into');
+  }
+}
+
+/** A record of the DSR topic is not a request or completion event; dead-lettered with every problem by path. */
+export class InvalidDsrEventError extends ProfileDomainError {
+  readonly code = 'PS_ERR_DSR_INVALID';
+  constructor(readonly problems: ReadonlyArray<{ path: string; message: string }>) {
+    super(`invalid DSR event: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   }
 }

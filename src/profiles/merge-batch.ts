@@ -1,7 +1,7 @@
 import type { Batch } from '../schema/batch.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { attributeWritesOf, mergeAttributes } from './attribute-merge.ts';
-import { batchIdOf, DEFAULT_DEDUP, isReplay, rememberBatch, type DedupOptions } from './batch-dedup.ts';
+import { batchDigestOf, batchIdOf, DEFAULT_DEDUP, isReplay, NO_RECENT_BATCHES, rememberBatch, sameRecentBatches, type DedupOptions, type RecentBatches } from './batch-dedup.ts';
 import { mergeConsent } from './consent-merge.ts';
 import { latestLimitAdTracking, mergeDevice, type SeenRange } from './device-merge.ts';
 import { copyDict, get, setEntry } from './dictionary.ts';
@@ -21,10 +21,15 @@ export interface MergeOptions {
   /** Size of the record as received, for the batch size limit (default: the batch's JSON size). */
   readonly serializedBytes?: number;
   readonly dedup?: DedupOptions;
+  /**
+   * The user's remembered batches (the `batch-dedup` store's value; none for a new user). They live
+   * apart from the profile so the profile, its changelog and every history snapshot stay small.
+   */
+  readonly recent?: RecentBatches;
 }
 
 export interface MergeChanges {
-  /** The returned profile differs from the given one (including remembered batch ids): write it to the store. */
+  /** The returned profile differs from the given one: write it to the profiles store. */
   readonly changed: boolean;
   /** Something a reader can see changed (identities, attributes, consent, devices, seen times, opt-out). */
   readonly contentChanged: boolean;
@@ -36,6 +41,11 @@ export interface MergeChanges {
 
 export interface MergeResult {
   readonly profile: ProfileState;
+  /**
+   * The remembered batches after this one: the very `options.recent` object when nothing changed (a
+   * duplicate, or a batch too old to remember), so `result.recent !== recent` says "write it back".
+   */
+  readonly recent: RecentBatches;
   readonly changes: MergeChanges;
 }
 
@@ -47,9 +57,10 @@ export interface MergeResult {
  * Throws `LimitExceededError` (batch over a limit: dead-letter it), `MpidMismatchError` or
  * `MpidMissingError` (a wiring bug upstream).
  *
- * @example safe — the processor keeps the returned profile and forwards only non-duplicates:
- * const { profile: next, changes } = mergeBatch(stored, batch, { recordTimestampMs: record.timestamp });
+ * @example safe — the processor keeps the returned profile and remembered batches, and forwards only non-duplicates:
+ * const { profile: next, recent: after, changes } = mergeBatch(stored, batch, { recordTimestampMs: record.timestamp, recent });
  * if (changes.changed) store.put(mpid, next);
+ * if (after !== recent) dedupStore.put(mpid, after);
  * if (!changes.duplicate) forwardEnriched(batch, next);
  * @example unsafe — passing `Date.now()` as the record timestamp makes a replay merge differently.
  */
@@ -57,8 +68,10 @@ export function mergeBatch(profile: ProfileState | undefined, batch: Batch, opti
   checkLimits(batch, options.serializedBytes);
   const mpid = resolveMpid(profile, batch);
   const batchId = batchIdOf(batch);
-  if (profile !== undefined && isReplay(profile.recent_batches, batchId)) {
-    return { profile, changes: { changed: false, contentChanged: false, duplicate: true, identities: [] } };
+  const recent = options.recent ?? NO_RECENT_BATCHES;
+  const digest = batchDigestOf(batchId);
+  if (profile !== undefined && isReplay(recent, digest)) {
+    return { profile, recent, changes: { changed: false, contentChanged: false, duplicate: true, identities: [] } };
   }
 
   const batchMs = batchTime(batch, options.recordTimestampMs);
@@ -97,8 +110,8 @@ export function mergeBatch(profile: ProfileState | undefined, batch: Batch, opti
     limit_ad_tracking: devices.changed ? latestLimitAdTracking(workspaces) : base.limit_ad_tracking,
     user_identities: identities.user_identities,
     workspaces,
-    recent_batches: rememberBatch(base.recent_batches, batchId, batchMs, options.dedup ?? DEFAULT_DEDUP),
   };
+  const remembered = rememberBatch(recent, digest, batchMs, options.dedup ?? DEFAULT_DEDUP);
 
   const contentChanged =
     profile === undefined ||
@@ -107,9 +120,11 @@ export function mergeBatch(profile: ProfileState | undefined, batch: Batch, opti
     optOut.changed ||
     next.created_timestamp_ms !== base.created_timestamp_ms ||
     next.last_seen_timestamp_ms !== base.last_seen_timestamp_ms;
-  const changed = contentChanged || !sameBatches(base.recent_batches, next.recent_batches);
+  // Only content decides: the profile no longer carries the remembered batches.
+  const changed = contentChanged;
   return {
     profile: changed ? next : base,
+    recent: sameRecentBatches(recent, remembered) ? recent : remembered,
     changes: { changed, contentChanged, duplicate: false, identities: identities.changes },
   };
 }
@@ -133,8 +148,4 @@ function seenRange(batch: Batch, batchMs: number): SeenRange {
     if (at > last) last = at;
   }
   return { first, last };
-}
-
-function sameBatches(a: ProfileState['recent_batches'], b: ProfileState['recent_batches']): boolean {
-  return a.length === b.length && a.every((entry, i) => entry.batch_id === b[i]!.batch_id && entry.seen_ms === b[i]!.seen_ms);
 }

@@ -21,7 +21,6 @@ export function emptyProfile(mpid: string, firstSeenMs: number): ProfileState {
     user_identities: dict(),
     workspaces: dict(),
     audience_memberships: dict(),
-    recent_batches: [],
   };
 }
 

@@ -7,8 +7,8 @@ import { dict, entriesOf, mapValues } from './dictionary.ts';
  * deleted) and user identities. Devices, calculated attributes and audience memberships do not come
  * back: calculated attributes and audiences are evaluated afresh from new events.
  *
- * The batch ids remembered for deduplication are kept, so a replay of a batch merged before expiry is
- * still recognised.
+ * The batch ids remembered for deduplication are not part of the profile: they stay in the
+ * `batch-dedup` store across expiry, so a replay of a batch merged before expiry is still recognised.
  */
 export function reengagedProfile(snapshot: ProfileState): ProfileState {
   return {
@@ -21,7 +21,6 @@ export function reengagedProfile(snapshot: ProfileState): ProfileState {
     user_identities: dict(entriesOf(snapshot.user_identities)),
     workspaces: mapValues(snapshot.workspaces, restoredWorkspace),
     audience_memberships: dict(),
-    recent_batches: [...snapshot.recent_batches],
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Batch } from '../schema/batch.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
-import { batchIdOf } from './batch-dedup.ts';
+import { batchIdOf, type RecentBatches } from './batch-dedup.ts';
 import { LimitExceededError } from './errors.ts';
 import { mergeBatch, type MergeOptions } from './merge-batch.ts';
 import { batchTime } from './write-stamp.ts';
@@ -20,9 +20,11 @@ export function referenceFold(batches: readonly Batch[], options: Omit<MergeOpti
   }));
   keyed.sort((a, b) => a.at - b.at || compare(a.source, b.source) || compare(a.id, b.id));
   let profile: ProfileState | undefined;
+  // Remembered batches are threaded through as the processor keeps them in its dedup store.
+  let recent: RecentBatches = [];
   for (const { batch } of keyed) {
     try {
-      profile = mergeBatch(profile, batch, options).profile;
+      ({ profile, recent } = mergeBatch(profile, batch, { ...options, recent }));
     } catch (error) {
       if (!(error instanceof LimitExceededError)) throw error;
     }

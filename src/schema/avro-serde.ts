@@ -1,11 +1,11 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Type } from 'avsc';
 import { encodeOnceFor } from './encode-once.ts';
-import { avroTypeFor, avroTypeOptions } from './avro-type.ts';
+import { avroTypeFor } from './avro-type.ts';
 import {
-  BadMagicByteError, IncompatibleSchemaError, InvalidPayloadError, InvalidValueError, SchemaRegistryError,
+  BadMagicByteError, IncompatibleSchemaError, InvalidPayloadError, InvalidValueError, SchemaLayerError, SchemaRegistryError,
   UnknownSchemaIdError,
 } from './errors.ts';
+import { idForSchema, ProfileStreamSchemaRegistry, type RegistryEndpoint } from './subject-registration.ts';
 
 /**
  * Avro values in Confluent wire format (byte 0x00, 4-byte big-endian schema id, Avro binary), with
@@ -33,7 +33,7 @@ export type AvroSerde<T> = {
 };
 
 export type AvroSerdeOptions = {
-  registry: SchemaRegistry;
+  registry: ProfileStreamSchemaRegistry;
   /** The schema values are written with and read as (writer schemas are resolved to it). */
   schema: object;
   /** Subject for a topic; Confluent's TopicNameStrategy `<topic>-value` by default. */
@@ -48,9 +48,12 @@ export type AvroSerdeOptions = {
 const MAGIC_BYTE = 0;
 const HEADER_BYTES = 5;
 
-/** A registry client whose avsc Types follow `avro-type.ts` (precise MPIDs, safe maps, event unions). */
-export function createSchemaRegistry(host: string): SchemaRegistry {
-  return new SchemaRegistry({ host }, { [SchemaType.AVRO]: avroTypeOptions() as never });
+/**
+ * A registry client whose avsc Types follow `avro-type.ts` (precise MPIDs, safe maps, event unions), from
+ * a URL or an endpoint with credentials and a CA.
+ */
+export function createSchemaRegistry(endpoint: string | RegistryEndpoint): ProfileStreamSchemaRegistry {
+  return new ProfileStreamSchemaRegistry(typeof endpoint === 'string' ? { url: endpoint } : endpoint);
 }
 
 export function createAvroSerde<T>(options: AvroSerdeOptions): AvroSerde<T> {
@@ -68,16 +71,17 @@ export function createAvroSerde<T>(options: AvroSerdeOptions): AvroSerde<T> {
   const pendingDecoders = new Map<number, Promise<(payload: Buffer) => unknown>>();
 
   /**
-   * Instances starting together register the same new subject at once; the registry may refuse the loser
-   * (Apicurio: "A rule named 'COMPATIBILITY' already exists") although the schema is then there. A retry
-   * finds it; a real refusal (incompatible schema, registry down) fails the same way each time.
+   * Instances starting together may register the same new subject at once; a transient failure (registry
+   * restarting, a lost race) is retried and then finds the schema. A refusal (`SchemaRejectedError`:
+   * incompatible or invalid) is the same every time, so it is not retried.
    */
   async function registerWithRetry(subject: string): Promise<number> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 4; attempt++) {
       try {
-        return (await registry.register({ type: SchemaType.AVRO, schema: schemaText }, { subject })).id;
+        return await idForSchema(registry, subject, schemaText);
       } catch (error) {
+        if (error instanceof SchemaLayerError && !error.retriable) throw error;
         lastError = error;
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       }
@@ -91,6 +95,7 @@ export function createAvroSerde<T>(options: AvroSerdeOptions): AvroSerde<T> {
       id = registerWithRetry(subject)
         .catch((error: unknown) => {
           writerIds.delete(subject); // let the next call retry
+          if (error instanceof SchemaLayerError && !error.retriable) throw error;
           throw new SchemaRegistryError(`could not register the ${readerName} schema under subject ${subject}: ${(error as Error).message}`, { cause: error });
         });
       writerIds.set(subject, id);

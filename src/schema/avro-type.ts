@@ -42,7 +42,7 @@ function isInt64(value: unknown): value is Int64 {
 (avro.Type as unknown as { __reset(size: number): void }).__reset(1024 * 1024);
 
 /** A long that never rounds: safe integers as numbers, larger magnitudes as bigints. */
-const preciseLong: Type = avro.types.LongType.__with({
+const bufferedLong: Type = avro.types.LongType.__with({
   fromBuffer(buf: Buffer): Int64 {
     const n = buf.readBigInt64LE();
     return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
@@ -66,6 +66,68 @@ const preciseLong: Type = avro.types.LongType.__with({
     return x < y ? -1 : x > y ? 1 : 0;
   },
 });
+
+type LongTap = { buf: Buffer; pos: number };
+
+// Zig-zag varints of up to 7 bytes carry 49 bits, so |n| < 2^48 (every epoch-ms time) is exact in a double.
+const FAST_LIMIT = 2 ** 48;
+
+/**
+ * Reads a long straight from the tap. avsc's abstract long (`bufferedLong`) goes through an 8-byte Buffer
+ * and a BigInt for every value; the pipeline's CPU profile showed that allocation for each of the many
+ * longs in a profile. Longer varints (|n| >= 2^48) take the BigInt path and keep full precision.
+ */
+function readLong(tap: LongTap): Int64 {
+  const buf = tap.buf;
+  let pos = tap.pos;
+  let z = 0;
+  let mul = 1;
+  for (let i = 0; i < 7; i++) {
+    const b = buf[pos++]!;
+    z += (b & 0x7f) * mul;
+    if ((b & 0x80) === 0) {
+      tap.pos = pos;
+      return z % 2 === 1 ? -(z + 1) / 2 : z / 2;
+    }
+    mul *= 128;
+  }
+  let big = BigInt(z);
+  let shift = 49n;
+  let b: number;
+  do {
+    b = buf[pos++] ?? 0; // past the end: the caller sees an invalid (truncated) tap, as with avsc's own reader
+    big |= BigInt(b & 0x7f) << shift;
+    shift += 7n;
+  } while ((b & 0x80) !== 0 && shift < 70n);
+  tap.pos = pos;
+  const n = BigInt.asIntN(64, (big >> 1n) ^ -(big & 1n));
+  return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
+}
+
+/** Writes a long straight into the tap (writes past the end only advance `pos`: avsc then re-encodes larger). */
+function writeLong(tap: LongTap, n: Int64): void {
+  if (!isInt64(n)) throw new Error(`invalid "long": ${String(n)}`);
+  const buf = tap.buf;
+  if (typeof n === 'number' && n > -FAST_LIMIT && n < FAST_LIMIT) {
+    let z = n >= 0 ? n * 2 : -n * 2 - 1;
+    while (z >= 128) {
+      buf[tap.pos++] = (z % 128) | 0x80;
+      z = Math.floor(z / 128);
+    }
+    buf[tap.pos++] = z;
+    return;
+  }
+  const v = BigInt(n);
+  let z = BigInt.asUintN(64, v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
+  while (z >= 128n) {
+    buf[tap.pos++] = Number(z & 0x7fn) | 0x80;
+    z >>= 7n;
+  }
+  buf[tap.pos++] = Number(z);
+}
+
+// avsc freezes the type `__with` returns, so the direct reader and writer go on an object that inherits it.
+const preciseLong: Type = Object.create(bufferedLong, { _read: { value: readLong }, _write: { value: (tap: LongTap, n: Int64) => writeLong(tap, n) } });
 
 /** Parses a decimal int64 string; undefined when it is not one (so avsc reports the value invalid). */
 export function parseInt64(text: string): bigint | undefined {

@@ -9,7 +9,8 @@ export const SCHEMA_ERROR_CODES = {
   PS_ERR_SERDE_INVALID_PAYLOAD: 'The Avro payload is truncated or does not decode with its writer schema.',
   PS_ERR_SERDE_INCOMPATIBLE_SCHEMA: 'The record was written with a schema that cannot be read as the schema this topic\'s subject expects (a record of another kind, or an incompatible change).',
   PS_ERR_SERDE_INVALID_VALUE: 'A value to encode does not match the topic\'s schema; `paths` names the fields.',
-  PS_ERR_SCHEMA_REGISTRY: 'The schema registry could not be reached or refused a request (retriable).',
+  PS_ERR_SCHEMA_REGISTRY: 'The schema registry could not be reached or failed a request (retriable).',
+  PS_ERR_SCHEMA_REJECTED: 'The schema registry refused to register profile-stream\'s schema under a subject (incompatible with the versions there under the subject\'s compatibility level, or invalid); not retriable: an operator must change the subject or its compatibility.',
 } as const;
 
 export type SchemaErrorCode = keyof typeof SCHEMA_ERROR_CODES;
@@ -89,5 +90,13 @@ export class SchemaRegistryError extends SchemaLayerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SchemaRegistryError';
+  }
+}
+
+export class SchemaRejectedError extends SchemaLayerError {
+  readonly code = 'PS_ERR_SCHEMA_REJECTED' as const;
+  constructor(readonly subject: string, readonly compatibility: string, readonly reasons: string) {
+    super(`the schema registry refused the schema under subject ${subject} (compatibility ${compatibility}): ${reasons}`);
+    this.name = 'SchemaRejectedError';
   }
 }

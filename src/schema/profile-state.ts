@@ -50,8 +50,6 @@ export type WorkspaceProfile = {
 
 export type AudienceMembershipState = { audience_name: string | null; added_ms: number; expiration_ms: number | null };
 
-export type RecentBatch = { batch_id: string; seen_ms: number };
-
 export type ProfileState = {
   mpid: Mpid;
   created_timestamp_ms: number;
@@ -65,6 +63,4 @@ export type ProfileState = {
   workspaces: { [workspaceId: string]: WorkspaceProfile };
   /** Audience id -> membership (per user). */
   audience_memberships: { [audienceId: string]: AudienceMembershipState };
-  /** Batch ids merged within the dedup window, oldest first. */
-  recent_batches: RecentBatch[];
 };

@@ -43,8 +43,23 @@ export interface StoreBuilder<K, V> {
   readonly valueSerde: Serde<V>;
   readonly loggingEnabled: boolean;
   readonly cachingEnabled: boolean;
+  /** The topic the store logs to and restores from; `<applicationId>-<name>-changelog` when undefined. */
+  readonly changelogTopic: string | undefined;
   withLoggingDisabled(): StoreBuilder<K, V>;
   withCachingDisabled(): StoreBuilder<K, V>;
+  /**
+   * Logs to (and restores from) `topic` instead of a changelog of its own: for a store that holds exactly
+   * what an output topic already carries, so the same bytes are not written twice (the idea of Kafka
+   * Streams' source-topic changelog for tables). The topic must be keyed like the store, partitioned like
+   * the store's sub-topology, written by nothing else, and its serde must be the store's value serde; its
+   * records then *are* the store's changelog records. Create it yourself with the retention you want.
+   *
+   * @example safe: `Stores.persistentKeyValueStore('history', keys, topicSerde).withChangelogTopic('app.history')`,
+   *   and the processor only puts and deletes in the store (no sink to that topic).
+   * @example unsafe: also forwarding the same records to a sink on that topic writes them twice and
+   *   restores a store from records it never held.
+   */
+  withChangelogTopic(topic: string): StoreBuilder<K, V>;
 }
 
 class KeyValueStoreBuilder<K, V> implements StoreBuilder<K, V> {
@@ -55,12 +70,17 @@ class KeyValueStoreBuilder<K, V> implements StoreBuilder<K, V> {
     readonly valueSerde: Serde<V>,
     readonly loggingEnabled = true,
     readonly cachingEnabled = true,
+    readonly changelogTopic: string | undefined = undefined,
   ) {}
   withLoggingDisabled(): StoreBuilder<K, V> {
-    return new KeyValueStoreBuilder(this.name, this.kind, this.keySerde, this.valueSerde, false, this.cachingEnabled);
+    return new KeyValueStoreBuilder(this.name, this.kind, this.keySerde, this.valueSerde, false, this.cachingEnabled, this.changelogTopic);
   }
   withCachingDisabled(): StoreBuilder<K, V> {
-    return new KeyValueStoreBuilder(this.name, this.kind, this.keySerde, this.valueSerde, this.loggingEnabled, false);
+    return new KeyValueStoreBuilder(this.name, this.kind, this.keySerde, this.valueSerde, this.loggingEnabled, false, this.changelogTopic);
+  }
+  withChangelogTopic(topic: string): StoreBuilder<K, V> {
+    if (!topic) throw new RangeError(`store "${this.name}": changelog topic must not be empty`);
+    return new KeyValueStoreBuilder(this.name, this.kind, this.keySerde, this.valueSerde, this.loggingEnabled, this.cachingEnabled, topic);
   }
 }
 

@@ -126,6 +126,18 @@ export class Topology {
     for (const [name, s] of this.#stores) {
       if (s.processors.length === 0) throw new TopologyError(`store "${name}" is not connected to any processor`, name);
     }
+    // A topic a store logs to is that store's alone: another writer would restore the store from records it never held.
+    const loggedBy = new Map<string, string>();
+    for (const [name, { builder }] of this.#stores) {
+      const topic = builder.changelogTopic;
+      if (topic === undefined) continue;
+      const other = loggedBy.get(topic) ?? seenTopics.get(topic);
+      if (other) throw new TopologyError(`store "${name}" logs to topic "${topic}", which "${other}" already uses`, name);
+      for (const { def } of this.#nodes.values()) {
+        if (def.kind === 'sink' && def.topic === topic) throw new TopologyError(`store "${name}" logs to topic "${topic}", which sink "${def.name}" writes too`, name);
+      }
+      loggedBy.set(topic, name);
+    }
 
     // Union-find over parent edges and shared stores: each class is a sub-topology.
     const names = [...this.#nodes.keys()];
@@ -174,7 +186,8 @@ export class Topology {
       }
       if (sourceTopics.size === 0) throw new TopologyError('sub-topology has no source', members[0]);
       for (const s of storeNames) {
-        stores.set(s, { builder: this.#stores.get(s)!.builder, subTopology: id, changelogTopic: changelogTopicName(applicationId, s) });
+        const builder = this.#stores.get(s)!.builder;
+        stores.set(s, { builder, subTopology: id, changelogTopic: builder.changelogTopic ?? changelogTopicName(applicationId, s) });
       }
       subTopologies.push({ id, nodes, sourceTopics, storeNames: [...storeNames] });
     }

@@ -67,7 +67,7 @@ export const audienceMembershipStateSchema = record('AudienceMembershipState', '
   optional('expiration_ms', 'long', 'When membership lapses unless renewed (epoch ms); null = no expiry.'),
 ]);
 
-export const profileStateSchema = dedupeNamedTypes(record('ProfileState', 'A user profile as kept in the profiles store.', [
+const profileStateFields = () => [
   required('mpid', int64String, 'The user (signed 64-bit; decimal string in profile-stream).'),
   required('created_timestamp_ms', 'long', 'First event time seen for the user (epoch ms).'),
   required('last_seen_timestamp_ms', 'long', 'Latest event time seen for the user (epoch ms).'),
@@ -77,6 +77,19 @@ export const profileStateSchema = dedupeNamedTypes(record('ProfileState', 'A use
   withDefault('user_identities', mapOf(identityStateSchema), {}, 'Identity type -> value with provenance (per user).'),
   withDefault('workspaces', mapOf(workspaceProfileSchema), {}, 'Workspace id -> that workspace\'s part of the profile.'),
   withDefault('audience_memberships', mapOf(audienceMembershipStateSchema), {}, 'Audience id -> membership (per user).'),
+];
+
+export const profileStateSchema = dedupeNamedTypes(record('ProfileState', 'A user profile as kept in the profiles store.', profileStateFields()));
+
+/**
+ * The first stored form, which carried the replay-dedup list inside every profile. Kept only to read
+ * values written before the list moved to the `batch-dedup` store: stores and their changelogs (and
+ * history records) written by older versions are decoded with this as the writer schema and resolved
+ * to `profileStateSchema`, which drops `recent_batches` (Avro schema resolution ignores writer fields
+ * the reader lacks). Never written.
+ */
+export const profileStateSchemaV1 = dedupeNamedTypes(record('ProfileState', 'A user profile as kept in the profiles store.', [
+  ...profileStateFields(),
   withDefault('recent_batches', arrayOf(record('RecentBatch', 'A batch recently merged, for replay dedup.', [
     required('batch_id', 'string', 'Batch id (source_request_id).'),
     required('seen_ms', 'long', 'When the batch was merged (epoch ms); ids older than the dedup window are dropped.'),

@@ -120,6 +120,7 @@ export interface GroupConsumerPort {
 
 export interface ReadRequest {
   readonly readCommitted: boolean;
+  /** `from` may be below a partition's log start (time retention, deleted records): read from the log start then. */
   readonly partitions: ReadonlyArray<{ topic: string; partition: number; from: bigint; to: bigint }>;
   /** Called per fetched batch, in order; `nextOffset` is the position after the batch. */
   onBatch(topic: string, partition: number, records: readonly RawRecord[], nextOffset: bigint): Promise<void>;

@@ -473,7 +473,10 @@ async function readPartitions(kafka: InstanceType<typeof Kafka>, clientId: strin
   const timer = setTimeout(() => rejectDone(new Error(`restore did not reach the end offsets within ${req.timeoutMs} ms`)), req.timeoutMs);
   try {
     await consumer.connect();
-    await consumer.subscribe({ topics });
+    // A changelog with time retention (a topic a store logs to by `withChangelogTopic`) may start after the
+    // stored offset: the seek is then out of range, and kafkajs resets to its subscription's default. From
+    // the beginning, so the read starts at the log start; the default (latest) never reached the end offsets.
+    await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {

@@ -43,7 +43,9 @@ describe('batch ingestion over HTTP into a real broker', () => {
     ];
     const res = await api.inject({ method: 'POST', url: '/v2/bulkevents', headers: auth, payload });
     expect(res.statusCode, res.body).toBe(202);
-    expect(res.json()).toEqual({ accepted: [`${prefix}-1`, `${prefix}-2`, `${prefix}-3`] });
+    const answer = res.json() as { accepted: string[]; offsets: { topic: string; partition: number; offset: string }[] };
+    expect(answer.accepted).toEqual([`${prefix}-1`, `${prefix}-2`, `${prefix}-3`]);
+    expect(answer.offsets.map((o) => o.topic)).toEqual([topics.web, topics.ios, topics.web]);
 
     const invalid = await api.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: { mpid: '8000000000000000004', events: [{ event_type: 'custom_event', data: { event_name: 4 } }] } });
     const malformed = await api.inject({ method: 'POST', url: '/v2/events', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"mpid": "8000000000000000005",' });
@@ -61,6 +63,12 @@ describe('batch ingestion over HTTP into a real broker', () => {
       expect(batch.mpid).toBe(key);
       expect(partition).toBe(partitionForKey(Buffer.from(key), PARTITIONS));
       expect(batch.workspace_id).toBe('ws7');
+    }
+    // The 202's offsets are where each batch really is: the record found at that topic, partition and offset is that batch.
+    for (const [i, position] of answer.offsets.entries()) {
+      const found = [...(position.topic === topics.web ? web : ios)].find((r) => r.partition === position.partition && r.message.offset === position.offset);
+      expect(found, `${position.topic}:${position.partition}@${position.offset}`).toBeDefined();
+      expect((await serde.deserialize(position.topic, found!.message.value!)).source_request_id).toBe(answer.accepted[i]);
     }
     const ids = await Promise.all(web.map(async (r) => (await serde.deserialize(topics.web!, r.message.value!)).source_request_id));
     expect(ids.sort()).toEqual([`${prefix}-1`, `${prefix}-3`]);

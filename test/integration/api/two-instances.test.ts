@@ -184,7 +184,8 @@ describe('Profile API on two instances over the real pipeline', () => {
     const json = { mpid: '777000777', source_request_id: 'http-1', environment: 'production', user_attributes: { tier: 'gold' }, events: [{ event_type: 'custom_event', data: { event_name: 'signup', custom_event_type: 'other' } }] };
     const res = await a!.api.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: json });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ accepted: ['http-1'] });
+    expect(res.json().accepted).toEqual(['http-1']);
+    expect(res.json().offsets).toEqual([{ topic: deployment.app.rawTopics[0], partition: expect.any(Number), offset: expect.stringMatching(/^\d+$/) }]);
     const all = deployment.integrations.find((i) => i.name === 'all')!;
     const out = await readTopic(kafkaBrokers(), all.outputTopic, batches.length + 1, 60_000);
     expect(out).toHaveLength(batches.length + 1);

@@ -114,5 +114,8 @@ describe('stack status', () => {
     const kafkaLine = status.stdout.split('\n').find((l) => l.startsWith(`Kafka 127.0.0.1:${port}:`))!;
     expect(kafkaLine).toBeDefined();
     expect(kafkaLine).not.toMatch(/: running/);
+    const registryLine = status.stdout.split('\n').find((l) => l.startsWith(`Schema registry http://127.0.0.1:${port}/`))!;
+    expect(registryLine).toBeDefined();
+    expect(registryLine).not.toMatch(/: running/);
   });
 });

@@ -21,6 +21,8 @@ const NOT_RUN: Record<string, string> = {
   'npm install && npm start': 'installing is what this checkout did; the service is the `npm start` started in beforeAll',
   'npm test': 'this test is part of it',
   'npm start': 'started in beforeAll, as package.json\'s start script runs it (dist/ is built by the global setup)',
+  "curl -N -u demo-key-0001:demo-secret 'http://127.0.0.1:8080/v1/live/stream?environment=all&source=web'":
+    'a Server-Sent Events stream never ends by itself; test/integration/ui/workspace-views.test.ts reads it in Chromium and the live stream route tests read it through inject',
 };
 
 /** Reads answer 404 until the service processed the user's first batch (documented): retried that long. */

@@ -137,7 +137,7 @@ describe('expired users over the real pipeline: audience deletes on expiry, eras
     expect((await api.inject({ url: '/v1/activity/timeline?mpid=501', headers: auth })).json().entries).toEqual([]);
 
     for (const [topic, isDoras] of [
-      [`${app.applicationId}-history-changelog`, (k: string) => k.startsWith('501|')],
+      // The history topic is the history store's changelog (there is no `<app>-history-changelog`).
       [app.historyTopic, (k: string) => k.startsWith('501|')],
       [`${app.applicationId}-expired-identities-changelog`, (k: string) => k === 'email:dora@example.com'],
       [`${app.applicationId}-profiles-changelog`, (k: string) => k === '501'],

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IDENTITY_INDEX_STORE, type IdentityOwner } from '../../../src/app/identity-index-processor.ts';
+import { HISTORY_STORE } from '../../../src/app/history-store.ts';
 import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
 import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
@@ -86,6 +87,16 @@ describe('the profile topology in the test driver', () => {
     await web.pipeInput('42', beer, T0);
     expect(await driver.createOutputTopic('shop.enriched.all', stringSerde, serdes.enriched).readValues()).toHaveLength(1);
     expect(await driver.createOutputTopic('shop.history', stringSerde, serdes.history).readValues()).toHaveLength(1);
+  });
+
+  it('writes each history record once: to the history topic, which is the history store\'s changelog', async () => {
+    await web.pipeInput('42', beer, T0);
+    await web.pipeInput('42', coke, T0 + DAY);
+    const topic = await driver.createOutputTopic('shop.history', stringSerde, serdes.history).readKeyValues();
+    expect(topic.map((r) => r.value!.batch.source_request_id)).toEqual(['web-1', 'ios-1']);
+    const stored = driver.getKeyValueStore<string, HistoryRecord>(HISTORY_STORE);
+    for (const { key, value } of topic) expect(await stored.get(key!)).toEqual(value);
+    expect(driver.createOutputTopic('shop-history-changelog', stringSerde, serdes.history).isEmpty()).toBe(true);
   });
 
   it('a batch over a limit goes to the dead-letter topic naming the limit, and the next batch is processed', async () => {

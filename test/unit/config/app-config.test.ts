@@ -54,10 +54,18 @@ describe('environment', () => {
   });
 
   it('reads the HTTP API limits, with defaults, and names a bad one', () => {
-    expect(readRuntimeEnv({}).api).toEqual({ immutableIdType: 'customer_id', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 6000, maxBulk: 100, maxSeeds: 1000 });
-    const set = readRuntimeEnv({ IMMUTABLE_ID_TYPE: 'email', HTTP_BODY_LIMIT_BYTES: '2097152', RATE_LIMIT_PER_MINUTE: '60', MAX_BULK_BATCHES: '10', MAX_SEEDS_PER_REQUEST: '5' }).api;
-    expect(set).toEqual({ immutableIdType: 'email', bodyLimitBytes: 2097152, rateLimitPerMinute: 60, maxBulk: 10, maxSeeds: 5 });
+    expect(readRuntimeEnv({}).api).toEqual({ immutableIdType: 'customer_id', bodyLimitBytes: 1024 * 1024, rateLimitPerMinute: 6000, maxBulk: 100, maxSeeds: 1000, jsonMaxDepth: 64 });
+    const set = readRuntimeEnv({ IMMUTABLE_ID_TYPE: 'email', HTTP_BODY_LIMIT_BYTES: '2097152', RATE_LIMIT_PER_MINUTE: '60', MAX_BULK_BATCHES: '10', MAX_SEEDS_PER_REQUEST: '5', HTTP_JSON_MAX_DEPTH: '32' }).api;
+    expect(set).toEqual({ immutableIdType: 'email', bodyLimitBytes: 2097152, rateLimitPerMinute: 60, maxBulk: 10, maxSeeds: 5, jsonMaxDepth: 32 });
     expect(() => readRuntimeEnv({ IMMUTABLE_ID_TYPE: 'shoe_size' })).toThrow(/IMMUTABLE_ID_TYPE=shoe_size: expected an identity type \(.*customer_id/);
     expect(() => readRuntimeEnv({ RATE_LIMIT_PER_MINUTE: '0' })).toThrow(/RATE_LIMIT_PER_MINUTE=0: expected an integer from 1/);
+  });
+
+  it('reads the authentication limits, with defaults, and names a bad one', () => {
+    expect(readRuntimeEnv({}).auth).toEqual({ maxFailuresPerAddress: 20, maxFailuresPerKey: 5, windowSeconds: 60, verifyConcurrency: 1, verifyQueue: 32, failureDelayMs: 1000 });
+    const set = readRuntimeEnv({ AUTH_MAX_FAILURES_PER_ADDRESS: '50', AUTH_MAX_FAILURES_PER_KEY: '3', AUTH_FAILURE_WINDOW_SECONDS: '300', AUTH_VERIFY_CONCURRENCY: '2', AUTH_VERIFY_QUEUE: '0', AUTH_FAILURE_DELAY_MS: '0' }).auth;
+    expect(set).toEqual({ maxFailuresPerAddress: 50, maxFailuresPerKey: 3, windowSeconds: 300, verifyConcurrency: 2, verifyQueue: 0, failureDelayMs: 0 });
+    expect(() => readRuntimeEnv({ AUTH_VERIFY_CONCURRENCY: '0' })).toThrow(/AUTH_VERIFY_CONCURRENCY=0: expected an integer from 1 to 64/);
+    expect(() => readRuntimeEnv({ HTTP_JSON_MAX_DEPTH: 'deep' })).toThrow(/HTTP_JSON_MAX_DEPTH=deep/);
   });
 });

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeBatch } from '../../../src/profiles/merge-batch.ts';
 import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import type { DedupOptions, RecentBatches } from '../../../src/profiles/batch-dedup.ts';
 import type { AttAuthorizationStatus, Batch, BatchEvent, UserAttributeValue } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import {
@@ -83,10 +85,36 @@ const batchesAndOrder = fc
   .map(([batches, replays]) => [...batches, ...replays])
   .chain((all) => fc.tuple(fc.constant(all), fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length })));
 
-function fold(batches: readonly Batch[]): ProfileState | undefined {
+/** Merges in the given order, threading the remembered batches as the processor does through its store. */
+function foldWithRecent(batches: readonly Batch[], dedup?: DedupOptions): { profile: ProfileState | undefined; recent: RecentBatches } {
   let profile: ProfileState | undefined;
-  for (const b of batches) profile = mergeBatch(profile, b, { recordTimestampMs: T0 }).profile;
-  return profile;
+  let recent: RecentBatches = [];
+  for (const b of batches) ({ profile, recent } = mergeBatch(profile, b, { recordTimestampMs: T0, recent, ...(dedup ? { dedup } : {}) }));
+  return { profile, recent };
+}
+
+function fold(batches: readonly Batch[]): ProfileState | undefined {
+  return foldWithRecent(batches).profile;
+}
+
+/**
+ * The remembered batches by the documented rule, in plain code: each distinct batch id once, at its
+ * batch time (the batch's timestamp, else its newest event's, else the record's); only those within
+ * `windowMs` of the newest; the newest `maxRemembered` of them by time, then digest; oldest first.
+ */
+function expectedRecent(batches: readonly Batch[], windowMs: number, maxRemembered: number): Array<{ digest: string; seen_ms: number }> {
+  const byId = new Map<string, number>();
+  for (const b of batches) {
+    const id = b.source_request_id ?? `sha256:${createHash('sha256').update(JSON.stringify(b)).digest('hex')}`;
+    const eventTimes = b.events.map((e) => e.data.timestamp_unixtime_ms).filter((t): t is number => t !== null);
+    const at = b.timestamp_unixtime_ms ?? (eventTimes.length > 0 ? Math.max(...eventTimes) : T0);
+    if (!byId.has(id)) byId.set(id, at);
+  }
+  const entries = [...byId].map(([id, at]) => ({ digest: createHash('sha256').update(id).digest('hex').slice(0, 16), seen_ms: at }));
+  const newest = Math.max(...entries.map((e) => e.seen_ms));
+  const kept = entries.filter((e) => e.seen_ms >= newest - windowMs);
+  kept.sort((a, b) => (a.seen_ms !== b.seen_ms ? a.seen_ms - b.seen_ms : a.digest < b.digest ? -1 : 1));
+  return kept.slice(Math.max(0, kept.length - maxRemembered));
 }
 
 describe('mergeBatch, over any arrival order', () => {
@@ -104,14 +132,29 @@ describe('mergeBatch, over any arrival order', () => {
   it('changes nothing when any batch already merged is merged again', () => {
     fc.assert(
       fc.property(batchesAndOrder, ([batches, shuffled]) => {
-        const profile = fold(shuffled)!;
+        const { profile, recent } = foldWithRecent(shuffled);
         for (const b of batches) {
-          const again = mergeBatch(profile, b, { recordTimestampMs: T0 });
+          const again = mergeBatch(profile, b, { recordTimestampMs: T0, recent });
           expect(again.profile).toBe(profile);
+          expect(again.recent).toBe(recent);
           expect(again.changes.duplicate).toBe(true);
         }
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('remembers the same batches in every arrival order: the newest within the window, at most the limit', () => {
+    // Batch times span 0-6 s here: a 3 s window and a limit of 3 both cut.
+    for (const dedup of [{ windowMs: 3000, maxRemembered: 256 }, { windowMs: 7 * 24 * 3600 * 1000, maxRemembered: 3 }]) {
+      fc.assert(
+        fc.property(batchesAndOrder, ([batches, shuffled]) => {
+          const expected = expectedRecent(batches, dedup.windowMs, dedup.maxRemembered);
+          expect(foldWithRecent(shuffled, dedup).recent).toEqual(expected);
+          expect(foldWithRecent([...batches].reverse(), dedup).recent).toEqual(expected);
+        }),
+        { numRuns: 150 },
+      );
+    }
   });
 });

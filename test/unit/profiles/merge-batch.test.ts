@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { mergeBatch } from '../../../src/profiles/merge-batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
@@ -10,6 +11,11 @@ function fold(batches: Batch[], start?: ProfileState): ProfileState {
   let profile = start;
   for (const b of batches) profile = mergeBatch(profile, b).profile;
   return profile!;
+}
+
+/** The dedup digest as the README defines it, computed here without the code under test. */
+function sha256Prefix(batchId: string): string {
+  return createHash('sha256').update(batchId, 'utf8').digest('hex').slice(0, 16);
 }
 
 function attribute(profile: ProfileState, name: string, workspace = 'ws1') {
@@ -224,24 +230,35 @@ describe('mergeBatch: replay, limits, mpid', () => {
 
   it('changes nothing and reports a duplicate when the same batch id comes again', () => {
     const first = mergeBatch(undefined, b);
-    const again = mergeBatch(first.profile, { ...b, user_attributes: attrs({ tier: 'silver' }) });
+    const again = mergeBatch(first.profile, { ...b, user_attributes: attrs({ tier: 'silver' }) }, { recent: first.recent });
     expect(again.profile).toBe(first.profile);
+    expect(again.recent).toBe(first.recent);
     expect(again.changes).toEqual({ changed: false, contentChanged: false, duplicate: true, identities: [] });
   });
 
   it('recognises a replay of a batch without source_request_id by its content', () => {
     const anonymous = { ...b, source_request_id: null };
     const first = mergeBatch(undefined, anonymous);
-    expect(mergeBatch(first.profile, anonymous).changes.duplicate).toBe(true);
-    expect(mergeBatch(first.profile, { ...anonymous, user_attributes: attrs({ tier: 'x' }) }).changes.duplicate).toBe(false);
+    expect(mergeBatch(first.profile, anonymous, { recent: first.recent }).changes.duplicate).toBe(true);
+    expect(mergeBatch(first.profile, { ...anonymous, user_attributes: attrs({ tier: 'x' }) }, { recent: first.recent }).changes.duplicate).toBe(false);
   });
 
   it('merges a replay older than the dedup window again without changing anything a reader sees', () => {
-    const first = mergeBatch(undefined, b).profile;
-    const muchLater = mergeBatch(first, batch({ id: 'later', timestamp_unixtime_ms: T0 + 30 * DAY }), { dedup: { windowMs: DAY, maxRemembered: 10 } }).profile;
-    expect(muchLater.recent_batches.map((r) => r.batch_id)).toEqual(['later']);
-    const replay = mergeBatch(muchLater, b, { dedup: { windowMs: DAY, maxRemembered: 10 } });
+    const dedup = { windowMs: DAY, maxRemembered: 10 };
+    const first = mergeBatch(undefined, b);
+    const muchLater = mergeBatch(first.profile, batch({ id: 'later', timestamp_unixtime_ms: T0 + 30 * DAY }), { dedup, recent: first.recent });
+    // Worked by hand: 'req-1' (at T0) is more than a day older than 'later', so only 'later' is remembered.
+    expect(muchLater.recent).toEqual([{ digest: sha256Prefix('later'), seen_ms: T0 + 30 * DAY }]);
+    const replay = mergeBatch(muchLater.profile, b, { dedup, recent: muchLater.recent });
     expect(replay.changes).toMatchObject({ duplicate: false, contentChanged: false, changed: false, identities: [] });
+    // Too old to remember: the dedup store is not written either.
+    expect(replay.recent).toBe(muchLater.recent);
+  });
+
+  it('keeps the remembered batches out of the profile', () => {
+    const { profile, recent } = mergeBatch(undefined, b);
+    expect(Object.keys(profile)).not.toContain('recent_batches');
+    expect(recent).toEqual([{ digest: sha256Prefix('req-1'), seen_ms: T0 }]);
   });
 
   it('rejects a batch over a limit naming the limit, and leaves the profile alone', () => {

@@ -10,6 +10,7 @@ describe('schema layer errors', () => {
     new errors.IncompatibleSchemaError('t', 9, 'a.B', 'a.C'),
     new errors.InvalidValueError('t', ['$.x']),
     new errors.SchemaRegistryError('down'),
+    new errors.SchemaRejectedError('t-value', 'BACKWARD', 'incompatible'),
   ];
 
   it('every error class has a documented, distinct code', () => {

@@ -105,7 +105,6 @@ describe('schemas/*.avsc', () => {
       },
     },
     audience_memberships: { a1: { added_ms: 1, expiration_ms: 10 } },
-    recent_batches: [{ batch_id: 'b2', seen_ms: 2 }],
   };
   const samples: Record<Exclude<SchemaName, 'batch'>, object> = {
     'profile-state': profile,

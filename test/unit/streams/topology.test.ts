@@ -45,4 +45,15 @@ describe('Topology wiring checks', () => {
     expect([...built.subTopologies[0]!.sourceTopics.keys()]).toEqual(['ta', 'tb']);
     expect(built.stores.get('shared')!.changelogTopic).toBe('app-shared-changelog');
   });
+
+  it('logs a store to a topic of its own choosing, and refuses one a source reads, a sink writes or another store logs to', () => {
+    const base = () => new Topology().addSource('in', ['raw'], serdes).addProcessor('p', noop, 'in');
+    const store = (name: string, topic: string) => Stores.persistentKeyValueStore(name, stringSerde, stringSerde).withChangelogTopic(topic);
+    expect(base().addStateStore(store('h', 'app.history'), 'p').build('app').stores.get('h')!.changelogTopic).toBe('app.history');
+    // The choice survives the other builder options.
+    expect(store('h', 'app.history').withCachingDisabled().changelogTopic).toBe('app.history');
+    expect(thrown(() => base().addStateStore(store('h', 'raw'), 'p').build('app')).node).toBe('h');
+    expect(thrown(() => base().addSink('out', 'app.history', serdes, 'p').addStateStore(store('h', 'app.history'), 'p').build('app')).node).toBe('h');
+    expect(thrown(() => base().addStateStore(store('h', 'app.history'), 'p').addStateStore(store('g', 'app.history'), 'p').build('app')).node).toBe('g');
+  });
 });

@@ -1,0 +1,116 @@
+import type { FastifyRequest } from 'fastify';
+import type { ApiKey, ApiKeyStore } from './api-keys.ts';
+import type { AuditLog, AuthFailureReason } from './audit-log.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
+import { basicCredentials } from './basic-auth.ts';
+import { ApiError } from './errors.ts';
+import { VerifierBusyError, type SecretVerifier } from './secret-verifier.ts';
+
+/**
+ * The one way routes authenticate a request (HTTP Basic: API key and secret), in the order that keeps a
+ * flood of wrong secrets cheap:
+ * 1. credentials verified before pass on a SHA-256 digest (no scrypt), even from a throttled address, so a
+ *    client that shares an address with a guesser keeps working;
+ * 2. an address or (key, address) over its failure limit gets 429 with Retry-After, before any scrypt;
+ * 3. the rest are checked by the `SecretVerifier` on its own threads; its queue full → 503 with Retry-After;
+ * 4. a failure is counted and audited, then 401.
+ * Every refusal of a presented secret (401, 429, 503) is answered only after `failureDelayMs`: a guesser
+ * looping as fast as answers come would otherwise turn cheap refusals into a request flood that takes the
+ * CPU from the pipeline; held answers cost a timer each, and at most `maxDelayed` are held at once.
+ */
+export interface FailureDelay {
+  /** How long a refused secret waits for its answer. */
+  readonly failureDelayMs: number;
+  /** Answers held at once; beyond, refusals are answered at once. */
+  readonly maxDelayed: number;
+}
+
+export class CredentialChecker {
+  private delayed = 0;
+
+  constructor(
+    private readonly keys: ApiKeyStore,
+    private readonly verifier: SecretVerifier,
+    private readonly throttle: AuthThrottle,
+    readonly audit: AuditLog,
+    private readonly delay: FailureDelay = { failureDelayMs: 0, maxDelayed: 0 },
+  ) {}
+
+  async authenticate(request: FastifyRequest): Promise<ApiKey> {
+    const header = request.headers.authorization;
+    if (!header || !header.startsWith('Basic ')) {
+      this.fail(request, 'missing');
+      throw new ApiError('PS_ERR_API_UNAUTHORIZED', 'send HTTP Basic credentials: your API key as user name, its secret as password');
+    }
+    const credentials = basicCredentials(header);
+    if (!credentials) {
+      this.fail(request, 'malformed');
+      throw new ApiError('PS_ERR_API_UNAUTHORIZED', 'malformed Basic credentials: expected base64("key:secret")');
+    }
+    const { key, secret } = credentials;
+    const address = request.ip;
+    if (!this.keys.isVerified(key, secret)) {
+      const verdict = this.throttle.check(address, key);
+      if (!verdict.allowed) {
+        this.fail(request, 'throttled', key, verdict.retryAfterSeconds);
+        const who = verdict.scope === 'address' ? `from ${address}` : `for API key ${key} from ${address}`;
+        await this.slowDown();
+        throw new ApiError('PS_ERR_API_AUTH_THROTTLED', `too many failed authentications ${who}; retry in ${verdict.retryAfterSeconds} s`, {}, verdict.retryAfterSeconds);
+      }
+    }
+    let found: ApiKey | undefined;
+    try {
+      found = await this.keys.authenticateWith(key, secret, (s, stored) => this.verifier.verify(s, stored));
+    } catch (error) {
+      if (!(error instanceof VerifierBusyError)) throw error;
+      this.fail(request, 'verifier_busy', key, 1);
+      await this.slowDown();
+      throw new ApiError('PS_ERR_API_AUTH_BUSY', 'too many credential checks in progress; retry in 1 s', {}, 1);
+    }
+    if (!found) {
+      this.throttle.recordFailure(address, key);
+      this.fail(request, this.keys.has(key) ? 'wrong_secret' : 'unknown_key', key);
+      await this.slowDown();
+      throw new ApiError('PS_ERR_API_UNAUTHORIZED', 'unknown API key or wrong secret');
+    }
+    this.throttle.recordSuccess(address, key);
+    this.audit.keyUsed({ key, address, method: request.method, url: request.routeOptions.url ?? request.url, scheme: 'basic' });
+    return found;
+  }
+
+  /**
+   * The rate limiter's bucket, computed before auth and without scrypt: the API key when these credentials
+   * were verified before, the client address otherwise, so wrong guesses at a key's secret count against
+   * the guesser's address, never against the key's owner.
+   */
+  rateLimitBucket(request: FastifyRequest): string {
+    const credentials = basicCredentials(request.headers.authorization);
+    if (credentials && this.keys.isVerified(credentials.key, credentials.secret)) return `key:${credentials.key}`;
+    return `ip:${request.ip}`;
+  }
+
+  async close(): Promise<void> {
+    await this.verifier.close();
+  }
+
+  private async slowDown(): Promise<void> {
+    if (this.delay.failureDelayMs <= 0 || this.delayed >= this.delay.maxDelayed) return;
+    this.delayed++;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, this.delay.failureDelayMs));
+    } finally {
+      this.delayed--;
+    }
+  }
+
+  private fail(request: FastifyRequest, reason: AuthFailureReason, key?: string, retryAfterSeconds?: number): void {
+    this.audit.authFailed({
+      reason,
+      address: request.ip,
+      method: request.method,
+      url: request.routeOptions.url ?? request.url,
+      ...(key !== undefined ? { key } : {}),
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    });
+  }
+}
