@@ -56,8 +56,8 @@ export class LiveTail implements LiveFeed {
   private readonly batchSerde: AvroSerde<Batch>;
   private readonly historySerde: AvroSerde<HistoryRecord>;
   private readonly tails = new Map<string, LiveEntry[]>();
-  /** MPID → shown entries whose history record has not been read yet. */
-  private readonly pending = new Map<string, LiveEntry[]>();
+  /** `<raw topic index>:<partition>:<offset>` → a shown entry whose history record has not been read yet. */
+  private readonly pending = new Map<string, LiveEntry>();
   private readonly subscribers = new Set<Subscriber>();
   private state: LiveFeedStats['state'] = 'stopped';
   private consumer: Consumer | undefined;
@@ -236,10 +236,17 @@ export class LiveTail implements LiveFeed {
     for (const message of batch.messages) {
       if (message.value === null || message.key === null) continue;
       if (isHistory) {
-        const { mpid } = parseHistoryKey(message.key.toString('utf8'));
-        if (!this.pending.has(mpid)) continue;
+        // The key names the raw record it came from (ProfileProcessor's history sequence is the input offset
+        // × 100 + the raw topic's index, and history goes to the user's raw partition): only a history
+        // record of a shown batch is decoded, never one only because its user has a shown batch.
+        const { sequence } = parseHistoryKey(message.key.toString('utf8'));
+        if (!/^\d+$/.test(sequence)) continue;
+        const seq = BigInt(sequence);
+        const key = `${seq % 100n}:${batch.partition}:${seq / 100n}`;
+        const entry = this.pending.get(key);
+        if (!entry) continue;
         const record = this.historySerde.deserializeSync(batch.topic, message.value) ?? (await this.historySerde.deserialize(batch.topic, message.value));
-        this.resolve(mpid, record);
+        this.resolve(key, entry, record);
       } else {
         if (!this.take()) {
           this.skipped++;
@@ -281,31 +288,23 @@ export class LiveTail implements LiveFeed {
     let tail = this.tails.get(entry.workspace_id);
     if (!tail) this.tails.set(entry.workspace_id, (tail = []));
     tail.push(entry);
-    if (tail.length > this.tailSize) this.forget(tail.shift()!);
-    const waiting = this.pending.get(entry.mpid);
-    if (waiting) waiting.push(entry);
-    else this.pending.set(entry.mpid, [entry]);
+    if (tail.length > this.tailSize) this.pending.delete(this.pendingKey(tail.shift()!));
+    this.pending.set(this.pendingKey(entry), entry);
     this.publish({ kind: 'batch', entry });
   }
 
-  private forget(entry: LiveEntry): void {
-    const waiting = this.pending.get(entry.mpid);
-    if (!waiting) return;
-    const rest = waiting.filter((e) => e !== entry);
-    if (rest.length === 0) this.pending.delete(entry.mpid);
-    else this.pending.set(entry.mpid, rest);
+  private pendingKey(entry: LiveEntry): string {
+    const [partition, offset] = entry.id.slice(entry.topic.length + 1).split(':');
+    return `${this.options.app.rawTopics.indexOf(entry.topic)}:${partition}:${offset}`;
   }
 
-  /** Matches a history record to the shown batch it records: same user, same batch id (or batch time when it has none). */
-  private resolve(mpid: string, record: HistoryRecord): void {
-    const waiting = this.pending.get(mpid);
-    if (!waiting || record.profile === null) return;
-    const b = record.batch;
-    const entry = waiting.find((e) => (b.source_request_id !== null ? e.batch_id === b.source_request_id : e.batch_id === null && (e.batch as Batch).timestamp_unixtime_ms === b.timestamp_unixtime_ms && e.source === b.source));
-    if (!entry) return;
+  /** A history record of a shown batch: the batch was processed; where it went follows from the profile stored with it. */
+  private resolve(key: string, entry: LiveEntry, record: HistoryRecord): void {
+    // An erasure's history record (no profile) or another user's (a key clash would be a bug) changes nothing.
+    if (record.profile === null || (record.batch.mpid ?? entry.mpid) !== entry.mpid) return;
     entry.processed_ms = record.processed_timestamp_ms;
-    entry.forwarding = forwardingDecisions(b, record.profile, this.options.integrations);
-    this.forget(entry);
+    entry.forwarding = forwardingDecisions(record.batch, record.profile, this.options.integrations);
+    this.pending.delete(key);
     this.publish({ kind: 'update', entry });
   }
 

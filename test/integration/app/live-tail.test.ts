@@ -76,7 +76,9 @@ describe('LiveTail', () => {
     const third = await t.subscribe(['1'], (e) => updates.push(e));
     const d = seen[3]!.entry.batch as Batch;
     const record: HistoryRecord = { batch: d, processed_timestamp_ms: Date.now(), profile: mergeBatch(undefined, d).profile };
-    await historyProducer.send({ topic: deployment.app.historyTopic, messages: [{ key: historyKey('502', record.processed_timestamp_ms, 7), value: await history.serialize(deployment.app.historyTopic, record) }] });
+    // As the profile processor writes it: on the user's raw partition, keyed with the raw offset × 100 + the raw topic's index.
+    const [partition, offset] = seen[3]!.entry.id.split(':').slice(-2).map(Number) as [number, number];
+    await historyProducer.send({ topic: deployment.app.historyTopic, messages: [{ partition, key: historyKey('502', record.processed_timestamp_ms, BigInt(offset) * 100n), value: await history.serialize(deployment.app.historyTopic, record) }] });
     const update = await until('the update of d', () => updates.find((e) => e.kind === 'update'));
     expect(update.entry.batch_id).toBe('d');
     expect(update.entry.processed_ms).toBe(record.processed_timestamp_ms);

@@ -36,6 +36,11 @@ describe('/openapi.json', () => {
       dsr: { submit: async () => {}, ownerOfRequest: async () => ({ local: true }), getStatus: async () => ({ status: undefined }) },
       seeds: { sink: { sendSeeds: async () => {} }, calculatedAttributes: [] },
       activityView: { history: { getHistory: async () => ({ entries: [] }) }, uiDir: 'ui' },
+      workspaceViews: {
+        liveStream: { feed: { sources: ['web'], integrations: ['all'], stats: () => ({ state: 'stopped', skipped: 0, decoded: 0, subscribers: 0 }), subscribe: async () => ({ tail: [], unsubscribe: () => {} }) } },
+        audiences: { definitions: [], memberships: { caughtUp: async () => true, size: () => 0, hourly: () => [], members: () => ({ total: 0, members: [] }) } },
+        calculatedAttributes: { definitions: [], values: { localCounts: async () => ({ attributes: {}, profiles_scanned: 0 }), peers: () => [] } },
+      },
     });
     doc = (await app.inject({ url: '/openapi.json' })).json() as OpenAPIV3.Document;
   });
