@@ -19,6 +19,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'HTTP_PORT', default: '8080', meaning: 'port the HTTP API listens on (0: any free port)', usedBy: ['service'] },
   { name: 'STATE_DIR', default: '~/.cache/profile-stream/state', meaning: 'RocksDB state (rebuilt from changelogs when lost)', usedBy: ['service'] },
   { name: 'PROCESSING_GUARANTEE', default: 'exactly_once', meaning: 'exactly_once or at_least_once', usedBy: ['service'] },
+  { name: 'KAFKA_CLIENT', default: 'platformatic', meaning: 'the Kafka client the stream runtime uses: platformatic (@platformatic/kafka, static membership) or kafkajs', usedBy: ['service', 'tests'] },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level', usedBy: ['service'] },
   { name: 'APPLICATION_SERVER', default: 'HTTP_HOST:HTTP_PORT', meaning: 'host:port other instances use to forward Profile API requests here', usedBy: ['service'] },
   { name: 'IMMUTABLE_ID_TYPE', default: 'customer_id', meaning: 'the identity type POST /userprofile/v1/resolve looks users up by', usedBy: ['service'] },
