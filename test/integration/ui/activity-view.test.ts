@@ -97,7 +97,8 @@ describe('the User Activity View in a real browser (Debian Chromium, headless)',
     await expect(entries.first().locator('summary .forwarding').first().textContent()).resolves.toBe('→ all→ ads');
     await expect(entries.nth(2).locator('.batch-body tr', { hasText: 'ads' }).textContent()).resolves.toContain('1 of 2 event(s)');
     // Events per day over the default 30 days: 2 + 1 + 1 events in 3 batches.
-    await expect(page.locator('#per-day-total').textContent()).resolves.toBe('4 event(s) in 3 batch(es) over the last 30 days');
+    // Loaded by a request of its own after the profile: wait for what it must say, not for the first paint.
+    await page.locator('#per-day-total', { hasText: '4 event(s) in 3 batch(es) over the last 30 days' }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: 'docs/activity-view.png', fullPage: true });
     await page.close();
   });

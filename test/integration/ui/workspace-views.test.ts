@@ -147,8 +147,9 @@ describe('Live Stream, Audiences and Calculated attributes in a real browser (De
     const tierRow = page.locator('#profile tr', { hasText: 'tier' });
     await expect(tierRow.locator('td').nth(1).textContent()).resolves.toBe('platinum');
     // The activity view's additions: events per day (the 2 batches above: 2 plays and a screen view) and where each batch went.
-    await expect(page.locator('#per-day-total').textContent()).resolves.toBe('3 event(s) in 2 batch(es) over the last 30 days');
-    await expect(page.locator('#timeline > li').first().locator('.forwarding').textContent()).resolves.toContain('→ all');
+    // Both load after the profile (their own requests): wait for what they must say, not for the first paint.
+    await page.locator('#per-day-total', { hasText: '3 event(s) in 2 batch(es) over the last 30 days' }).waitFor({ timeout: 10_000 });
+    await page.locator('#timeline > li').first().locator('.forwarding', { hasText: '→ all' }).waitFor({ timeout: 10_000 });
     await page.close();
   });
 
