@@ -345,7 +345,7 @@ function groupConsumer(kafka: InstanceType<typeof Kafka>, opts: GroupConsumerOpt
 
 /** kafkajs' names for "could not reach or hear from a broker"; a retries-exceeded error wraps one of them. */
 const UNAVAILABLE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSLockTimeout', 'KafkaJSNoBrokerAvailableError']);
-const UNAVAILABLE_MESSAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|connection (error|timeout|closed)|closed connection|request timed out|broker not (found|connected)|failed to connect|no brokers? (available|found)|there is no leader|not the leader|coordinator is not available|leader not available/i;
+const UNAVAILABLE_MESSAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|connection (error|timeout|closed)|closed connection|request timed out|broker not (found|connected)|failed to connect|no brokers? (available|found)|there is no leader|not the leader|coordinator is not available|leader not available|failed to find group coordinator|fewer in-sync replicas/i;
 
 export function kafkaUnavailable(err: unknown): boolean {
   for (let e = err as { name?: unknown; message?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 6; depth++) {

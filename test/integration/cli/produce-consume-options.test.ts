@@ -27,8 +27,8 @@ function jsonLines(stdout: string): { partition: number; offset: string; value: 
 }
 
 describe('produce and consume options (no service needed: raw topics only)', () => {
-  const { deployment, appYaml, integrationsYaml } = testDeployment({ sources: ['web', 'ios'] });
-  const [webTopic, iosTopic] = deployment.app.rawTopics as [string, string];
+  const { deployment, appYaml, integrationsYaml } = testDeployment({ sources: ['web', 'ios', 'tv'] });
+  const [webTopic, iosTopic, tvTopic] = deployment.app.rawTopics as [string, string, string];
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
@@ -79,8 +79,10 @@ describe('produce and consume options (no service needed: raw topics only)', () 
   });
 
   it('consume --count N shows the N latest records, oldest first', async () => {
-    const produced = sentLines((await cli(['produce', '--sample', '4'], env)).stdout);
-    const consumed = await cli(['consume', webTopic, '--count', '4', '--timeout', '10'], env);
+    // A topic no other test here writes: "latest" is by record timestamp (the batch's event time), and a
+    // seeded sample produced earlier by another test can carry a later one than a fresh sample.
+    const produced = sentLines((await cli(['produce', '--sample', '4', '--source', 'tv'], env)).stdout);
+    const consumed = await cli(['consume', tvTopic, '--count', '4', '--timeout', '10'], env);
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(jsonLines(consumed.stdout).map((l) => l.value.source_request_id).sort()).toEqual(produced.map((p) => p.id).sort());
   });

@@ -38,6 +38,8 @@ describe('kafkaUnavailable (an outage the runtime waits out)', () => {
     expect(kafkaUnavailable(refused)).toBe(true);
     expect(kafkaUnavailable(new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 8, retryTime: 2000 }))).toBe(true);
     expect(kafkaUnavailable(new KafkaJSProtocolError({ type: 'COORDINATOR_LOAD_IN_PROGRESS', code: 14, retriable: true, message: 'The coordinator is loading' }))).toBe(true);
+    // A broker just started: its offsets topic has no leader yet, and kafkajs gives up finding the coordinator.
+    expect(kafkaUnavailable(new Error('Failed to find group coordinator'))).toBe(true);
   });
 
   it('leaves errors no retry fixes to be fatal', () => {
