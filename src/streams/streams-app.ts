@@ -412,7 +412,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     const revoked = [...this.#tasks.keys()].filter((id) => !newIds.has(id));
     if (revoked.length > 0) {
       await this.#mutex.run(async () => {
-        const units = revoked.map((id) => this.#tasks.get(id)!);
+        // Looked up inside the mutex: a migrated commit settled meanwhile may have closed some already.
+        const units = revoked.map((id) => this.#tasks.get(id)).filter((o): o is OwnedTask => o !== undefined);
         try {
           await this.#commitAll(units.map((u) => u.unit));
         } catch (err) {
