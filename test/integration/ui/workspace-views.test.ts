@@ -142,6 +142,9 @@ describe('Live Stream, Audiences and Calculated attributes in a real browser (De
     await page.locator('#live-rows tr', { hasText: '9201' }).locator('td').first().click();
     await page.screenshot({ path: 'docs/live-stream.png', fullPage: true });
 
+    // The Live Stream shows a raw batch before the pipeline processed it; the profile page needs the
+    // processed profile (both batches: 9202's is the second), so wait for it before following the link.
+    await profileOf('9201', (p) => p.workspaces['1']?.user_attributes['tier']?.value === 'platinum', 'user 9201\'s tier');
     await rows.first().getByRole('link', { name: '9201' }).click();
     await page.getByRole('heading', { name: 'Profile · MPID 9201' }).waitFor();
     const tierRow = page.locator('#profile tr', { hasText: 'tier' });
