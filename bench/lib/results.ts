@@ -39,6 +39,9 @@ export function readResults(dir: string): BenchResult[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchResult)
+    // Other tools' records beside ours (bench/auth-flood.ts writes auth-flood-*.json here) have no runs:
+    // reading them as harness results crashed the report at the end of `npm run bench`.
+    .filter((r) => r !== null && typeof r === 'object' && typeof r.benchmark === 'string' && Array.isArray(r.runs))
     .sort((a, b) => order.indexOf(a.benchmark) - order.indexOf(b.benchmark));
 }
 
