@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Mutex } from './mutex.ts';
 import kafkajs from 'kafkajs';
 import type { Consumer, Producer, Message, EachBatchPayload, PartitionAssigner, Transaction } from 'kafkajs';
 import type { Headers } from '../record.ts';
@@ -195,12 +196,8 @@ function producerPort(producer: Producer): ProducerPort {
    * Every produce of this producer, one after another: outputs sent early and the commit's records keep
    * their order per partition, and a transaction never has two requests adding partitions at once.
    */
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const queue = new Mutex();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => queue.run(work);
   const transaction = (): Promise<Transaction> => (open ??= producer.transaction());
   return {
     send(records) {

@@ -1,4 +1,5 @@
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import { Mutex } from '../mutex.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from '../kafka-port.ts';
 import { chunksBySize } from '../produce-chunks.ts';
 import type { OutgoingRecord } from '../record-collector.ts';
@@ -73,12 +74,8 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
   let closed = false;
   let open: Promise<Transaction> | undefined;
   /** One produce at a time per producer: order per partition, and one transaction step at a time. */
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const queue = new Mutex();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => queue.run(work);
   const transaction = (): Promise<Transaction> => (open ??= producer.beginTransaction());
   const sendChunks = async (records: readonly OutgoingRecord[], send: (messages: Message[]) => Promise<{ offsets?: Array<{ topic: string; partition: number; offset: bigint }> }>): Promise<ProduceResult[]> => {
     const out: ProduceResult[] = [];
