@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { JavaRuntime } from './java-runtime.ts';
-import { isAlive, portOpen, processesMentioning, readPid, removeFile, run, spawnDetached, stopProcess, waitUntil } from './process-control.ts';
+import { isAlive, portOpen, processesMentioning, readPid, removeFile, run, spawnDetached, stopProcess, tailOf, waitUntil } from './process-control.ts';
+
+const KAFKA_START_TIMEOUT_MS = 240_000;
 import { StackError } from './stack-errors.ts';
 import { brokersOf, type StackConfig, type StackPaths } from './stack-config.ts';
 
@@ -134,9 +136,13 @@ export async function startKafka(config: StackConfig, paths: StackPaths, java: J
   }
   removeFile(paths.kafkaPid);
   const pid = spawnDetached(java.executable, ['-Xms256m', '-Xmx1g', ...jvm, 'kafka.Kafka', propsFile], join(paths.kafkaDir, 'kafka.out'), paths.kafkaPid, paths.kafkaDir);
-  const ready = await waitUntil(() => kafkaAnswers(config), { timeoutMs: 90_000, stillRunning: () => isAlive(pid) });
-  if (ready === 'died') throw new StackError('PS_ERR_STACK_START_FAILED', 'Kafka exited during start-up', { logFile: paths.kafkaLog });
-  if (ready === 'timeout') throw new StackError('PS_ERR_STACK_NOT_READY', `Kafka did not answer on ${brokersOf(config)} within 90 s`, { logFile: paths.kafkaLog });
+  // A broker that was killed recovers every partition's log before it answers: with the thousands of topics a
+  // few test runs leave behind that took over 90 s on two cores, so the wait is generous.
+  const ready = await waitUntil(() => kafkaAnswers(config), { timeoutMs: KAFKA_START_TIMEOUT_MS, stillRunning: () => isAlive(pid) });
+  if (ready === 'died') throw new StackError('PS_ERR_STACK_START_FAILED', 'Kafka exited during start-up', { logFile: paths.kafkaLog, logTail: tailOf(paths.kafkaLog) });
+  if (ready === 'timeout') {
+    throw new StackError('PS_ERR_STACK_NOT_READY', `Kafka did not answer on ${brokersOf(config)} within ${KAFKA_START_TIMEOUT_MS / 1000} s`, { logFile: paths.kafkaLog, logTail: tailOf(paths.kafkaLog) });
+  }
   return 'started';
 }
 

@@ -93,6 +93,15 @@ export async function stopProcess(pid: number, graceMs: number): Promise<void> {
   while (isAlive(pid)) await sleep(100);
 }
 
+/** The last `lines` lines of a text file, or '' when it can't be read. */
+export function tailOf(file: string, lines = 12): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
 export function removeFile(path: string): void {
   rmSync(path, { force: true });
 }

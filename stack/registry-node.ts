@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JavaRuntime } from './java-runtime.ts';
 import { apicurioJar } from './stack-artifacts.ts';
-import { isAlive, portOpen, processesMentioning, readPid, removeFile, spawnDetached, stopProcess, waitUntil } from './process-control.ts';
+import { isAlive, portOpen, processesMentioning, readPid, removeFile, spawnDetached, stopProcess, tailOf, waitUntil } from './process-control.ts';
 import { StackError } from './stack-errors.ts';
 import { registryUrlOf, type StackConfig, type StackPaths } from './stack-config.ts';
 import type { NodeStatus } from './kafka-node.ts';
@@ -75,8 +75,10 @@ export async function startRegistry(config: StackConfig, paths: StackPaths, java
   removeFile(paths.registryPid);
   const pid = spawnDetached(java.executable, args, paths.registryLog, paths.registryPid, paths.registryDir);
   const ready = await waitUntil(() => registryAnswers(config), { timeoutMs: 120_000, stillRunning: () => isAlive(pid) });
-  if (ready === 'died') throw new StackError('PS_ERR_STACK_START_FAILED', 'The schema registry exited during start-up', { logFile: paths.registryLog });
-  if (ready === 'timeout') throw new StackError('PS_ERR_STACK_NOT_READY', `The schema registry did not answer at ${registryUrlOf(config)} within 120 s`, { logFile: paths.registryLog });
+  if (ready === 'died') throw new StackError('PS_ERR_STACK_START_FAILED', 'The schema registry exited during start-up', { logFile: paths.registryLog, logTail: tailOf(paths.registryLog) });
+  if (ready === 'timeout') {
+    throw new StackError('PS_ERR_STACK_NOT_READY', `The schema registry did not answer at ${registryUrlOf(config)} within 120 s`, { logFile: paths.registryLog, logTail: tailOf(paths.registryLog) });
+  }
   await ensureGlobalCompatibility(config, paths);
   return 'started';
 }

@@ -19,6 +19,11 @@ export interface StackConfig {
   host: string;
   /** Directory of stack/pom.xml. */
   stackDir: string;
+  /**
+   * Where the processes keep their data, pid files and logs; `<cacheDir>/run` unless set. The test suite gives
+   * its own stack a fresh one, so it never replays a killed broker's logs from an earlier run.
+   */
+  runDir?: string;
 }
 
 function port(name: string, fallback: number): number {
@@ -63,7 +68,7 @@ export interface StackPaths {
 }
 
 export function stackPaths(config: StackConfig): StackPaths {
-  const runDir = join(config.cacheDir, 'run');
+  const runDir = config.runDir ?? join(config.cacheDir, 'run');
   const kafkaDir = join(runDir, 'kafka');
   const registryDir = join(runDir, 'registry');
   return {

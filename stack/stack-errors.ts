@@ -15,8 +15,13 @@ export class StackError extends Error {
   /** Log file that holds the details, when there is one. */
   readonly logFile: string | undefined;
 
-  constructor(code: StackErrorCode, message: string, options: { logFile?: string; cause?: unknown } = {}) {
-    super(options.logFile ? `${message} (log: ${options.logFile})` : message, { cause: options.cause });
+  /**
+   * `logTail`: the log's last lines, put in the message because a CI run shows the message and then deletes
+   * the machine the log was on.
+   */
+  constructor(code: StackErrorCode, message: string, options: { logFile?: string; logTail?: string; cause?: unknown } = {}) {
+    const where = options.logFile ? `${message} (log: ${options.logFile})` : message;
+    super(options.logTail ? `${where}; its last lines:\n${options.logTail}` : where, { cause: options.cause });
     this.name = 'StackError';
     this.code = code;
     this.logFile = options.logFile;

@@ -1,12 +1,21 @@
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { kafkaAnswers } from '../../stack/kafka-node.ts';
 import { LocalStack } from '../../stack/local-stack.ts';
+import { stackConfig } from '../../stack/stack-config.ts';
 import { dockerAnswers, startContainers } from './container-stack.ts';
 
 /**
  * Gives every test file a real broker and schema registry:
  * 1. KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set (the user's own stack);
  * 2. otherwise testcontainers, when a Docker engine answers;
- * 3. otherwise the local stack from Maven Central jars (stack/), stopped at the end only if we started it.
+ * 3. otherwise the local stack (stack/) on the configured ports: the one already running (`npm run stack:up`)
+ *    is shared, since every test file uses topic names of its own; with PROFILE_STREAM_KEEP_STACK it is
+ *    started in the usual place and left running;
+ * 4. otherwise a local stack started for this run in a fresh run directory, stopped and removed at the end.
+ *    Fresh, because a broker killed with its machine's session recovers every topic earlier runs left in its
+ *    data directory before it answers (over 90 s once, on two cores).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let teardown = async (): Promise<void> => undefined;
@@ -17,13 +26,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
       process.env.SCHEMA_REGISTRY_URL = containers.schemaRegistryUrl;
       teardown = containers.stop;
     } else {
-      const stack = new LocalStack();
+      const shared = stackConfig();
+      const fresh = !process.env.PROFILE_STREAM_KEEP_STACK && !(await kafkaAnswers(shared));
+      let stack = new LocalStack(shared);
+      let runDir: string | undefined;
+      if (fresh) {
+        const runs = join(shared.cacheDir, 'test-runs');
+        mkdirSync(runs, { recursive: true });
+        runDir = mkdtempSync(join(runs, 'run-'));
+        stack = new LocalStack({ ...shared, runDir });
+        console.log(`[stack] a stack of this run's own, in ${runDir}`);
+      }
       const endpoints = await stack.up((line) => console.log(`[stack] ${line}`));
       process.env.KAFKA_BROKERS = endpoints.brokers;
       process.env.SCHEMA_REGISTRY_URL = endpoints.schemaRegistryUrl;
-      if (endpoints.kafka === 'started' && !process.env.PROFILE_STREAM_KEEP_STACK) {
+      if (runDir !== undefined) {
+        const dir = runDir;
         teardown = async () => {
           await stack.down();
+          rmSync(dir, { recursive: true, force: true });
         };
       }
     }
