@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { OpenTransaction } from './open-transaction.ts';
 import { Mutex } from './mutex.ts';
 import kafkajs from 'kafkajs';
 import type { Consumer, Producer, Message, EachBatchPayload, PartitionAssigner, Transaction } from 'kafkajs';
@@ -190,15 +191,14 @@ function toResults(md: ReadonlyArray<{ topicName: string; partition: number; bas
 
 function producerPort(producer: Producer): ProducerPort {
   let closed = false;
-  /** The transaction early outputs went into, committed by the next `sendTransactionally`. */
-  let open: Promise<Transaction> | undefined;
+  /** The transaction early outputs went into, ended by the next `sendTransactionally`. */
+  const open = new OpenTransaction<Transaction>(() => producer.transaction());
   /**
    * Every produce of this producer, one after another: outputs sent early and the commit's records keep
    * their order per partition, and a transaction never has two requests adding partitions at once.
    */
   const queue = new Mutex();
   const serially = <T>(work: () => Promise<T>): Promise<T> => queue.run(work);
-  const transaction = (): Promise<Transaction> => (open ??= producer.transaction());
   return {
     send(records) {
       if (records.length === 0) return Promise.resolve([]);
@@ -207,20 +207,21 @@ function producerPort(producer: Producer): ProducerPort {
     sendInTransaction(records) {
       if (records.length === 0) return Promise.resolve([]);
       return serially(async () => {
-        const txn = await transaction();
         try {
+          const txn = await open.current();
           return toResults(await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 })));
         } catch (err) {
+          open.sendFailed(err);
           throw asMigrated(err);
         }
       });
     },
     sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
       return serially(async () => {
-        const pending = transaction();
-        open = undefined;
-        const txn = await pending;
+        const { transaction, failure } = open.take();
+        const txn = await transaction;
         try {
+          if (failure) throw failure.error;
           const md = records.length === 0 ? [] : await sendInChunks(records, (topicMessages) => txn.sendBatch({ topicMessages, acks: -1 }));
           if (offsets.length > 0) {
             const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();

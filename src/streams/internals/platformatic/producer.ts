@@ -1,5 +1,6 @@
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
 import { Mutex } from '../mutex.ts';
+import { OpenTransaction } from '../open-transaction.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from '../kafka-port.ts';
 import { chunksBySize } from '../produce-chunks.ts';
 import type { OutgoingRecord } from '../record-collector.ts';
@@ -72,11 +73,11 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
     }
   }
   let closed = false;
-  let open: Promise<Transaction> | undefined;
+  /** The transaction early outputs went into, ended by the next `sendTransactionally`. */
+  const open = new OpenTransaction<Transaction>(() => producer.beginTransaction());
   /** One produce at a time per producer: order per partition, and one transaction step at a time. */
   const queue = new Mutex();
   const serially = <T>(work: () => Promise<T>): Promise<T> => queue.run(work);
-  const transaction = (): Promise<Transaction> => (open ??= producer.beginTransaction());
   const sendChunks = async (records: readonly OutgoingRecord[], send: (messages: Message[]) => Promise<{ offsets?: Array<{ topic: string; partition: number; offset: bigint }> }>): Promise<ProduceResult[]> => {
     const out: ProduceResult[] = [];
     for (const chunk of chunksBySize(records)) out.push(...toResults((await send(toMessages(chunk))).offsets));
@@ -90,20 +91,21 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
     sendInTransaction(records) {
       if (records.length === 0) return Promise.resolve([]);
       return serially(async () => {
-        const txn = await transaction();
         try {
+          const txn = await open.current();
           return await sendChunks(records, (messages) => txn.send({ messages }));
         } catch (err) {
+          open.sendFailed(err);
           throw commitError(err, 'produce in transaction');
         }
       });
     },
     sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
       return serially(async () => {
-        const pending = transaction();
-        open = undefined;
-        const txn = await pending;
+        const { transaction, failure } = open.take();
+        const txn = await transaction;
         try {
+          if (failure) throw failure.error;
           const results = records.length === 0 ? [] : await sendChunks(records, (messages) => txn.send({ messages }));
           if (offsets.length > 0) {
             const group = options.groupMetadata(groupId);
