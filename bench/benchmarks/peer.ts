@@ -36,6 +36,13 @@ export interface PeerConfig {
   commitIntervalMs: number;
   stateDir: string;
   threads?: number;
+  /**
+   * `merge` (default): profile merge and enrichment only. `full`: also replay dedup, the history store and its
+   * changelog, history-days and the identity index through `identityTopic` (created by the caller with the
+   * input's partition count): profile-stream's per-batch work, for the equal-work comparison.
+   */
+  work?: 'merge' | 'full';
+  identityTopic?: string;
 }
 
 /** The peer's JVM: heap capped at 1 GiB (Kafka Streams' RocksDB lives off-heap, so RSS exceeds it). */

@@ -537,15 +537,16 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
           }
         }
       });
-      await this.#consumer?.stop();
+      // Bounded: with the brokers gone a client can wait for answers that never come, and a close must end.
+      await withDeadline(this.#consumer?.stop() ?? Promise.resolve(), CLOSE_STEP_DEADLINE_MS);
       await this.#mutex.run(async () => {
         // A commit still writing to a task's RocksDB must finish before the database closes.
         await this.#inFlight?.commit.settled.catch(() => undefined);
         this.#inFlight = undefined;
         for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
       });
-      await this.#producer?.close().catch(() => undefined);
-      await this.#port?.close().catch(() => undefined);
+      await withDeadline(this.#producer?.close() ?? Promise.resolve(), CLOSE_STEP_DEADLINE_MS);
+      await withDeadline(this.#port?.close() ?? Promise.resolve(), CLOSE_STEP_DEADLINE_MS);
       await this.#lock?.release();
     })();
     return this.#shuttingDown;
@@ -563,6 +564,9 @@ function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
     });
   });
 }
+
+/** How long each Kafka step of a close (leave the group, close the producers) may take. */
+const CLOSE_STEP_DEADLINE_MS = 20_000;
 
 /** Records processed between two chances for commits, punctuators and rebalances to run. */
 const RECORDS_PER_STEP = 64;

@@ -95,7 +95,7 @@ export function isKafkaUnavailable(err: unknown): boolean {
     if (e === null || typeof e !== 'object' || seen.has(e) || depth > 8) return false;
     seen.add(e);
     const x = e as { code?: unknown; canRetry?: unknown; message?: unknown; errors?: unknown; cause?: unknown };
-    if (x.code === 'PLT_KFK_NETWORK' || x.code === 'PLT_KFK_TIMEOUT') return true;
+    if (x.code === 'PLT_KFK_NETWORK' || x.code === 'PLT_KFK_TIMEOUT' || x.code === 'PS_ERR_KAFKA_UNAVAILABLE') return true;
     if (x.code === 'PLT_KFK_PROTOCOL' && x.canRetry === true && !isGenerationOver(e) && !isProducerFenced(e)) return true;
     if (typeof x.message === 'string' && /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|Connection closed/i.test(x.message)) return true;
     if (Array.isArray(x.errors) && x.errors.some((inner) => visit(inner, depth + 1))) return true;

@@ -3,7 +3,7 @@ import { StreamsError } from '../../errors.ts';
 import type { StreamsLogger } from '../logger.ts';
 import type { FetchedBatch, GroupConsumerHandlers, GroupConsumerOptions, GroupConsumerPort, OffsetToCommit, TopicPartitions } from '../kafka-port.ts';
 import type { BaseClientOptions } from './client-options.ts';
-import { commitError } from './errors.ts';
+import { commitError, isKafkaUnavailable } from './errors.ts';
 import { fetchPartitions, partitionKey, type FetchedPartition } from './fetch.ts';
 import type { GroupMetadata } from './producer.ts';
 
@@ -23,6 +23,24 @@ export interface PlatformaticGroupConsumer extends GroupConsumerPort {
 
 /** How long fetch errors may go on before the consumer reports a crash (a broker restart fits in it). */
 const FETCH_FAILURE_BUDGET_MS = 60_000;
+/**
+ * A fetch asks the broker to answer within 250 ms. With the brokers gone the library can hold the request
+ * for minutes (seen: no answer and no error in 60 s), which hid the outage from the runtime and made a
+ * close hang: past this, the brokers count as unavailable.
+ */
+const FETCH_DEADLINE_MS = 15_000;
+/** Leaving the group is best effort once the brokers are gone: a close must end. */
+const CLOSE_DEADLINE_MS = 10_000;
+
+/** `work`, or a PS_ERR_KAFKA_UNAVAILABLE error once `ms` passed without its answer. */
+function withinDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StreamsError('PS_ERR_KAFKA_UNAVAILABLE', `${what} got no answer from the brokers within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined); // an answer after the deadline is dropped, not an unhandled rejection
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -164,12 +182,18 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
       const at = epoch;
       let fetched: FetchedPartition[];
       try {
-        fetched = await fetchPartitions(consumer, wanted, { isolationLevel: opts.readCommitted ? 1 : 0, maxWaitTime: 250, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 });
+        fetched = await withinDeadline(
+          fetchPartitions(consumer, wanted, { isolationLevel: opts.readCommitted ? 1 : 0, maxWaitTime: 250, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 }),
+          FETCH_DEADLINE_MS,
+          'fetch',
+        );
         failingSince = undefined;
       } catch (err) {
         if (!running) return;
         failingSince ??= Date.now();
-        if (Date.now() - failingSince > FETCH_FAILURE_BUDGET_MS) throw err;
+        // The library retried for about 17 s before this reached us: the brokers are gone, and the runtime's
+        // outage recovery (readiness says why, tasks closed until a broker answers) takes over.
+        if (isKafkaUnavailable(err) || Date.now() - failingSince > FETCH_FAILURE_BUDGET_MS) throw err;
         log.warn({ err: (err as Error).message }, 'fetch failed; retrying');
         await sleep(500);
         continue;
@@ -285,7 +309,7 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
       poke();
       await loop?.catch(() => undefined);
       // A clean stop leaves the group at once (a static member too), so its tasks move without waiting.
-      await consumer.close().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'consumer close failed'));
+      await withinDeadline(consumer.close(), CLOSE_DEADLINE_MS, 'leaving the group').catch((err: unknown) => log.warn({ err: (err as Error).message }, 'consumer close failed'));
     },
   };
 }

@@ -16,7 +16,10 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * The Kafka Streams peer of profile-stream's pipeline benchmark. One argument, JSON:
  * {applicationId, brokers, registryUrl, input, outputAll, outputAds, guarantee (at_least_once|exactly_once),
- *  commitIntervalMs, stateDir, enrichedSchemaFile, threads}. Prints {"event":"running"} when RUNNING.
+ *  commitIntervalMs, stateDir, enrichedSchemaFile, threads, work (merge|full), identityTopic (work full: a
+ *  topic with the input's partition count, created by the caller)}. Prints {"event":"running"} when RUNNING.
+ * Work `merge` is the profile merge and enrichment only; `full` adds what else profile-stream does per batch
+ * (replay dedup, history store and its changelog, history-days, identity index through a repartition).
  */
 public final class PeerApp {
   public static void main(String[] args) throws Exception {
@@ -25,14 +28,27 @@ public final class PeerApp {
     Schema enriched = new Schema.Parser().parse(new File(c.get("enrichedSchemaFile").asText()));
     String outAll = c.get("outputAll").asText();
     String outAds = c.get("outputAds").asText();
-    Map<String, Integer> ids = Map.of("all", registry.register(outAll + "-value", enriched), "ads", registry.register(outAds + "-value", enriched));
+    boolean full = c.path("work").asText("merge").equals("full");
+    String app = c.get("applicationId").asText();
+    Map<String, Integer> ids = new java.util.HashMap<>(Map.of("all", registry.register(outAll + "-value", enriched), "ads", registry.register(outAds + "-value", enriched)));
+    if (full) ids.put("history", registry.register(app + "-history-value", enriched));
 
     Topology topology = new Topology();
     topology.addSource("raw", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), c.get("input").asText());
-    topology.addProcessor("profile-merge", () -> new ProfileMergeProcessor(registry, enriched, ids), "raw");
+    topology.addProcessor("profile-merge", () -> new ProfileMergeProcessor(registry, enriched, ids, full), "raw");
     topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ProfileMergeProcessor.STORE), Serdes.String(), Serdes.ByteArray()), "profile-merge");
     topology.addSink("sink-all", outAll, Serdes.String().serializer(), Serdes.ByteArray().serializer(), "profile-merge");
     topology.addSink("sink-ads", outAds, Serdes.String().serializer(), Serdes.ByteArray().serializer(), "profile-merge");
+    if (full) {
+      String identityTopic = c.get("identityTopic").asText();
+      for (String store : new String[] {RecentBatches.STORE, ProfileMergeProcessor.HISTORY_STORE, ProfileMergeProcessor.HISTORY_DAYS_STORE}) {
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(store), Serdes.String(), Serdes.ByteArray()), "profile-merge");
+      }
+      topology.addSink(ProfileMergeProcessor.IDENTITY_SINK, identityTopic, Serdes.String().serializer(), Serdes.ByteArray().serializer(), "profile-merge");
+      topology.addSource("identity-changes", Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), identityTopic);
+      topology.addProcessor("identity-index", IdentityIndexProcessor::new, "identity-changes");
+      topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IdentityIndexProcessor.STORE), Serdes.String(), Serdes.ByteArray()), "identity-index");
+    }
 
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, c.get("applicationId").asText());

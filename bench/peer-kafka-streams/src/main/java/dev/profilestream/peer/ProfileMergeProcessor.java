@@ -3,6 +3,7 @@ package dev.profilestream.peer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,9 +29,18 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Confluent-framed Avro batch, merge attributes (with tombstones), identities, first/last seen and
  * opt-out last-write-wins by event time (ties: source, then batch id) into the RocksDB store, and
  * forward the enriched batch to each integration its filter lets through.
+ *
+ * With `fullWork` it also does the rest of profile-stream's per-batch work, so the two are compared on
+ * equal work: replay dedup (a per-user list of recent batch ids in its own store), the history store
+ * (batch + profile snapshot, Avro through the registry, changelogged) and its per-day index, and the
+ * identity changes repartitioned by identity to the identity index.
  */
 final class ProfileMergeProcessor implements Processor<String, byte[], String, byte[]> {
   static final String STORE = "profiles";
+  static final String HISTORY_STORE = "history";
+  static final String HISTORY_DAYS_STORE = "history-days";
+  static final String IDENTITY_SINK = "sink-identity-changes";
+  private static final long DAY_MS = 24L * 60 * 60 * 1000;
 
   /** The benchmark's integrations (bench/lib/deployment.ts): allow lists, or null for "everything". */
   record Integration(String name, String sink, boolean profileOnly, Set<String> eventTypes, Set<String> attributes, Set<String> identities) {
@@ -42,20 +52,27 @@ final class ProfileMergeProcessor implements Processor<String, byte[], String, b
   static final List<Integration> INTEGRATIONS = List.of(
       new Integration("all", "sink-all", true, null, null, null),
       new Integration("ads", "sink-ads", false, Set.of("custom_event"), Set.of("plan", "favourite_drink", "$Age"), Set.of("customer_id", "email")));
+  /** The history snapshot: the batch and the whole profile, like profile-stream's HistoryRecord. */
+  static final Integration HISTORY = new Integration("history", null, true, null, null, null);
 
   private final Registry registry;
   private final Schema enrichedSchema;
   private final Schema batchSchema;
   private final Schema profileSchema;
   private final Map<String, Integer> outputIds;
+  private final boolean fullWork;
   private final Map<Integer, GenericDatumReader<GenericRecord>> readers = new HashMap<>();
   private final GenericDatumWriter<GenericRecord> writer;
   private ProcessorContext<String, byte[]> context;
   private KeyValueStore<String, byte[]> store;
+  private KeyValueStore<String, byte[]> dedup;
+  private KeyValueStore<String, byte[]> history;
+  private KeyValueStore<String, byte[]> historyDays;
   private BinaryDecoder decoder;
   private BinaryEncoder encoder;
 
-  ProfileMergeProcessor(Registry registry, Schema enrichedSchema, Map<String, Integer> outputIds) {
+  ProfileMergeProcessor(Registry registry, Schema enrichedSchema, Map<String, Integer> outputIds, boolean fullWork) {
+    this.fullWork = fullWork;
     this.registry = registry;
     this.enrichedSchema = enrichedSchema;
     this.batchSchema = enrichedSchema.getField("batch").schema();
@@ -68,21 +85,48 @@ final class ProfileMergeProcessor implements Processor<String, byte[], String, b
   public void init(ProcessorContext<String, byte[]> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
+    if (fullWork) {
+      this.dedup = context.getStateStore(RecentBatches.STORE);
+      this.history = context.getStateStore(HISTORY_STORE);
+      this.historyDays = context.getStateStore(HISTORY_DAYS_STORE);
+    }
   }
 
   @Override
   public void process(Record<String, byte[]> record) {
     GenericRecord batch = decode(record.value());
     String mpid = String.valueOf(batch.get("mpid"));
+    long now = System.currentTimeMillis();
+    Object requestId = fullWork ? batch.get("source_request_id") : null;
+    long idHash = requestId == null ? 0 : RecentBatches.hash(requestId.toString());
+    byte[] recent = requestId == null ? null : dedup.get(mpid);
+    if (requestId != null && RecentBatches.contains(recent, idHash)) return;
     byte[] stored = store.get(mpid);
     ProfileState profile = stored == null ? new ProfileState() : ProfileState.fromBytes(stored);
+    Map<String, String> identitiesBefore = fullWork ? identityValues(profile) : null;
     merge(profile, batch, record.timestamp());
     store.put(mpid, profile.toBytes());
-    long now = System.currentTimeMillis();
+    if (requestId != null) dedup.put(mpid, RecentBatches.append(recent, idHash, now));
     for (Integration integration : INTEGRATIONS) {
       GenericRecord enriched = enrich(batch, profile, integration, now);
       if (enriched != null) context.forward(record.withKey(mpid).withValue(encode(enriched, outputIds.get(integration.name()))), integration.sink());
     }
+    if (!fullWork) return;
+    long sequence = context.recordMetadata().map(m -> m.offset() * 100).orElse(0L);
+    history.put(String.format("%s|%015d|%020d", mpid, now, sequence), encode(enrich(batch, profile, HISTORY, now), outputIds.get(HISTORY.name())));
+    historyDays.put(String.format("%015d|%s", now / DAY_MS * DAY_MS, mpid), mpid.getBytes(StandardCharsets.UTF_8));
+    for (Map.Entry<String, ProfileState.Identity> id : profile.identities.entrySet()) {
+      String value = id.getValue().value();
+      if (value == null || value.equals(identitiesBefore.get(id.getKey()))) continue;
+      String owner = "{\"mpid\":\"" + mpid + "\",\"updated_ms\":" + id.getValue().stamp().updatedMs() + "}";
+      context.forward(record.withKey(id.getKey() + ":" + value).withValue(owner.getBytes(StandardCharsets.UTF_8)), IDENTITY_SINK);
+    }
+  }
+
+  private static Map<String, String> identityValues(ProfileState p) {
+    Map<String, String> out = new HashMap<>();
+    for (Map.Entry<String, ProfileState.Identity> id : p.identities.entrySet()) out.put(id.getKey(), id.getValue().value());
+    return out;
   }
 
   private GenericRecord decode(byte[] data) {
