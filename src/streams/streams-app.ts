@@ -74,6 +74,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #pendingAssignments = 0;
   #assignor: StickyTaskAssignor | undefined;
   readonly #recovery: OutageRecovery;
+  /** During an outage: tasks open for reads only, nothing processed or committed until the rejoin. */
+  #suspended = false;
   /** The last commit while its acks and RocksDB write are pending (processing goes on meanwhile). */
   #inFlight: { readonly commit: InFlightCommit; readonly started: number } | undefined;
 
@@ -177,7 +179,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         this.metrics.outages.inc();
         if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
       },
-      stopAndCloseTasks: async () => {
+      stopProcessing: async () => {
+        this.#suspended = true;
         const consumer = this.#consumer;
         this.#consumer = undefined;
         await withDeadline(consumer?.stop() ?? Promise.resolve(), 10_000);
@@ -185,13 +188,16 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         await this.#mutex.run(async () => {
           await this.#inFlight?.commit.settled.catch(() => undefined);
           this.#inFlight = undefined;
-          for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
         });
       },
       probe: async () => {
         await this.#port!.admin.partitionCounts(this.#topology.subTopologies.flatMap((s) => [...s.sourceTopics.keys()]));
       },
       rejoin: async () => {
+        await this.#mutex.run(async () => {
+          for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
+        });
+        this.#suspended = false;
         // A fresh producer: the old one's idempotence state may be stale after the outage.
         if (!this.#exactlyOnce) {
           const old = this.#producer;
@@ -227,7 +233,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   /** Graceful: finishes the batch in flight, commits, writes RocksDB, leaves the group, releases the lock. */
   async close(): Promise<void> {
     if (this.state === 'NOT_RUNNING') return;
-    const commit = this.state !== 'ERROR' && this.state !== 'CREATED';
+    // Not during an outage: nothing can be committed, and the tasks hold only what the rejoin would drop.
+    const commit = this.state !== 'ERROR' && this.state !== 'CREATED' && !this.#suspended;
     await this.#shutdown(commit);
     this.#machine.moveTo('NOT_RUNNING');
   }
@@ -263,7 +270,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   async #onBatch(batch: FetchedBatch): Promise<void> {
-    if (this.#closing || this.state === 'ERROR') return;
+    if (this.#closing || this.#suspended || this.state === 'ERROR') return;
     const id = this.#taskIdFor(batch.topic, batch.partition);
     // A fetch can hold ~1 MiB per partition (hundreds of batches): processed whole, its first outputs
     // would wait for its last record, and a due commit for all of it. Steps of a few records bound both,
@@ -304,7 +311,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   async #tick(): Promise<void> {
-    if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
+    if (this.#closing || this.#suspended || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
     await this.#mutex
       .run(async () => {
         if (this.#closing) return;

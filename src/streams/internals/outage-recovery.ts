@@ -18,11 +18,17 @@ export interface OutageHooks {
   isUnavailable(err: unknown): boolean;
   /** Called once when an outage begins (state, metrics). */
   paused(): void;
-  /** Stops the consumer and closes every task without committing. */
-  stopAndCloseTasks(): Promise<void>;
+  /**
+   * Stops the consumer and processing; the tasks stay open so interactive queries answer from local state
+   * during the outage. Nothing is committed from here on.
+   */
+  stopProcessing(): Promise<void>;
   /** One round trip that succeeds only when a broker answers. */
   probe(): Promise<void>;
-  /** A fresh producer and group member; the assignment recreates the tasks. */
+  /**
+   * Closes the tasks without committing, then a fresh producer and group member; the assignment recreates
+   * the tasks from RocksDB and the changelog.
+   */
   rejoin(): Promise<void>;
   /** An error recovery itself cannot get past (not an outage). */
   fatal(err: unknown): void;
@@ -30,11 +36,12 @@ export interface OutageHooks {
 
 /**
  * Kafka became unreachable (a broker restart, a network cut): wait it out instead of stopping, as Kafka
- * Streams does. The consumer stops and every task closes without committing (its RocksDB stays at its
- * last commit; records processed since are above the committed input offsets, and an exactly-once
- * transaction still open is aborted when the next producer for the task fences it). Once a broker
- * answers, a new member joins and the assignment recreates the tasks from RocksDB and the changelog,
- * exactly as after a rebalance. Readiness reports `outage` meanwhile.
+ * Streams does. The consumer stops and nothing more is processed or committed; the tasks stay open, so
+ * the Profile API keeps answering from local state (as far as processing got) while readiness reports
+ * `outage`. Once a broker answers, every task closes without committing (its RocksDB stays at its last
+ * commit; records processed since are above the committed input offsets, and an exactly-once transaction
+ * still open is aborted when the next producer for the task fences it), a new member joins and the
+ * assignment recreates the tasks from RocksDB and the changelog, exactly as after a rebalance.
  */
 export class OutageRecovery {
   #outage: Outage | undefined;
@@ -64,7 +71,7 @@ export class OutageRecovery {
     this.#running = (async () => {
       while (this.#again && !h.closing()) {
         this.#again = false;
-        await h.stopAndCloseTasks();
+        await h.stopProcessing();
         await this.#rejoinWhenBack();
       }
       if (h.closing()) return;

@@ -14,7 +14,7 @@ function hooks(overrides: Partial<OutageHooks> & { brokerUpAfter?: number }) {
     closing: () => false,
     isUnavailable: (e) => (e as { unavailable?: boolean }).unavailable === true,
     paused: () => calls.push('paused'),
-    stopAndCloseTasks: async () => {
+    stopProcessing: async () => {
       calls.push('stop');
     },
     probe: async () => {
