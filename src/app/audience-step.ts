@@ -6,7 +6,7 @@ import type { Definitions } from '../audiences/definitions.ts';
 import { viewOf } from '../audiences/event-view.ts';
 import { refreshUser, type RefreshResult } from '../audiences/user-refresh.ts';
 import type { Seed } from '../audiences/seed.ts';
-import { batchTime } from '../profiles/write-stamp.ts';
+import { batchTime } from '../shared/write-stamp.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import type { Batch } from '../schema/batch.ts';
 import type { ProfileState } from '../schema/profile-state.ts';

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../streams/index.ts';
 import { erasureRecord, identitiesOf, type DsrCompleted, type ErasureCommand, type ErasureRecord } from '../profiles/erasure.ts';
 import { identityKey } from '../profiles/identity-merge.ts';
-import { entriesOf } from '../profiles/dictionary.ts';
+import { entriesOf } from '../shared/dictionary.ts';
 import type { IndexedIdentityChange } from './identity-index-processor.ts';
 import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';

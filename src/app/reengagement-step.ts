@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { KeyValueStore } from '../streams/index.ts';
-import { entriesOf } from '../profiles/dictionary.ts';
+import { entriesOf } from '../shared/dictionary.ts';
 import type { ErasureRecord } from '../profiles/erasure.ts';
 import { identityKey, type IdentityChange } from '../profiles/identity-merge.ts';
 import { reengagedProfile } from '../profiles/reengagement.ts';

@@ -1,5 +1,5 @@
-import type { Dict } from '../profiles/dictionary.ts';
-import { copyDict, dict, get, setEntry } from '../profiles/dictionary.ts';
+import type { Dict } from '../shared/dictionary.ts';
+import { copyDict, dict, get, setEntry } from '../shared/dictionary.ts';
 import type { CalculatedAttributeDefinition } from './calculated-attributes-config.ts';
 import { applySeed, type CalculationState, type StateDefinition } from './calculation-state.ts';
 import { SeedInvalidError } from './errors.ts';

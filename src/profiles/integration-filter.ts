@@ -1,5 +1,5 @@
 import type { BatchEvent, ConsentState, UserIdentities } from '../schema/batch.ts';
-import { dict, entriesOf, type Dict } from './dictionary.ts';
+import { dict, entriesOf, type Dict } from '../shared/dictionary.ts';
 import type { ConsentRules, DataPointFilter, IntegrationFilters } from './integrations-config.ts';
 
 /**

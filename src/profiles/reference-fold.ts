@@ -3,7 +3,7 @@ import type { ProfileState } from '../schema/profile-state.ts';
 import { batchIdOf, type RecentBatches } from './batch-dedup.ts';
 import { LimitExceededError } from './errors.ts';
 import { mergeBatch, type MergeOptions } from './merge-batch.ts';
-import { batchTime } from './write-stamp.ts';
+import { batchTime } from '../shared/write-stamp.ts';
 
 /**
  * The profile a user should end up with after `batches`, computed the simplest way: sorted by event

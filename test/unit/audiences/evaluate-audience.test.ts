@@ -6,7 +6,7 @@ import { compileDefinitions } from '../../../src/audiences/definitions.ts';
 import { diffMemberships, evaluateAudiences, nextAudienceChangeAt, type AudienceMemberships } from '../../../src/audiences/evaluate-audience.ts';
 import type { EventView } from '../../../src/audiences/event-view.ts';
 import { dayOf } from '../../../src/audiences/bucket.ts';
-import { dict } from '../../../src/profiles/dictionary.ts';
+import { dict } from '../../../src/shared/dictionary.ts';
 import { emptyProfile, emptyWorkspace } from '../../../src/profiles/profile.ts';
 import type { ConsentDecision, UserAttributeValue } from '../../../src/schema/batch.ts';
 import type { ProfileState, WorkspaceProfile } from '../../../src/schema/profile-state.ts';

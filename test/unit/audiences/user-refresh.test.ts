@@ -6,7 +6,7 @@ import { compileDefinitions, type Definitions } from '../../../src/audiences/def
 import { applySeedToUser } from '../../../src/audiences/aggregates.ts';
 import { refreshUser, type RefreshResult } from '../../../src/audiences/user-refresh.ts';
 import { emptyProfile, emptyWorkspace } from '../../../src/profiles/profile.ts';
-import { dict, setEntry } from '../../../src/profiles/dictionary.ts';
+import { dict, setEntry } from '../../../src/shared/dictionary.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { DAY, NOW, ev } from './support.ts';
 import type { EventView } from '../../../src/audiences/event-view.ts';
