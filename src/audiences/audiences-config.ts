@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IDENTITY_TYPES, type IdentityType } from '../schema/batch.ts';
-import type { DocumentPath } from '../profiles/yaml-location.ts';
+import type { DocumentPath } from '../config/yaml-location.ts';
 import { contentKey, contentVersion } from './content-hash.ts';
 import { audiencesReferenced, type Criterion } from './audience-criteria.ts';
 import type { DateRange } from './date-range.ts';
