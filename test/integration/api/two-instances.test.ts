@@ -16,7 +16,7 @@ import { planTopics } from '../../../src/app/topic-plan.ts';
 import { rawTopicFor } from '../../../src/config/app-config.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { sampleBatches } from '../../../src/generator/sample-batches.ts';
-import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import { referenceFold } from '../../support/reference-fold.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';

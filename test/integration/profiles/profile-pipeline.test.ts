@@ -13,7 +13,7 @@ import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { SeededRandom } from '../../../src/generator/seeded-random.ts';
 import { sampleBatches } from '../../../src/generator/sample-batches.ts';
 import { enrich } from '../../../src/profiles/enrich.ts';
-import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import { referenceFold } from '../../support/reference-fold.ts';
 import { createSchemaRegistry } from '../../../src/schema/avro-serde.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { EnrichedBatch } from '../../../src/schema/enriched-batch.ts';

@@ -6,7 +6,7 @@ import { API_ERRORS } from '../../../src/api/errors.ts';
 import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { parseJsonBatch } from '../../../src/schema/json-batch.ts';
-import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import { referenceFold } from '../../support/reference-fold.ts';
 import { MemoryLookup } from './support/memory-lookup.ts';
 
 /**

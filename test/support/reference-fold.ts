@@ -1,9 +1,9 @@
-import type { Batch } from '../schema/batch.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
-import { batchIdOf, type RecentBatches } from './batch-dedup.ts';
-import { LimitExceededError } from './errors.ts';
-import { mergeBatch, type MergeOptions } from './merge-batch.ts';
-import { batchTime } from '../shared/write-stamp.ts';
+import type { Batch } from '../../src/schema/batch.ts';
+import type { ProfileState } from '../../src/schema/profile-state.ts';
+import { batchIdOf, type RecentBatches } from '../../src/profiles/batch-dedup.ts';
+import { LimitExceededError } from '../../src/profiles/errors.ts';
+import { mergeBatch, type MergeOptions } from '../../src/profiles/merge-batch.ts';
+import { batchTime } from '../../src/shared/write-stamp.ts';
 
 /**
  * The profile a user should end up with after `batches`, computed the simplest way: sorted by event
