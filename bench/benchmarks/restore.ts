@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { CompressionTypes } from 'kafkajs';
-import { PROFILES_STORE } from '../../src/app/profile-processor.ts';
+import { PROFILES_STORE } from '../../src/app/profile-node-names.ts';
 import { profileStateSerde } from '../../src/app/profile-state-serde.ts';
 import { SeededRandom } from '../../src/generator/seeded-random.ts';
 import { sampleBatches } from '../../src/generator/sample-batches.ts';

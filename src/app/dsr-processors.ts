@@ -3,7 +3,7 @@ import { applyDsrEvent, type DsrEvent, type DsrRequested, type DsrStatus, type E
 import { checkedDsrEvent } from '../profiles/dsr-event-check.ts';
 import { identityKey } from '../profiles/identity-merge.ts';
 import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, type ExpiredIdentity, type IdentityOwner } from './identity-index-processor.ts';
-import { ERASURE_REPARTITION } from './profile-lifecycle-processor.ts';
+import { ERASURE_REPARTITION } from './profile-node-names.ts';
 
 export const DSR_STATUS_STORE = 'dsr-status';
 export const DSR_IDENTITY_REPARTITION = 'dsr-identity';

@@ -8,14 +8,10 @@ import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDay, historyDayKey, historyKey, historyOf, historyPrefix, parseHistoryDayKey, parseHistoryKey } from './history-store.ts';
-import { IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-processor.ts';
+import { DSR_COMPLETION_SINK, ERASURES_STORE, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-node-names.ts';
 import type { AudienceExit } from './audience-exit.ts';
 import { BATCH_DEDUP_STORE } from './batch-dedup-store.ts';
 import type { RecentBatches } from '../profiles/batch-dedup.ts';
-
-export const ERASURES_STORE = 'erasures';
-export const ERASURE_REPARTITION = 'erasures';
-export const DSR_COMPLETION_SINK = 'dsr-completions';
 
 export interface RetentionOptions {
   /** 30, 60 or 90 days of inactivity before a profile expires. */

@@ -12,18 +12,13 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import type { ErasureRecord } from '../profiles/erasure.ts';
 import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDayKey, historyKey } from './history-store.ts';
-import { ERASURES_STORE } from './profile-lifecycle-processor.ts';
+import { ERASURES_STORE, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-node-names.ts';
 import { reengage } from './reengagement-step.ts';
 import { BATCH_DEDUP_STORE } from './batch-dedup-store.ts';
 import type { AudienceStep } from './audience-step.ts';
 
-export const PROFILES_STORE = 'profiles';
-
 /** Child node names the processor forwards to; the topology wires sinks under these names. */
 export const integrationSinkName = (integration: IntegrationConfig): string => `enriched-${integration.name}`;
-export const IDENTITY_REPARTITION = 'identity-changes';
-/** `Topology.addRepartition(name)` names the sink that writes the repartition topic `<name>-sink`. */
-export const IDENTITY_REPARTITION_SINK = `${IDENTITY_REPARTITION}-sink`;
 
 /**
  * Merges each raw batch into its user's profile (the `profiles` store, keyed by MPID) and forwards

@@ -6,7 +6,8 @@ import type { Batch } from '../schema/batch.ts';
 import type { EnrichedBatch } from '../schema/enriched-batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, IdentityIndexProcessor, type ExpiredIdentity, type IdentityOwner } from './identity-index-processor.ts';
-import { IDENTITY_REPARTITION, PROFILES_STORE, ProfileProcessor, integrationSinkName } from './profile-processor.ts';
+import { ProfileProcessor, integrationSinkName } from './profile-processor.ts';
+import { DSR_COMPLETION_SINK, ERASURE_REPARTITION, ERASURES_STORE, IDENTITY_REPARTITION, PROFILES_STORE } from './profile-node-names.ts';
 import { profileStateSerde } from './profile-state-serde.ts';
 import { BATCH_DEDUP_STORE, recentBatchesSerde } from './batch-dedup-store.ts';
 import { decodeOnce } from './decode-once.ts';
@@ -17,7 +18,7 @@ import { audienceExitSupplier } from './audience-exit.ts';
 import type { DsrEvent, DsrRequested, DsrStatus, ErasureCommand, ErasureRecord } from '../profiles/erasure.ts';
 import { DSR_IDENTITY_REPARTITION, DSR_STATUS_STORE, DsrIdentityResolveProcessor, DsrRouterProcessor } from './dsr-processors.ts';
 import { HISTORY_DAYS_STORE, HISTORY_STORE, historyStoreSerde } from './history-store.ts';
-import { DSR_COMPLETION_SINK, ERASURE_REPARTITION, ERASURES_STORE, ProfileLifecycleProcessor, type RetentionOptions } from './profile-lifecycle-processor.ts';
+import { ProfileLifecycleProcessor, type RetentionOptions } from './profile-lifecycle-processor.ts';
 
 /** Value serdes of the topics users read and write: Avro through the schema registry in production. */
 export interface TopicSerdes {

@@ -5,7 +5,7 @@ import type { HistoryRecord } from '../schema/history-record.ts';
 import { HISTORY_STORE, historyOf } from './history-store.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { IDENTITY_INDEX_STORE, type IdentityOwner } from './identity-index-processor.ts';
-import { PROFILES_STORE } from './profile-processor.ts';
+import { PROFILES_STORE } from './profile-node-names.ts';
 
 export function unavailable(error: unknown): Unavailable {
   if (isStreamsError(error)) {

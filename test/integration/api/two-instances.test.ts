@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
 import { BatchProducer } from '../../../src/app/batch-producer.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
+import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
 import { StreamsProfileLookup } from '../../../src/app/streams-profile-lookup.ts';
 import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/topic-admin.ts';

@@ -6,7 +6,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchProducer } from '../../../src/app/batch-producer.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
+import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
 import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/topic-admin.ts';
 import { planTopics } from '../../../src/app/topic-plan.ts';

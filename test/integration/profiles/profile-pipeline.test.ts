@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchProducer } from '../../../src/app/batch-producer.ts';
 import { IDENTITY_INDEX_STORE, type IdentityOwner } from '../../../src/app/identity-index-processor.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
+import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
 import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/topic-admin.ts';
 import { planTopics } from '../../../src/app/topic-plan.ts';

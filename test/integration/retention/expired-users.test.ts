@@ -9,7 +9,7 @@ import { buildApi } from '../../../src/api/build-app.ts';
 import { BatchProducer } from '../../../src/app/batch-producer.ts';
 import { HISTORY_STORE } from '../../../src/app/history-store.ts';
 import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, type ExpiredIdentity, type IdentityOwner } from '../../../src/app/identity-index-processor.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
+import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
 import { StreamsDsrGateway } from '../../../src/app/streams-dsr-gateway.ts';
 import { StreamsProfileLookup } from '../../../src/app/streams-profile-lookup.ts';
 import { StreamsService } from '../../../src/app/streams-service.ts';

@@ -11,7 +11,7 @@ import { buildApi } from '../../../src/api/build-app.ts';
 import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
 import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
 import { BatchProducer } from '../../../src/app/batch-producer.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
+import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
 import { StreamsProfileLookup } from '../../../src/app/streams-profile-lookup.ts';
 import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/topic-admin.ts';

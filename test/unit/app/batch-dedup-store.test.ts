@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BATCH_DEDUP_STORE } from '../../../src/app/batch-dedup-store.ts';
 import { HISTORY_STORE } from '../../../src/app/history-store.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
+import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
 import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
 import type { RecentBatches } from '../../../src/profiles/batch-dedup.ts';
