@@ -12,7 +12,7 @@ import { BenchAdmin, benchKafka } from '../lib/kafka.ts';
 import { log, Progress } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
 import { ratio, round, summarize } from '../lib/stats.ts';
-import { createServiceTopics, serviceChild, workerConfig } from './pipeline.ts';
+import { createServiceTopics, serviceChild, workerConfig } from '../lib/service-under-test.ts';
 
 const TEMPLATES = 2000;
 
