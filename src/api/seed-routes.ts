@@ -6,11 +6,7 @@ import { checkSeedAgainstDefinitions, parseSeedMessage, type SeedMessage } from 
 import type { CredentialChecker } from './credential-checker.ts';
 import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
-
-/** Where accepted seeds go (the seeding topic): resolves only once Kafka acknowledged every one. */
-export interface SeedSink {
-  sendSeeds(seeds: readonly SeedMessage[]): Promise<void>;
-}
+import type { SeedSink } from './seed-sink.ts';
 
 export interface SeedRoutesOptions {
   readonly auth: CredentialChecker;

@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import type { SeedSink } from '../api/seed-routes.ts';
+import type { SeedSink } from '../api/seed-sink.ts';
 import type { SeedMessage } from '../audiences/seed-message.ts';
 
 /**

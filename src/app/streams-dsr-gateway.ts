@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { isStreamsError, type StreamsApp } from '../streams/index.ts';
-import type { DsrGateway } from '../api/dsr-routes.ts';
+import type { DsrGateway } from '../api/dsr-gateway.ts';
 import type { KeyOwner, Unavailable } from '../api/profile-lookup.ts';
 import type { DsrRequested, DsrStatus } from '../profiles/erasure.ts';
 import { DSR_STATUS_STORE } from './dsr-processors.ts';

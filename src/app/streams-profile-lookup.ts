@@ -1,6 +1,6 @@
 import { isStreamsError, type StreamsApp } from '../streams/index.ts';
 import type { KeyOwner, ProfileLookup, Unavailable } from '../api/profile-lookup.ts';
-import type { HistoryLookup } from '../api/activity-view-routes.ts';
+import type { HistoryLookup } from '../api/history-lookup.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import { HISTORY_STORE, historyOf } from './history-store.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
