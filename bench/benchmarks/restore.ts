@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { CompressionTypes } from 'kafkajs';
-import { PROFILES_STORE } from '../../src/app/profile-node-names.ts';
-import { profileStateSerde } from '../../src/app/profile-state-serde.ts';
+import { PROFILES_STORE } from '../../src/app/topology/profile-node-names.ts';
+import { profileStateSerde } from '../../src/app/topology/profile-state-serde.ts';
 import { SeededRandom } from '../../src/generator/seeded-random.ts';
 import { sampleBatches } from '../../src/generator/sample-batches.ts';
 import { mergeBatch } from '../../src/profiles/merge-batch.ts';

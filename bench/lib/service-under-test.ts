@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { planTopics } from '../../src/app/topic-plan.ts';
+import { planTopics } from '../../src/app/topology/topic-plan.ts';
 import type { KafkaClientName } from '../../src/streams/index.ts';
 import type { WorkerConfig } from '../workers/service-worker.ts';
 import { BenchChild, REPO_ROOT } from './child.ts';

@@ -10,7 +10,7 @@ import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../schema
 import type { Batch } from '../schema/batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
-import { parseHistoryKey } from './history-store.ts';
+import { parseHistoryKey } from './topology/history-store.ts';
 import { kafkajsLogCreator } from './kafkajs-logger.ts';
 
 export interface LiveTailOptions {

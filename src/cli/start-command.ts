@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { LocalStack } from '../../stack/local-stack.ts';
 import { buildApi } from '../api/build-app.ts';
-import { planTopics } from '../app/topic-plan.ts';
+import { planTopics } from '../app/topology/topic-plan.ts';
 import { ensureTopics } from '../app/topic-admin.ts';
 import { createService } from '../app/create-service.ts';
 import type { Deployment } from '../config/deployment.ts';

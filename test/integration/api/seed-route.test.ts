@@ -12,7 +12,7 @@ import { SeedProducer } from '../../../src/app/seed-producer.ts';
 import { StreamsProfileLookup } from '../../../src/app/streams-profile-lookup.ts';
 import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/topic-admin.ts';
-import { planTopics } from '../../../src/app/topic-plan.ts';
+import { planTopics } from '../../../src/app/topology/topic-plan.ts';
 import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
 import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
 import type { Deployment } from '../../../src/config/deployment.ts';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BATCH_DEDUP_STORE } from '../../../src/app/batch-dedup-store.ts';
-import { HISTORY_STORE } from '../../../src/app/history-store.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
-import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
+import { BATCH_DEDUP_STORE } from '../../../src/app/topology/batch-dedup-store.ts';
+import { HISTORY_STORE } from '../../../src/app/topology/history-store.ts';
+import { PROFILES_STORE } from '../../../src/app/topology/profile-node-names.ts';
+import { buildProfileTopology } from '../../../src/app/topology/profile-topology.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
 import type { RecentBatches } from '../../../src/profiles/batch-dedup.ts';
 import type { DsrEvent } from '../../../src/profiles/erasure.ts';

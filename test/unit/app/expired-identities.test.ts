@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DSR_STATUS_STORE } from '../../../src/app/dsr-processors.ts';
-import { HISTORY_STORE } from '../../../src/app/history-store.ts';
-import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, type ExpiredIdentity, type IdentityOwner } from '../../../src/app/identity-index-processor.ts';
-import { ERASURES_STORE, PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
-import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
+import { DSR_STATUS_STORE } from '../../../src/app/topology/dsr-processors.ts';
+import { HISTORY_STORE } from '../../../src/app/topology/history-store.ts';
+import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, type ExpiredIdentity, type IdentityOwner } from '../../../src/app/topology/identity-index-processor.ts';
+import { ERASURES_STORE, PROFILES_STORE } from '../../../src/app/topology/profile-node-names.ts';
+import { buildProfileTopology } from '../../../src/app/topology/profile-topology.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
 import { identityHash, type DsrEvent, type DsrStatus, type ErasureRecord } from '../../../src/profiles/erasure.ts';
 import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGGREGATES_STORE, AUDIENCE_DUE_STORE } from '../../../src/app/audience-step.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-node-names.ts';
-import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
+import { AGGREGATES_STORE, AUDIENCE_DUE_STORE } from '../../../src/app/topology/audience-step.ts';
+import { PROFILES_STORE } from '../../../src/app/topology/profile-node-names.ts';
+import { buildProfileTopology } from '../../../src/app/topology/profile-topology.ts';
 import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
 import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planTopics } from '../../../src/app/topic-plan.ts';
+import { planTopics } from '../../../src/app/topology/topic-plan.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
 import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
 

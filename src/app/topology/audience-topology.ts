@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { Stores, TopologyError, jsonSerde, stringSerde, type Serde, type Topology } from '../streams/index.ts';
-import { compileDefinitions, hasDefinitions } from '../audiences/definitions.ts';
-import type { Deployment } from '../config/deployment.ts';
-import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
+import { Stores, TopologyError, jsonSerde, stringSerde, type Serde, type Topology } from '../../streams/index.ts';
+import { compileDefinitions, hasDefinitions } from '../../audiences/definitions.ts';
+import type { Deployment } from '../../config/deployment.ts';
+import type { AudienceMembershipChange } from '../../schema/audience-membership-change.ts';
 import { SeedProcessor } from './seed-processor.ts';
 import {
   AGGREGATES_STORE, AUDIENCE_DUE_STORE, AUDIENCE_MEMBERSHIPS_SINK, AudienceStep, type StoredAggregates,

@@ -1,7 +1,7 @@
-import { profileStateSchemaV1 } from '../schema/avro/profile-state-schema.ts';
-import { avroTypeFor } from '../schema/avro-type.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
-import { SCHEMAS } from '../schema/schema-catalog.ts';
+import { profileStateSchemaV1 } from '../../schema/avro/profile-state-schema.ts';
+import { avroTypeFor } from '../../schema/avro-type.ts';
+import type { ProfileState } from '../../schema/profile-state.ts';
+import { SCHEMAS } from '../../schema/schema-catalog.ts';
 import type { SyncSerde } from './decode-once.ts';
 
 // One leading byte names the writer schema, so older stored values are read beside new ones (the

@@ -1,4 +1,4 @@
-import type { Deployment } from '../config/deployment.ts';
+import type { Deployment } from '../../config/deployment.ts';
 
 export interface PlannedTopic {
   readonly topic: string;

@@ -1,9 +1,9 @@
-import { Record, type KeyValueStore, type ProcessorContext } from '../streams/index.ts';
-import { compileDefinitions, hasDefinitions, type Definitions } from '../audiences/definitions.ts';
-import { leaveAllAudiences } from '../audiences/user-refresh.ts';
-import type { Deployment } from '../config/deployment.ts';
-import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
+import { Record, type KeyValueStore, type ProcessorContext } from '../../streams/index.ts';
+import { compileDefinitions, hasDefinitions, type Definitions } from '../../audiences/definitions.ts';
+import { leaveAllAudiences } from '../../audiences/user-refresh.ts';
+import type { Deployment } from '../../config/deployment.ts';
+import type { AudienceMembershipChange } from '../../schema/audience-membership-change.ts';
+import type { ProfileState } from '../../schema/profile-state.ts';
 import { AGGREGATES_STORE, AUDIENCE_DUE_STORE, AUDIENCE_MEMBERSHIPS_SINK, dueKey, type StoredAggregates } from './audience-step.ts';
 
 /**

@@ -1,17 +1,17 @@
 import type { Logger } from 'pino';
-import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../streams/index.ts';
-import { erasureRecord, identitiesOf, type DsrCompleted, type ErasureCommand, type ErasureRecord } from '../profiles/erasure.ts';
-import { identityKey } from '../profiles/identity-merge.ts';
-import { entriesOf } from '../shared/dictionary.ts';
+import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../../streams/index.ts';
+import { erasureRecord, identitiesOf, type DsrCompleted, type ErasureCommand, type ErasureRecord } from '../../profiles/erasure.ts';
+import { identityKey } from '../../profiles/identity-merge.ts';
+import { entriesOf } from '../../shared/dictionary.ts';
 import type { IndexedIdentityChange } from './identity-index-processor.ts';
-import { historyCutoffMs, isExpired, DAY_MS } from '../profiles/retention.ts';
-import type { HistoryRecord } from '../schema/history-record.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
+import { historyCutoffMs, isExpired, DAY_MS } from '../../profiles/retention.ts';
+import type { HistoryRecord } from '../../schema/history-record.ts';
+import type { ProfileState } from '../../schema/profile-state.ts';
 import { HISTORY_DAYS_STORE, HISTORY_STORE, historyDay, historyDayKey, historyKey, historyOf, historyPrefix, parseHistoryDayKey, parseHistoryKey } from './history-store.ts';
 import { DSR_COMPLETION_SINK, ERASURES_STORE, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './profile-node-names.ts';
 import type { AudienceExit } from './audience-exit.ts';
 import { BATCH_DEDUP_STORE } from './batch-dedup-store.ts';
-import type { RecentBatches } from '../profiles/batch-dedup.ts';
+import type { RecentBatches } from '../../profiles/batch-dedup.ts';
 
 export interface RetentionOptions {
   /** 30, 60 or 90 days of inactivity before a profile expires. */

@@ -1,4 +1,4 @@
-import type { RecentBatch, RecentBatches } from '../profiles/batch-dedup.ts';
+import type { RecentBatch, RecentBatches } from '../../profiles/batch-dedup.ts';
 import type { SyncSerde } from './decode-once.ts';
 
 /**

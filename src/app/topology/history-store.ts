@@ -1,10 +1,10 @@
-import type { KeyValueStore, Serde } from '../streams/index.ts';
-import { BadMagicByteError } from '../schema/errors.ts';
-import { historyRecordSchemaV1 } from '../schema/avro/history-record-schema.ts';
-import { avroTypeFor } from '../schema/avro-type.ts';
-import { encodeOnceFor } from '../schema/encode-once.ts';
-import type { HistoryRecord } from '../schema/history-record.ts';
-import { SCHEMAS } from '../schema/schema-catalog.ts';
+import type { KeyValueStore, Serde } from '../../streams/index.ts';
+import { BadMagicByteError } from '../../schema/errors.ts';
+import { historyRecordSchemaV1 } from '../../schema/avro/history-record-schema.ts';
+import { avroTypeFor } from '../../schema/avro-type.ts';
+import { encodeOnceFor } from '../../schema/encode-once.ts';
+import type { HistoryRecord } from '../../schema/history-record.ts';
+import { SCHEMAS } from '../../schema/schema-catalog.ts';
 
 export const HISTORY_STORE = 'history';
 /**

@@ -1,4 +1,4 @@
-import type { Serde } from '../streams/index.ts';
+import type { Serde } from '../../streams/index.ts';
 
 /** A serde whose both directions are synchronous (the stores' own Avro and packed formats). */
 export interface SyncSerde<T> {

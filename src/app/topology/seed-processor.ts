@@ -1,6 +1,6 @@
-import type { Processor, ProcessorContext, Record } from '../streams/index.ts';
-import { parseSeedMessage, seedOf } from '../audiences/seed-message.ts';
-import { SeedInvalidError } from '../audiences/errors.ts';
+import type { Processor, ProcessorContext, Record } from '../../streams/index.ts';
+import { parseSeedMessage, seedOf } from '../../audiences/seed-message.ts';
+import { SeedInvalidError } from '../../audiences/errors.ts';
 import type { AudienceStep } from './audience-step.ts';
 
 export const SEEDS_SOURCE = 'calculated-attribute-seeds';

@@ -1,7 +1,7 @@
-import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../streams/index.ts';
-import { applyDsrEvent, type DsrEvent, type DsrRequested, type DsrStatus, type ErasureCommand } from '../profiles/erasure.ts';
-import { checkedDsrEvent } from '../profiles/dsr-event-check.ts';
-import { identityKey } from '../profiles/identity-merge.ts';
+import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../../streams/index.ts';
+import { applyDsrEvent, type DsrEvent, type DsrRequested, type DsrStatus, type ErasureCommand } from '../../profiles/erasure.ts';
+import { checkedDsrEvent } from '../../profiles/dsr-event-check.ts';
+import { identityKey } from '../../profiles/identity-merge.ts';
 import { EXPIRED_IDENTITIES_STORE, IDENTITY_INDEX_STORE, type ExpiredIdentity, type IdentityOwner } from './identity-index-processor.ts';
 import { ERASURE_REPARTITION } from './profile-node-names.ts';
 

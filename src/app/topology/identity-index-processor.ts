@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { KeyValueStore, Processor, ProcessorContext, Record } from '../streams/index.ts';
-import type { IdentityChange } from '../profiles/identity-merge.ts';
-import { DAY_MS, historyCutoffMs } from '../profiles/retention.ts';
+import type { KeyValueStore, Processor, ProcessorContext, Record } from '../../streams/index.ts';
+import type { IdentityChange } from '../../profiles/identity-merge.ts';
+import { DAY_MS, historyCutoffMs } from '../../profiles/retention.ts';
 
 export const IDENTITY_INDEX_STORE = 'identity-index';
 /**

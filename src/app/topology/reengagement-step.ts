@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { KeyValueStore } from '../streams/index.ts';
-import { entriesOf } from '../shared/dictionary.ts';
-import type { ErasureRecord } from '../profiles/erasure.ts';
-import { identityKey, type IdentityChange } from '../profiles/identity-merge.ts';
-import { reengagedProfile } from '../profiles/reengagement.ts';
-import type { HistoryRecord } from '../schema/history-record.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
+import type { KeyValueStore } from '../../streams/index.ts';
+import { entriesOf } from '../../shared/dictionary.ts';
+import type { ErasureRecord } from '../../profiles/erasure.ts';
+import { identityKey, type IdentityChange } from '../../profiles/identity-merge.ts';
+import { reengagedProfile } from '../../profiles/reengagement.ts';
+import type { HistoryRecord } from '../../schema/history-record.ts';
+import type { ProfileState } from '../../schema/profile-state.ts';
 import { historyOf } from './history-store.ts';
 
 export interface Reengagement {

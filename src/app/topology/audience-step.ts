@@ -1,15 +1,15 @@
 import type { Logger } from 'pino';
-import type { KeyValueStore, ProcessorContext } from '../streams/index.ts';
-import { Record } from '../streams/index.ts';
-import { applySeedToUser, type UserAggregates } from '../audiences/aggregates.ts';
-import type { Definitions } from '../audiences/definitions.ts';
-import { viewOf } from '../audiences/event-view.ts';
-import { refreshUser, type RefreshResult } from '../audiences/user-refresh.ts';
-import type { Seed } from '../audiences/seed.ts';
-import { batchTime } from '../shared/write-stamp.ts';
-import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
-import type { Batch } from '../schema/batch.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
+import type { KeyValueStore, ProcessorContext } from '../../streams/index.ts';
+import { Record } from '../../streams/index.ts';
+import { applySeedToUser, type UserAggregates } from '../../audiences/aggregates.ts';
+import type { Definitions } from '../../audiences/definitions.ts';
+import { viewOf } from '../../audiences/event-view.ts';
+import { refreshUser, type RefreshResult } from '../../audiences/user-refresh.ts';
+import type { Seed } from '../../audiences/seed.ts';
+import { batchTime } from '../../shared/write-stamp.ts';
+import type { AudienceMembershipChange } from '../../schema/audience-membership-change.ts';
+import type { Batch } from '../../schema/batch.ts';
+import type { ProfileState } from '../../schema/profile-state.ts';
 
 export const AGGREGATES_STORE = 'aggregates';
 /** `<due ms, 15 digits>:<mpid>` -> mpid: users whose values change with time alone, in due order. */
