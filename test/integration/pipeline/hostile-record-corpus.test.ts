@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createService } from '../../../src/app/create-service.ts';
 import type { Service } from '../../../src/app/service.ts';
-import { ensureTopics } from '../../../src/app/topic-admin.ts';
+import { ensureTopics } from '../../../src/app/kafka/topic-admin.ts';
 import { planTopics } from '../../../src/app/topology/topic-plan.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { sampleBatches } from '../../../src/generator/sample-batches.ts';

@@ -1,9 +1,9 @@
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
-import { SCHEMAS } from '../schema/schema-catalog.ts';
-import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../schema/avro-serde.ts';
-import type { Batch } from '../schema/batch.ts';
+import { SCHEMAS } from '../../schema/schema-catalog.ts';
+import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
+import type { Batch } from '../../schema/batch.ts';
 import pino from 'pino';
-import { kafkajsLogCreator } from './kafkajs-logger.ts';
+import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
 
 /**
  * Produces batches to raw topics in the form profile-stream reads: Confluent-framed Avro, subject

@@ -1,11 +1,11 @@
-import { isStreamsError, type StreamsApp } from '../streams/index.ts';
-import type { KeyOwner, ProfileLookup, Unavailable } from '../api/profile-lookup.ts';
-import type { HistoryLookup } from '../api/history-lookup.ts';
-import type { HistoryRecord } from '../schema/history-record.ts';
-import { HISTORY_STORE, historyOf } from './topology/history-store.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
-import { IDENTITY_INDEX_STORE, type IdentityOwner } from './topology/identity-index-processor.ts';
-import { PROFILES_STORE } from './topology/profile-node-names.ts';
+import { isStreamsError, type StreamsApp } from '../../streams/index.ts';
+import type { KeyOwner, ProfileLookup, Unavailable } from '../../api/profile-lookup.ts';
+import type { HistoryLookup } from '../../api/history-lookup.ts';
+import type { HistoryRecord } from '../../schema/history-record.ts';
+import { HISTORY_STORE, historyOf } from '../topology/history-store.ts';
+import type { ProfileState } from '../../schema/profile-state.ts';
+import { IDENTITY_INDEX_STORE, type IdentityOwner } from '../topology/identity-index-processor.ts';
+import { PROFILES_STORE } from '../topology/profile-node-names.ts';
 
 export function unavailable(error: unknown): Unavailable {
   if (isStreamsError(error)) {

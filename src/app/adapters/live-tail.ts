@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { LiveEntry, LiveEvent, LiveFeed, LiveFeedStats, LiveSubscription } from '../api/live-feed.ts';
-import type { AppConfig } from '../config/app-config.ts';
-import { forwardingDecisions } from '../profiles/forwarding-decision.ts';
-import { eventNameOf } from '../profiles/integration-filter.ts';
-import type { IntegrationConfig } from '../profiles/integrations-config.ts';
-import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../schema/avro-serde.ts';
-import type { Batch } from '../schema/batch.ts';
-import type { HistoryRecord } from '../schema/history-record.ts';
-import { SCHEMAS } from '../schema/schema-catalog.ts';
-import { parseHistoryKey } from './topology/history-store.ts';
-import { kafkajsLogCreator } from './kafkajs-logger.ts';
+import type { LiveEntry, LiveEvent, LiveFeed, LiveFeedStats, LiveSubscription } from '../../api/live-feed.ts';
+import type { AppConfig } from '../../config/app-config.ts';
+import { forwardingDecisions } from '../../profiles/forwarding-decision.ts';
+import { eventNameOf } from '../../profiles/integration-filter.ts';
+import type { IntegrationConfig } from '../../profiles/integrations-config.ts';
+import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
+import type { Batch } from '../../schema/batch.ts';
+import type { HistoryRecord } from '../../schema/history-record.ts';
+import { SCHEMAS } from '../../schema/schema-catalog.ts';
+import { parseHistoryKey } from '../topology/history-store.ts';
+import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
 
 export interface LiveTailOptions {
   readonly app: AppConfig;

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { LiveEvent, LiveFeed, LiveFeedStats, LiveSubscription } from '../api/live-feed.ts';
+import type { LiveEvent, LiveFeed, LiveFeedStats, LiveSubscription } from '../../api/live-feed.ts';
 import type { FromLiveTailThread, LiveTailThreadData, ToLiveTailThread } from './live-tail-thread.ts';
 import type { LiveTailOptions } from './live-tail.ts';
 

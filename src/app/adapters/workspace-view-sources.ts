@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { WorkspaceViewsOptions } from '../api/workspace-view-routes.ts';
-import type { Deployment } from '../config/deployment.ts';
-import type { StreamsApp } from '../streams/index.ts';
+import type { WorkspaceViewsOptions } from '../../api/workspace-view-routes.ts';
+import type { Deployment } from '../../config/deployment.ts';
+import type { StreamsApp } from '../../streams/index.ts';
 import { AudienceMembershipReader } from './audience-membership-reader.ts';
 import { CalculatedValueScan } from './calculated-value-scan.ts';
 import { ThreadedLiveFeed } from './threaded-live-feed.ts';

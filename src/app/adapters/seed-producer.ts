@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import type { SeedSink } from '../api/seed-sink.ts';
-import type { SeedMessage } from '../audiences/seed-message.ts';
+import type { SeedSink } from '../../api/seed-sink.ts';
+import type { SeedMessage } from '../../audiences/seed-message.ts';
 
 /**
  * Writes seeds to the seeding topic as JSON keyed by MPID. kafkajs 2.x's default partitioner is Java's

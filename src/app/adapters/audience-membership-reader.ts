@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { AudienceMember, AudienceMembershipSource, HourlyChanges } from '../api/audience-membership-source.ts';
-import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../schema/avro-serde.ts';
-import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
-import { SCHEMAS } from '../schema/schema-catalog.ts';
-import { kafkajsLogCreator } from './kafkajs-logger.ts';
+import type { AudienceMember, AudienceMembershipSource, HourlyChanges } from '../../api/audience-membership-source.ts';
+import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
+import type { AudienceMembershipChange } from '../../schema/audience-membership-change.ts';
+import { SCHEMAS } from '../../schema/schema-catalog.ts';
+import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
 
 const HOUR_MS = 3_600_000;
 /** Changes kept for the hourly chart: the last day and the hour it started in. */

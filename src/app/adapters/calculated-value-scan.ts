@@ -1,8 +1,8 @@
-import type { StreamsApp } from '../streams/index.ts';
-import { countValue, emptyCounts, emptyValueCounts, type CalculatedValueSource, type ValueCounts } from '../api/calculated-value-counts.ts';
-import type { Unavailable } from '../api/profile-lookup.ts';
-import type { ProfileState } from '../schema/profile-state.ts';
-import { PROFILES_STORE } from './topology/profile-node-names.ts';
+import type { StreamsApp } from '../../streams/index.ts';
+import { countValue, emptyCounts, emptyValueCounts, type CalculatedValueSource, type ValueCounts } from '../../api/calculated-value-counts.ts';
+import type { Unavailable } from '../../api/profile-lookup.ts';
+import type { ProfileState } from '../../schema/profile-state.ts';
+import { PROFILES_STORE } from '../topology/profile-node-names.ts';
 import { unavailable } from './streams-profile-lookup.ts';
 
 /**

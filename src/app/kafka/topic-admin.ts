@@ -1,5 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { PlannedTopic } from './topology/topic-plan.ts';
+import type { PlannedTopic } from '../topology/topic-plan.ts';
 
 export interface TopicOutcome {
   readonly topic: string;

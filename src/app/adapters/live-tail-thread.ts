@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
-import type { LiveEvent, LiveSubscription } from '../api/live-feed.ts';
+import type { LiveEvent, LiveSubscription } from '../../api/live-feed.ts';
 import { LiveTail, type LiveTailOptions } from './live-tail.ts';
 
 export type LiveTailThreadData = Omit<LiveTailOptions, 'logger'> & { readonly logLevel: string };
