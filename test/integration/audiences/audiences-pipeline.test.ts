@@ -10,8 +10,8 @@ import { PROFILES_STORE } from '../../../src/app/topology/profile-node-names.ts'
 import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/kafka/topic-admin.ts';
 import { planTopics } from '../../../src/app/topology/topic-plan.ts';
-import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import { parseAudiencesConfig } from '../../../src/config/audiences-config.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import type { Deployment } from '../../../src/config/deployment.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { createSchemaRegistry } from '../../../src/schema/avro-serde.ts';

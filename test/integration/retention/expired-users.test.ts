@@ -15,8 +15,8 @@ import { StreamsProfileLookup } from '../../../src/app/adapters/streams-profile-
 import { StreamsService } from '../../../src/app/streams-service.ts';
 import { ensureTopics } from '../../../src/app/kafka/topic-admin.ts';
 import { planTopics } from '../../../src/app/topology/topic-plan.ts';
-import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import { parseAudiencesConfig } from '../../../src/config/audiences-config.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import type { Deployment } from '../../../src/config/deployment.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { createSchemaRegistry } from '../../../src/schema/avro-serde.ts';

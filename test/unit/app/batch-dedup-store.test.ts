@@ -8,7 +8,7 @@ import { buildProfileTopology } from '../../../src/app/topology/profile-topology
 import { parseAppConfig } from '../../../src/config/app-config.ts';
 import type { RecentBatches } from '../../../src/profiles/batch-dedup.ts';
 import type { DsrEvent } from '../../../src/profiles/erasure.ts';
-import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
 import { avroTypeFor } from '../../../src/schema/avro-type.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { EnrichedBatch } from '../../../src/schema/enriched-batch.ts';

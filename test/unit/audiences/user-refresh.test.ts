@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UserAggregates } from '../../../src/audiences/aggregates.ts';
-import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import { parseAudiencesConfig } from '../../../src/config/audiences-config.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import { compileDefinitions, type Definitions } from '../../../src/audiences/definitions.ts';
 import { applySeedToUser } from '../../../src/audiences/aggregates.ts';
 import { refreshUser, type RefreshResult } from '../../../src/audiences/user-refresh.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { CALCULATIONS, NEEDS_ATTRIBUTE, type Calculation } from './calculation.ts';
-import { contentVersion } from './content-hash.ts';
-import type { DateRange } from './date-range.ts';
-import { eventConditionSchema, type EventCondition } from './event-condition.ts';
+import { CALCULATIONS, NEEDS_ATTRIBUTE, type Calculation } from '../audiences/calculation.ts';
+import { contentVersion } from '../audiences/content-hash.ts';
+import type { DateRange } from '../audiences/date-range.ts';
+import { eventConditionSchema, type EventCondition } from '../audiences/event-condition.ts';
 import { parseDate, parseYaml, readYamlFile } from './yaml-document.ts';
 
 export interface CalculatedAttributeDefinition {

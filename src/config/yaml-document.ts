@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import { formatDocumentPath, locate, type DocumentPath } from '../config/yaml-location.ts';
-import { AudiencesConfigError, AudiencesConfigUnreadableError } from './errors.ts';
+import { formatDocumentPath, locate, type DocumentPath } from './yaml-location.ts';
+import { AudiencesConfigError, AudiencesConfigUnreadableError } from '../audiences/errors.ts';
 
 /** A parsed YAML file and a way to fail naming a path in it and its line (as integrations.yaml does). */
 export interface YamlDocument {

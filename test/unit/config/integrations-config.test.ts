@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IntegrationsConfigError } from '../../../src/profiles/errors.ts';
-import { loadIntegrationsConfig, parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
+import { loadIntegrationsConfig, parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
 
 const FILE = 'topology/integrations.yaml';
 

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { EVENT_TYPES, IDENTITY_TYPES } from '../schema/batch.ts';
-import { IntegrationsConfigError, IntegrationsConfigUnreadableError } from './errors.ts';
-import { formatDocumentPath, locate, type DocumentPath } from '../config/yaml-location.ts';
+import { IntegrationsConfigError, IntegrationsConfigUnreadableError } from '../profiles/errors.ts';
+import { formatDocumentPath, locate, type DocumentPath } from './yaml-location.ts';
 
 /**
  * `allow`: only the listed data points pass; anything new is held back until someone lists it

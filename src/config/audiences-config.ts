@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { IDENTITY_TYPES, type IdentityType } from '../schema/batch.ts';
-import type { DocumentPath } from '../config/yaml-location.ts';
-import { contentKey, contentVersion } from './content-hash.ts';
-import { audiencesReferenced, type Criterion } from './audience-criteria.ts';
-import type { DateRange } from './date-range.ts';
-import { eventConditionSchema } from './event-condition.ts';
-import { valueConditionSchema } from './value-condition.ts';
+import type { DocumentPath } from './yaml-location.ts';
+import { contentKey, contentVersion } from '../audiences/content-hash.ts';
+import { audiencesReferenced, type Criterion } from '../audiences/audience-criteria.ts';
+import type { DateRange } from '../audiences/date-range.ts';
+import { eventConditionSchema } from '../audiences/event-condition.ts';
+import { valueConditionSchema } from '../audiences/value-condition.ts';
 import { parseDate, parseYaml, readYamlFile, type YamlDocument } from './yaml-document.ts';
 
 export interface AudienceDefinition {
