@@ -17,7 +17,7 @@ import { measureThroughput } from './lib/measure.ts';
 import { log } from './lib/progress.ts';
 import { percentile } from './lib/stats.ts';
 import { loadWorkload, produceRecords } from './lib/workload.ts';
-import { COMMIT_INTERVAL_MS, createServiceTopics } from './benchmarks/pipeline.ts';
+import { COMMIT_INTERVAL_MS, createServiceTopics } from './lib/service-under-test.ts';
 import type { WorkerConfig } from './workers/service-worker.ts';
 
 const { values } = parseArgs({ options: { batches: { type: 'string' }, flooders: { type: 'string' }, label: { type: 'string' }, out: { type: 'string' } } });

@@ -5,8 +5,8 @@
  * profile), so before/after can be compared in one command:
  *   npx tsx bench/profile-serde-cost.ts [batches] [users]
  */
-import { historyRecordSerde } from '../src/app/history-store.ts';
-import { profileStateSerde } from '../src/app/profile-state-serde.ts';
+import { historyRecordSerde } from '../src/app/topology/history-store.ts';
+import { profileStateSerde } from '../src/app/topology/profile-state-serde.ts';
 import { sampleBatches } from '../src/generator/sample-batches.ts';
 import { mergeBatch, type MergeOptions } from '../src/profiles/merge-batch.ts';
 import type { HistoryRecord } from '../src/schema/history-record.ts';

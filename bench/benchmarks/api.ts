@@ -9,7 +9,7 @@ import { log } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
 import { ratio, summarize } from '../lib/stats.ts';
 import { loadWorkload, produceRecords } from '../lib/workload.ts';
-import { createServiceTopics, serviceChild, workerConfig } from './pipeline.ts';
+import { createServiceTopics, serviceChild, workerConfig } from '../lib/service-under-test.ts';
 
 const KEY = { key: 'bench-key-0001', secret: 'bench-secret', workspace: '1' };
 const AUTH = `Basic ${Buffer.from(`${KEY.key}:${KEY.secret}`).toString('base64')}`;

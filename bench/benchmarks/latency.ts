@@ -7,7 +7,7 @@ import { log, Progress } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
 import { percentile, ratio, round, summarize } from '../lib/stats.ts';
 import { loadWorkload, type EncodedRecord } from '../lib/workload.ts';
-import { createServiceTopics, serviceChild, workerConfig, COMMIT_INTERVAL_MS, type Guarantee } from './pipeline.ts';
+import { createServiceTopics, serviceChild, workerConfig, COMMIT_INTERVAL_MS, type Guarantee } from '../lib/service-under-test.ts';
 
 const SHORT: Record<Guarantee, string> = { at_least_once: 'alos', exactly_once: 'eos' };
 

@@ -8,7 +8,7 @@ import { BenchAdmin, benchKafka } from '../lib/kafka.ts';
 import { log } from '../lib/progress.ts';
 import type { EncodedRecord } from '../lib/workload.ts';
 import { produceRecords } from '../lib/workload.ts';
-import { createServiceTopics, serviceChild, workerConfig } from './pipeline.ts';
+import { createServiceTopics, serviceChild, workerConfig } from '../lib/service-under-test.ts';
 import { peerChild } from './peer.ts';
 import { join } from 'node:path';
 import { BENCH_TMP } from '../lib/workload.ts';

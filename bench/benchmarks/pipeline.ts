@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { planTopics } from '../../src/app/topic-plan.ts';
 import { BenchChild, REPO_ROOT } from '../lib/child.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { benchDeployment } from '../lib/deployment.ts';
 import { BenchAdmin } from '../lib/kafka.ts';
 import { measureThroughput } from '../lib/measure.ts';
 import { log } from '../lib/progress.ts';
@@ -12,16 +10,12 @@ import type { BenchResult, Target } from '../lib/results.ts';
 import { ratio, round, summarize } from '../lib/stats.ts';
 import { BENCH_TMP, loadWorkload, produceRecords, type Workload } from '../lib/workload.ts';
 import { consumerPerf, producerPerf } from './perf-tools.ts';
-import type { WorkerConfig } from '../workers/service-worker.ts';
 import type { KafkaClientName } from '../../src/streams/index.ts';
 import { buildPeer, peerChild } from './peer.ts';
 import { checkPeerEquivalence, COMPARED, NOT_COMPARED, type PeerCheck } from './peer-check.ts';
+import { COMMIT_INTERVAL_MS, createServiceTopics, serviceChild, workerConfig, type Guarantee } from '../lib/service-under-test.ts';
 
-export type Guarantee = 'at_least_once' | 'exactly_once';
 const SHORT: Record<Guarantee, 'alos' | 'eos'> = { at_least_once: 'alos', exactly_once: 'eos' };
-
-/** Same commit interval for profile-stream and the peer: Kafka Streams' EOS default (100 ms), 1 s at-least-once. */
-export const COMMIT_INTERVAL_MS: Record<Guarantee, number> = { at_least_once: 1000, exactly_once: 100 };
 
 export interface SharedInput {
   readonly topic: string;
@@ -39,27 +33,6 @@ export async function prepareInput(ctx: BenchContext, admin: BenchAdmin, batches
   const ms = await produceRecords(ctx.brokers, topic, workload.records, 'pre-producing raw batches');
   log(`pre-produced in ${(ms / 1000).toFixed(1)} s (${Math.round(workload.records.length / (ms / 1000))}/s)`);
   return { topic, workload };
-}
-
-export function serviceChild(ctx: BenchContext, config: WorkerConfig, label: string): BenchChild {
-  // One directory per worker: V8 writes a profile per thread (tsx's loader thread too); the largest is the main thread.
-  const flags = ctx.options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_TMP, 'profiles', label.replace(/[^a-z0-9-]+/gi, '-'))}`] : [];
-  return BenchChild.node(label, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(config)], flags);
-}
-
-/** A worker on `client` (default: the first of `--client`, which every benchmark but pipeline uses alone). */
-export function workerConfig(ctx: BenchContext, applicationId: string, rawTopic: string, guarantee: Guarantee, client: KafkaClientName = ctx.options.clients[0]!): WorkerConfig {
-  const stateDir = join(BENCH_TMP, 'state', applicationId);
-  mkdirSync(stateDir, { recursive: true });
-  return { applicationId, partitions: ctx.options.partitions, rawTopic, brokers: ctx.brokers, registryUrl: ctx.registryUrl, stateDir, guarantee, commitIntervalMs: COMMIT_INTERVAL_MS[guarantee], kafkaClient: client };
-}
-
-/** Output topics are created by the harness (as `profile-stream topics` would) with no time-based deletion. */
-export async function createServiceTopics(admin: BenchAdmin, applicationId: string, rawTopic: string, partitions: number): Promise<string[]> {
-  const deployment = benchDeployment({ applicationId, partitions, rawTopic });
-  const planned = planTopics(deployment).filter((t) => t.topic !== rawTopic);
-  await admin.create(planned.map((t) => ({ topic: t.topic, partitions: t.partitions, config: { ...t.config, 'retention.ms': '-1' } })));
-  return deployment.integrations.map((i) => i.outputTopic);
 }
 
 function du(path: string): number {

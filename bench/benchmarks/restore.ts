@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { CompressionTypes } from 'kafkajs';
-import { PROFILES_STORE } from '../../src/app/profile-processor.ts';
-import { profileStateSerde } from '../../src/app/profile-state-serde.ts';
+import { PROFILES_STORE } from '../../src/app/topology/profile-node-names.ts';
+import { profileStateSerde } from '../../src/app/topology/profile-state-serde.ts';
 import { SeededRandom } from '../../src/generator/seeded-random.ts';
 import { sampleBatches } from '../../src/generator/sample-batches.ts';
 import { mergeBatch } from '../../src/profiles/merge-batch.ts';
@@ -12,7 +12,7 @@ import { BenchAdmin, benchKafka } from '../lib/kafka.ts';
 import { log, Progress } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
 import { ratio, round, summarize } from '../lib/stats.ts';
-import { createServiceTopics, serviceChild, workerConfig } from './pipeline.ts';
+import { createServiceTopics, serviceChild, workerConfig } from '../lib/service-under-test.ts';
 
 const TEMPLATES = 2000;
 

@@ -1,6 +1,6 @@
 import type { Deployment } from '../../src/config/deployment.ts';
 import { parseAppConfig } from '../../src/config/app-config.ts';
-import { parseIntegrationsConfig } from '../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../src/config/integrations-config.ts';
 
 /**
  * The benchmark's two integrations: `all` takes every batch with the full profile (profile-only batches

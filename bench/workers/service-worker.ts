@@ -8,10 +8,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { ApiKeyStore, hashSecret } from '../../src/api/api-keys.ts';
 import { buildApi } from '../../src/api/build-app.ts';
-import { StreamsProfileLookup } from '../../src/app/streams-profile-lookup.ts';
+import { StreamsProfileLookup } from '../../src/app/adapters/streams-profile-lookup.ts';
 import { StreamsService } from '../../src/app/streams-service.ts';
 import { readRuntimeEnv } from '../../src/config/runtime-env.ts';
-import { workspaceViewSources } from '../../src/app/workspace-view-sources.ts';
+import { workspaceViewSources } from '../../src/app/adapters/workspace-view-sources.ts';
 import { benchDeployment } from '../lib/deployment.ts';
 
 export interface WorkerConfig {

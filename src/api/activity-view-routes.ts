@@ -10,16 +10,11 @@ import type { CredentialChecker } from './credential-checker.ts';
 import { notReady, relayToOwner } from './owner-relay.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
-import { isUnavailable, type ProfileLookup, type Unavailable } from './profile-lookup.ts';
-import type { IntegrationConfig } from '../profiles/integrations-config.ts';
+import type { HistoryLookup } from './history-lookup.ts';
+import { isUnavailable, type ProfileLookup } from './profile-lookup.ts';
+import type { IntegrationConfig } from '../config/integrations-config.ts';
 import { forwardingDecisions } from '../profiles/forwarding-decision.ts';
 import { eventsPerDay } from './events-per-day.ts';
-
-/** One user's history as the owning instance holds it, oldest first. */
-export interface HistoryLookup {
-  /** Only for MPIDs this instance owns (see `ProfileLookup.ownerOfProfile`). */
-  getHistory(mpid: string): Promise<{ entries: Array<{ key: string; value: HistoryRecord }> } | Unavailable>;
-}
 
 export interface ActivityViewRoutesOptions {
   readonly lookup: ProfileLookup;

@@ -11,7 +11,7 @@ export interface AudienceMember {
 }
 
 /**
- * Audience membership as the Audiences page reads it. `src/app/audience-membership-reader.ts` answers it
+ * Audience membership as the Audiences page reads it. `src/app/adapters/audience-membership-reader.ts` answers it
  * from the audience membership topic; route tests use an in-memory one.
  */
 export interface AudienceMembershipSource {

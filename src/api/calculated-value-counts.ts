@@ -21,7 +21,7 @@ export interface ValueCounts {
 
 /**
  * Counts of the current calculated-attribute values in the profiles this instance owns. Every instance
- * answers for its own partitions (`src/app/calculated-value-scan.ts` reads the profiles store); the route
+ * answers for its own partitions (`src/app/adapters/calculated-value-scan.ts` reads the profiles store); the route
  * asks the others and adds the counts up.
  */
 export interface CalculatedValueSource {

@@ -1,22 +1,14 @@
 import type {} from '@fastify/swagger';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { DsrRequested, DsrStatus, DsrTarget } from '../profiles/erasure.ts';
+import type { DsrRequested, DsrTarget } from '../profiles/erasure.ts';
 import type { CredentialChecker } from './credential-checker.ts';
 import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
 import { notReady, relayToOwner } from './owner-relay.ts';
-import { isUnavailable, type KeyOwner, type Unavailable } from './profile-lookup.ts';
-
-/** What the DSR routes need of the stream processor: a way in (the DSR topic) and the status store. */
-export interface DsrGateway {
-  /** Resolves once Kafka acknowledged the request on the DSR topic. */
-  submit(request: DsrRequested): Promise<void>;
-  ownerOfRequest(requestId: string): Promise<KeyOwner>;
-  /** Only for request ids this instance owns. */
-  getStatus(requestId: string): Promise<{ status: DsrStatus | undefined } | Unavailable>;
-}
+import { isUnavailable } from './profile-lookup.ts';
+import type { DsrGateway } from './dsr-gateway.ts';
 
 export interface DsrRoutesOptions {
   readonly dsr: DsrGateway;

@@ -1,9 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-
-/** What /ready asks: is every task restored and running, and if not, what is still on its way. */
-export interface ReadinessSource {
-  readiness(): { ready: boolean; detail: Record<string, unknown> };
-}
+import type { ReadinessSource } from './readiness-source.ts';
 
 /** /health says the process is up; /ready says it can answer for its partitions (503 with what is pending). */
 export async function healthRoutes(app: FastifyInstance, options: { readiness: ReadinessSource }): Promise<void> {

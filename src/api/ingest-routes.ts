@@ -9,22 +9,7 @@ import type { CredentialChecker } from './credential-checker.ts';
 import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 import { sinkFailure } from './sink-failure.ts';
-
-/** Where Kafka stored one batch (offset as a decimal string, 64-bit). */
-export interface IngestedPosition {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-}
-
-/**
- * Where accepted batches go: resolves only once Kafka acknowledged them, with each batch's position in
- * the order given (a sink that cannot tell, e.g. in a test, resolves with nothing and the 202 then has
- * no `offsets`).
- */
-export interface BatchSink {
-  send(topic: string, batches: readonly Batch[]): Promise<readonly IngestedPosition[] | void>;
-}
+import type { BatchSink, IngestedPosition } from './batch-sink.ts';
 
 export interface IngestRoutesOptions {
   readonly auth: CredentialChecker;

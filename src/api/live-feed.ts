@@ -48,7 +48,7 @@ export interface LiveFeedStats {
 
 /**
  * The Live Stream's source: a bounded, per-workspace tail of the batches arriving on the raw topics. The
- * HTTP layer sees only this port (`src/app/live-tail.ts` implements it over Kafka).
+ * HTTP layer sees only this port (`src/app/adapters/live-tail.ts` implements it over Kafka).
  */
 export interface LiveFeed {
   /** Resolves once the feed reads live data; events of other workspaces never reach `listener`. */

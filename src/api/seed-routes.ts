@@ -1,16 +1,12 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import type { CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
-import { parseDate } from '../audiences/yaml-document.ts';
+import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
+import { parseDate } from '../config/yaml-document.ts';
 import { checkSeedAgainstDefinitions, parseSeedMessage, type SeedMessage } from '../audiences/seed-message.ts';
 import type { CredentialChecker } from './credential-checker.ts';
 import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
-
-/** Where accepted seeds go (the seeding topic): resolves only once Kafka acknowledged every one. */
-export interface SeedSink {
-  sendSeeds(seeds: readonly SeedMessage[]): Promise<void>;
-}
+import type { SeedSink } from './seed-sink.ts';
 
 export interface SeedRoutesOptions {
   readonly auth: CredentialChecker;

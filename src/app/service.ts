@@ -1,4 +1,4 @@
-import type { ReadinessSource } from '../api/health-routes.ts';
+import type { ReadinessSource } from '../api/readiness-source.ts';
 
 /** The running stream processor as the CLI and the HTTP API see it. */
 export interface Service extends ReadinessSource {

@@ -7,8 +7,8 @@ import type { Batch } from '../schema/batch.ts';
 import type { EnrichedBatch } from '../schema/enriched-batch.ts';
 import type { HistoryRecord } from '../schema/history-record.ts';
 import { SCHEMAS } from '../schema/schema-catalog.ts';
-import { buildProfileTopology, type TopologyRetentionOptions } from './profile-topology.ts';
-import type { AudienceWiringOptions } from './audience-topology.ts';
+import { buildProfileTopology, type TopologyRetentionOptions } from './topology/profile-topology.ts';
+import type { AudienceWiringOptions } from './topology/audience-topology.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import type { Service } from './service.ts';
 

@@ -1,5 +1,5 @@
 import type { UserAttributeValue } from '../schema/batch.ts';
-import { dict, entriesOf, get, setEntry, type Dict } from '../profiles/dictionary.ts';
+import { dict, entriesOf, get, setEntry, type Dict } from '../shared/dictionary.ts';
 import { numberOf, textOf } from './value-condition.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,4 +1,4 @@
-import { entriesOf } from '../profiles/dictionary.ts';
+import { entriesOf } from '../shared/dictionary.ts';
 import type { Bucket } from './bucket.ts';
 
 export const CALCULATIONS = [

@@ -1,9 +1,9 @@
 import type { AudienceChange } from '../schema/audience-membership-change.ts';
 import type { AudienceMembershipState, ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
-import { dict, entriesOf, get, setEntry, type Dict } from '../profiles/dictionary.ts';
+import { dict, entriesOf, get, setEntry, type Dict } from '../shared/dictionary.ts';
 import { stateOf, type UserAggregates } from './aggregates.ts';
 import { countersOf, type CountComparison, type Criterion } from './audience-criteria.ts';
-import type { AudienceDefinition } from './audiences-config.ts';
+import type { AudienceDefinition } from '../config/audiences-config.ts';
 import { nextChangeAt, windowTotal } from './calculation-state.ts';
 import { matchesValue } from './value-condition.ts';
 

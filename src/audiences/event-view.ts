@@ -1,6 +1,6 @@
 import type { BatchEvent, EventType, UserAttributeValue } from '../schema/batch.ts';
-import { dict, entriesOf, get, type Dict } from '../profiles/dictionary.ts';
-import { eventTime } from '../profiles/write-stamp.ts';
+import { dict, entriesOf, get, type Dict } from '../shared/dictionary.ts';
+import { eventTime } from '../shared/write-stamp.ts';
 
 /**
  * What definitions can see of an event, and what the aggregates store keeps of it for recomputation:

@@ -1,6 +1,6 @@
 import type { AudienceChange, AudienceMembershipChange, TypedIdentity } from '../schema/audience-membership-change.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
-import { entriesOf, get } from '../profiles/dictionary.ts';
+import { entriesOf, get } from '../shared/dictionary.ts';
 
 const byType = (a: TypedIdentity, b: TypedIdentity) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
 

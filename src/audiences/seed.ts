@@ -1,4 +1,4 @@
-import { dict } from '../profiles/dictionary.ts';
+import { dict } from '../shared/dictionary.ts';
 import { ALL_TIME, dayOf, emptyBucket, MAX_TRACKED_VALUES, type Bucket } from './bucket.ts';
 import type { Calculation } from './calculation.ts';
 import type { DateRange } from './date-range.ts';

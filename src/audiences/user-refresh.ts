@@ -1,6 +1,6 @@
 import type { AudienceChange, AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import type { CalculatedAttributeState, ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
-import { copyDict, dict, entriesOf, get, setEntry } from '../profiles/dictionary.ts';
+import { copyDict, dict, entriesOf, get, setEntry } from '../shared/dictionary.ts';
 import { DEFAULT_RETENTION, retain, type RetentionLimits, type UserAggregates, type WorkspaceAggregates } from './aggregates.ts';
 import { applyEvents, emptyState, expire, nextChangeAt, recompute, valueOf, type CalculationState } from './calculation-state.ts';
 import type { Definitions } from './definitions.ts';

@@ -1,8 +1,8 @@
 import pino from 'pino';
 import { LocalStack } from '../../stack/local-stack.ts';
 import { buildApi } from '../api/build-app.ts';
-import { planTopics } from '../app/topic-plan.ts';
-import { ensureTopics } from '../app/topic-admin.ts';
+import { planTopics } from '../app/topology/topic-plan.ts';
+import { ensureTopics } from '../app/kafka/topic-admin.ts';
 import { createService } from '../app/create-service.ts';
 import type { Deployment } from '../config/deployment.ts';
 import type { RuntimeEnv } from '../config/runtime-env.ts';
@@ -12,13 +12,13 @@ import { printTopics } from './topics-command.ts';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { ApiKeyStore } from '../api/api-keys.ts';
-import { BatchProducer } from '../app/batch-producer.ts';
-import { StreamsProfileLookup } from '../app/streams-profile-lookup.ts';
-import { StreamsDsrGateway } from '../app/streams-dsr-gateway.ts';
-import { SeedProducer } from '../app/seed-producer.ts';
+import { BatchProducer } from '../app/adapters/batch-producer.ts';
+import { StreamsProfileLookup } from '../app/adapters/streams-profile-lookup.ts';
+import { StreamsDsrGateway } from '../app/adapters/streams-dsr-gateway.ts';
+import { SeedProducer } from '../app/adapters/seed-producer.ts';
 import { packageRoot } from '../config/package-root.ts';
 import { rawTopicFor } from '../config/app-config.ts';
-import { workspaceViewSources } from '../app/workspace-view-sources.ts';
+import { workspaceViewSources } from '../app/adapters/workspace-view-sources.ts';
 
 async function loadApiKeys(file: string, out: CliOutput): Promise<ApiKeyStore> {
   if (!existsSync(file)) {

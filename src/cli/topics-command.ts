@@ -1,5 +1,5 @@
-import { planTopics } from '../app/topic-plan.ts';
-import { ensureTopics, type TopicOutcome } from '../app/topic-admin.ts';
+import { planTopics } from '../app/topology/topic-plan.ts';
+import { ensureTopics, type TopicOutcome } from '../app/kafka/topic-admin.ts';
 import type { Deployment } from '../config/deployment.ts';
 import type { CliOutput } from './cli-output.ts';
 

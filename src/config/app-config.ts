@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { formatDocumentPath, locate } from '../profiles/yaml-location.ts';
+import { formatDocumentPath, locate } from './yaml-location.ts';
 import { AppConfigError } from './config-errors.ts';
 
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_", "-"');

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { loadAudiencesConfig, type AudienceDefinition } from '../audiences/audiences-config.ts';
-import { loadCalculatedAttributesConfig, type CalculatedAttributeDefinition } from '../audiences/calculated-attributes-config.ts';
-import { loadIntegrationsConfig, type IntegrationConfig } from '../profiles/integrations-config.ts';
+import { loadAudiencesConfig, type AudienceDefinition } from './audiences-config.ts';
+import { loadCalculatedAttributesConfig, type CalculatedAttributeDefinition } from './calculated-attributes-config.ts';
+import { loadIntegrationsConfig, type IntegrationConfig } from './integrations-config.ts';
 import { loadAppConfig, type AppConfig } from './app-config.ts';
 
 /** Everything `topology/` declares, validated: the app's names and retention, and its integrations. */

@@ -1,7 +1,7 @@
 import type { Batch, UserAttributeValue } from '../schema/batch.ts';
 import type { AttributeState, AttributeTombstone } from '../schema/profile-state.ts';
-import { copyDict, get, setEntry, type Dict } from './dictionary.ts';
-import { eventTime, stampAt, storedStamp, wins, type BatchContext, type WriteStamp } from './write-stamp.ts';
+import { copyDict, get, setEntry, type Dict } from '../shared/dictionary.ts';
+import { eventTime, stampAt, storedStamp, wins, type BatchContext, type WriteStamp } from '../shared/write-stamp.ts';
 
 /** One set or removal of a user attribute, as a batch asks for it. */
 export interface AttributeWrite {

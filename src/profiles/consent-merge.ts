@@ -1,5 +1,5 @@
 import type { ConsentDecision, ConsentState } from '../schema/batch.ts';
-import { copyDict, get, setEntry } from './dictionary.ts';
+import { copyDict, get, setEntry } from '../shared/dictionary.ts';
 
 /**
  * Merges a batch's consent into a workspace's, one last-write-wins register per GDPR purpose and one for

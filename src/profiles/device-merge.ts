@@ -1,7 +1,7 @@
 import { DEVICE_IDENTITY_TYPES, type Batch, type DeviceInfo } from '../schema/batch.ts';
 import type { DeviceState, InstallAttribution, WorkspaceProfile } from '../schema/profile-state.ts';
-import { copyDict, dict, get, setEntry, type Dict } from './dictionary.ts';
-import type { BatchContext } from './write-stamp.ts';
+import { copyDict, dict, get, setEntry, type Dict } from '../shared/dictionary.ts';
+import type { BatchContext } from '../shared/write-stamp.ts';
 
 /** Earliest and latest time a batch shows a device in use: its events' times and the batch's own. */
 export interface SeenRange {

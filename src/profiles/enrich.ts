@@ -1,9 +1,9 @@
 import type { Batch } from '../schema/batch.ts';
 import type { AudienceMembership, EnrichedAttribute, EnrichedBatch, EnrichedProfile } from '../schema/enriched-batch.ts';
 import type { ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
-import { dict, entriesOf, get, mapValues, setEntry, type Dict } from './dictionary.ts';
+import { dict, entriesOf, get, mapValues, setEntry, type Dict } from '../shared/dictionary.ts';
 import { consentAllows, filterByName, filterEvents, filterUserIdentities, passes } from './integration-filter.ts';
-import type { DataPointFilter, IntegrationConfig } from './integrations-config.ts';
+import type { DataPointFilter, IntegrationConfig } from '../config/integrations-config.ts';
 import { emptyConsentState } from './profile.ts';
 
 export interface EnrichOptions {

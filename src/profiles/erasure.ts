@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ProfileState } from '../schema/profile-state.ts';
-import { entriesOf } from './dictionary.ts';
+import { entriesOf } from '../shared/dictionary.ts';
 
 /**
  * Data subject requests (erasure). The DSR topic carries JSON events keyed by request id:

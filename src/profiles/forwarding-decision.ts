@@ -1,8 +1,8 @@
 import type { Batch } from '../schema/batch.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
-import { get } from './dictionary.ts';
+import { get } from '../shared/dictionary.ts';
 import { consentAllows, filterEvents } from './integration-filter.ts';
-import type { IntegrationConfig } from './integrations-config.ts';
+import type { IntegrationConfig } from '../config/integrations-config.ts';
 import { emptyConsentState } from './profile.ts';
 
 /** Why an integration received nothing of a batch. */

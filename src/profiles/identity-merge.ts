@@ -1,7 +1,7 @@
 import type { Batch, IdentityType, Mpid } from '../schema/batch.ts';
 import type { IdentityState } from '../schema/profile-state.ts';
-import { copyDict, get, setEntry, type Dict } from './dictionary.ts';
-import { eventTime, stampAt, storedStamp, wins, type BatchContext, type WriteStamp } from './write-stamp.ts';
+import { copyDict, get, setEntry, type Dict } from '../shared/dictionary.ts';
+import { eventTime, stampAt, storedStamp, wins, type BatchContext, type WriteStamp } from '../shared/write-stamp.ts';
 
 /** A set (`value` a string) or removal (`value` null) of one identity type. */
 export interface IdentityWrite {

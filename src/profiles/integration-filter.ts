@@ -1,6 +1,6 @@
 import type { BatchEvent, ConsentState, UserIdentities } from '../schema/batch.ts';
-import { dict, entriesOf, type Dict } from './dictionary.ts';
-import type { ConsentRules, DataPointFilter, IntegrationFilters } from './integrations-config.ts';
+import { dict, entriesOf, type Dict } from '../shared/dictionary.ts';
+import type { ConsentRules, DataPointFilter, IntegrationFilters } from '../config/integrations-config.ts';
 
 /**
  * An integration's data filter applied to values: which events, attributes and identities it may see.

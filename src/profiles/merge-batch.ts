@@ -4,13 +4,13 @@ import { attributeWritesOf, mergeAttributes } from './attribute-merge.ts';
 import { batchDigestOf, batchIdOf, DEFAULT_DEDUP, isReplay, NO_RECENT_BATCHES, rememberBatch, sameRecentBatches, type DedupOptions, type RecentBatches } from './batch-dedup.ts';
 import { mergeConsent } from './consent-merge.ts';
 import { latestLimitAdTracking, mergeDevice, type SeenRange } from './device-merge.ts';
-import { copyDict, get, setEntry } from './dictionary.ts';
+import { copyDict, get, setEntry } from '../shared/dictionary.ts';
 import { MpidMismatchError, MpidMissingError } from './errors.ts';
 import { identityWritesOf, mergeIdentities, type IdentityChange } from './identity-merge.ts';
 import { checkLimits } from './limits.ts';
 import { mergeOptOut } from './opt-out-merge.ts';
 import { emptyProfile, emptyWorkspace } from './profile.ts';
-import { batchTime, eventTime, type BatchContext } from './write-stamp.ts';
+import { batchTime, eventTime, type BatchContext } from '../shared/write-stamp.ts';
 
 export interface MergeOptions {
   /**

@@ -1,5 +1,5 @@
 import type { Batch } from '../schema/batch.ts';
-import { eventTime } from './write-stamp.ts';
+import { eventTime } from '../shared/write-stamp.ts';
 
 export interface OptOutState {
   readonly is_opted_out: boolean;

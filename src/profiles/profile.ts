@@ -1,6 +1,6 @@
 import type { ConsentState } from '../schema/batch.ts';
 import type { ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
-import { dict } from './dictionary.ts';
+import { dict } from '../shared/dictionary.ts';
 
 /**
  * The domain works on the stored form itself (`ProfileState`, schemas/profile-state.avsc): the merge

@@ -1,5 +1,5 @@
 import type { ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
-import { dict, entriesOf, mapValues } from './dictionary.ts';
+import { dict, entriesOf, mapValues } from '../shared/dictionary.ts';
 
 /**
  * The profile a returning user starts from: the last snapshot the history kept, reduced to what

@@ -1,6 +1,6 @@
 import type { Deployment } from '../../src/config/deployment.ts';
 import { parseAppConfig } from '../../src/config/app-config.ts';
-import { parseIntegrationsConfig } from '../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../src/config/integrations-config.ts';
 import { uniqueName } from './stack-env.ts';
 
 /** Two integrations: `all` takes everything (profile-only batches too); `ads` only custom events with consent rules off. */

@@ -107,11 +107,6 @@ export class RecordCollector implements ChangelogSink {
     });
   }
 
-  discard(): void {
-    this.#pending = [];
-    this.#changelogCounts = new Map();
-  }
-
   #choosePartition(r: PendingRecord, key: Buffer | null, partitions: number): number {
     const chosen = r.partitioner?.(r.topic, key, partitions);
     if (chosen !== undefined) return chosen;

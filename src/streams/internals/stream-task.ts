@@ -194,12 +194,6 @@ export class StreamTask {
     for (const s of this.stores.values()) s.cache?.dropClean();
   }
 
-  /** Forgets unflushed cache contents and pending output (an aborted transaction). */
-  discardUncommitted(): void {
-    for (const s of this.stores.values()) s.cache?.discard();
-    this.collector.discard();
-  }
-
   /** Closes processors and cancels punctuators. Does not commit: the caller did (or chose not to). */
   async close(): Promise<void> {
     for (const s of this.#schedules) s.cancelled = true;

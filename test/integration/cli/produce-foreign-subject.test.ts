@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawTopicFor } from '../../../src/config/app-config.ts';
-import { ensureTopics } from '../../../src/app/topic-admin.ts';
+import { ensureTopics } from '../../../src/app/kafka/topic-admin.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';
 import { deleteSubject, registerAsAnotherClient } from '../../support/foreign-registry-client.ts';
 import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureTopics } from '../../../src/app/topic-admin.ts';
+import { ensureTopics } from '../../../src/app/kafka/topic-admin.ts';
 import { partitionForKey, StreamsApp, type StreamsState } from '../../../src/streams/index.ts';
 import { findJava } from '../../../stack/java-runtime.ts';
 import { startKafka, stopKafka } from '../../../stack/kafka-node.ts';

@@ -1,4 +1,4 @@
-import { ensureTopics } from '../../../src/app/topic-admin.ts';
+import { ensureTopics } from '../../../src/app/kafka/topic-admin.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
 import { API_ERRORS } from '../../../src/api/errors.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { parseJsonBatch } from '../../../src/schema/json-batch.ts';
-import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import { referenceFold } from '../../support/reference-fold.ts';
 import { MemoryLookup } from './support/memory-lookup.ts';
 
 /**

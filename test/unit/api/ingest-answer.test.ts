@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
-import type { BatchSink, IngestedPosition } from '../../../src/api/ingest-routes.ts';
+import type { BatchSink, IngestedPosition } from '../../../src/api/batch-sink.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 
 const auth = { authorization: `Basic ${Buffer.from('key-ws9-0001:s3cret').toString('base64')}` };

@@ -4,7 +4,7 @@ import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
 import { FORWARDED_HEADER } from '../../../src/api/forwarder.ts';
 import type { KeyOwner } from '../../../src/api/profile-lookup.ts';
-import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import { referenceFold } from '../../support/reference-fold.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { attrs, batch, identities } from '../profiles/support/batches.ts';

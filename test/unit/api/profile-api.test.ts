@@ -3,7 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
-import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import { referenceFold } from '../../support/reference-fold.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { attrs, batch, identities } from '../profiles/support/batches.ts';
 import { MemoryLookup, basic } from './support/memory-lookup.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
-import type { SeedSink } from '../../../src/api/seed-routes.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import type { SeedSink } from '../../../src/api/seed-sink.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import type { SeedMessage } from '../../../src/audiences/seed-message.ts';
 
 const auth = { authorization: `Basic ${Buffer.from('key-ws9-0001:s3cret').toString('base64')}` };

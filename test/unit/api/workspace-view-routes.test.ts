@@ -6,8 +6,8 @@ import { buildApi } from '../../../src/api/build-app.ts';
 import type { CalculatedValueSource, ValueCounts } from '../../../src/api/calculated-value-counts.ts';
 import type { LiveEntry, LiveEvent, LiveFeed } from '../../../src/api/live-feed.ts';
 import type { Unavailable } from '../../../src/api/profile-lookup.ts';
-import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import { parseAudiencesConfig } from '../../../src/config/audiences-config.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 
 const keys = new ApiKeyStore([{ key: 'key-ws1-0001', workspaces: ['1', '3'], secretHash: hashSecret('s3cret') }]);
 const auth = { authorization: `Basic ${Buffer.from('key-ws1-0001:s3cret').toString('base64')}` };

@@ -1,12 +1,12 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUDIENCE_DUE_STORE } from '../../../src/app/audience-step.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
-import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
-import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import { AUDIENCE_DUE_STORE } from '../../../src/app/topology/audience-step.ts';
+import { PROFILES_STORE } from '../../../src/app/topology/profile-node-names.ts';
+import { buildProfileTopology } from '../../../src/app/topology/profile-topology.ts';
+import { parseAudiencesConfig } from '../../../src/config/audiences-config.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
-import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
 import { avroTypeFor } from '../../../src/schema/avro-type.ts';
 import type { AudienceMembershipChange } from '../../../src/schema/audience-membership-change.ts';
 import type { Batch } from '../../../src/schema/batch.ts';

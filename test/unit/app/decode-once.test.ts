@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOnce } from '../../../src/app/decode-once.ts';
+import { decodeOnce } from '../../../src/app/topology/decode-once.ts';
 
 function countingJson() {
   const calls = { serialize: 0, deserialize: 0 };

@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HISTORY_DAYS_STORE, HISTORY_STORE, parseHistoryKey } from '../../../src/app/history-store.ts';
-import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
+import { HISTORY_DAYS_STORE, HISTORY_STORE, parseHistoryKey } from '../../../src/app/topology/history-store.ts';
+import { buildProfileTopology } from '../../../src/app/topology/profile-topology.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
 import type { DsrEvent } from '../../../src/profiles/erasure.ts';
-import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
 import { avroTypeFor } from '../../../src/schema/avro-type.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { EnrichedBatch } from '../../../src/schema/enriched-batch.ts';

@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IDENTITY_INDEX_STORE, type IdentityOwner } from '../../../src/app/identity-index-processor.ts';
-import { HISTORY_STORE } from '../../../src/app/history-store.ts';
-import { PROFILES_STORE } from '../../../src/app/profile-processor.ts';
-import { buildProfileTopology } from '../../../src/app/profile-topology.ts';
+import { IDENTITY_INDEX_STORE, type IdentityOwner } from '../../../src/app/topology/identity-index-processor.ts';
+import { HISTORY_STORE } from '../../../src/app/topology/history-store.ts';
+import { PROFILES_STORE } from '../../../src/app/topology/profile-node-names.ts';
+import { buildProfileTopology } from '../../../src/app/topology/profile-topology.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
-import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
 import { avroTypeFor } from '../../../src/schema/avro-type.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { EnrichedBatch } from '../../../src/schema/enriched-batch.ts';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { recentBatchesSerde } from '../../../src/app/batch-dedup-store.ts';
-import { historyRecordSerde, historyStoreSerde } from '../../../src/app/history-store.ts';
+import { recentBatchesSerde } from '../../../src/app/topology/batch-dedup-store.ts';
+import { historyRecordSerde, historyStoreSerde } from '../../../src/app/topology/history-store.ts';
 import { BadMagicByteError } from '../../../src/schema/errors.ts';
-import { profileStateSerde } from '../../../src/app/profile-state-serde.ts';
+import { profileStateSerde } from '../../../src/app/topology/profile-state-serde.ts';
 import type { HistoryRecord } from '../../../src/schema/history-record.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { batch } from '../profiles/support/batches.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planTopics } from '../../../src/app/topic-plan.ts';
+import { planTopics } from '../../../src/app/topology/topic-plan.ts';
 import { parseAppConfig } from '../../../src/config/app-config.ts';
-import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
 
 describe('the topics a deployment needs', () => {
   const app = parseAppConfig('application_id: shop\npartitions: 6\nsources: [web, ios]\n', 'app.yaml');

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { UserAggregates } from '../../../src/audiences/aggregates.ts';
-import { parseAudiencesConfig, type AudienceDefinition } from '../../../src/audiences/audiences-config.ts';
+import { parseAudiencesConfig, type AudienceDefinition } from '../../../src/config/audiences-config.ts';
 import { recompute } from '../../../src/audiences/calculation-state.ts';
 import { compileDefinitions } from '../../../src/audiences/definitions.ts';
 import { diffMemberships, evaluateAudiences, nextAudienceChangeAt, type AudienceMemberships } from '../../../src/audiences/evaluate-audience.ts';
 import type { EventView } from '../../../src/audiences/event-view.ts';
 import { dayOf } from '../../../src/audiences/bucket.ts';
-import { dict } from '../../../src/profiles/dictionary.ts';
+import { dict } from '../../../src/shared/dictionary.ts';
 import { emptyProfile, emptyWorkspace } from '../../../src/profiles/profile.ts';
 import type { ConsentDecision, UserAttributeValue } from '../../../src/schema/batch.ts';
 import type { ProfileState, WorkspaceProfile } from '../../../src/schema/profile-state.ts';

@@ -1,4 +1,4 @@
-import { dict } from '../../../src/profiles/dictionary.ts';
+import { dict } from '../../../src/shared/dictionary.ts';
 import type { EventView } from '../../../src/audiences/event-view.ts';
 import type { EventType, UserAttributeValue } from '../../../src/schema/batch.ts';
 

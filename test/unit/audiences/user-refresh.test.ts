@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { UserAggregates } from '../../../src/audiences/aggregates.ts';
-import { parseAudiencesConfig } from '../../../src/audiences/audiences-config.ts';
-import { parseCalculatedAttributesConfig } from '../../../src/audiences/calculated-attributes-config.ts';
+import { parseAudiencesConfig } from '../../../src/config/audiences-config.ts';
+import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import { compileDefinitions, type Definitions } from '../../../src/audiences/definitions.ts';
 import { applySeedToUser } from '../../../src/audiences/aggregates.ts';
 import { refreshUser, type RefreshResult } from '../../../src/audiences/user-refresh.ts';
 import { emptyProfile, emptyWorkspace } from '../../../src/profiles/profile.ts';
-import { dict, setEntry } from '../../../src/profiles/dictionary.ts';
+import { dict, setEntry } from '../../../src/shared/dictionary.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { DAY, NOW, ev } from './support.ts';
 import type { EventView } from '../../../src/audiences/event-view.ts';

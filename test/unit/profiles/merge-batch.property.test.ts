@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeBatch } from '../../../src/profiles/merge-batch.ts';
-import { referenceFold } from '../../../src/profiles/reference-fold.ts';
+import { referenceFold } from '../../support/reference-fold.ts';
 import type { DedupOptions, RecentBatches } from '../../../src/profiles/batch-dedup.ts';
 import type { AttAuthorizationStatus, Batch, BatchEvent, UserAttributeValue } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { enrich } from '../../../src/profiles/enrich.ts';
-import { parseIntegrationsConfig } from '../../../src/profiles/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
 import { mergeBatch } from '../../../src/profiles/merge-batch.ts';
 import { avroTypeFor } from '../../../src/schema/avro-type.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';

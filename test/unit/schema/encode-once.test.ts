@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { historyRecordSerde } from '../../../src/app/history-store.ts';
+import { historyRecordSerde } from '../../../src/app/topology/history-store.ts';
 import { encodeOnceFor } from '../../../src/schema/encode-once.ts';
 import type { HistoryRecord } from '../../../src/schema/history-record.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';

@@ -12,7 +12,7 @@ import {
   type UserAttributeValue,
   type UserIdentities,
 } from '../../../../src/schema/batch.ts';
-import { dict } from '../../../../src/profiles/dictionary.ts';
+import { dict } from '../../../../src/shared/dictionary.ts';
 
 /** Test batches with every field present (as after Avro decode) and only what a test cares about set. */
 

@@ -1,0 +1,56 @@
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { isStreamsError, type StreamsApp } from '../../streams/index.ts';
+import type { DsrGateway } from '../../api/dsr-gateway.ts';
+import type { KeyOwner, Unavailable } from '../../api/profile-lookup.ts';
+import type { DsrRequested, DsrStatus } from '../../profiles/erasure.ts';
+import { DSR_STATUS_STORE } from '../topology/dsr-processors.ts';
+import { unavailable } from './streams-profile-lookup.ts';
+
+/**
+ * `POST /v1/dsr` writes to the DSR topic (JSON keyed by request id; kafkajs' default partitioner is
+ * Java's murmur2, so the request lands on the partition whose task keeps its status), and
+ * `GET /v1/dsr/:id` reads the `dsr-status` store through interactive queries.
+ */
+export class StreamsDsrGateway implements DsrGateway {
+  private readonly producer: Producer;
+
+  constructor(
+    private readonly app: StreamsApp,
+    brokers: string[],
+    private readonly dsrTopic: string,
+    clientId = 'profile-stream-dsr',
+  ) {
+    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+    this.producer = new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, retry: { retries: 3 } }).producer({ idempotent: true, maxInFlightRequests: 1 });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer.disconnect();
+  }
+
+  async submit(request: DsrRequested): Promise<void> {
+    await this.producer.send({ topic: this.dsrTopic, acks: -1, messages: [{ key: request.request_id, value: JSON.stringify(request), timestamp: String(request.requested_ms) }] });
+  }
+
+  async ownerOfRequest(requestId: string): Promise<KeyOwner> {
+    try {
+      const md = await this.app.metadataForKey(DSR_STATUS_STORE, requestId);
+      return md.local ? { local: true } : { local: false, applicationServer: md.applicationServer };
+    } catch (error) {
+      if (isStreamsError(error) && error.code === 'PS_ERR_APP_NOT_RUNNING') return { local: true };
+      throw error;
+    }
+  }
+
+  async getStatus(requestId: string): Promise<{ status: DsrStatus | undefined } | Unavailable> {
+    try {
+      return { status: await this.app.store<string, DsrStatus>(DSR_STATUS_STORE).get(requestId) };
+    } catch (error) {
+      return unavailable(error);
+    }
+  }
+}
