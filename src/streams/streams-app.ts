@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { StreamsError, isStreamsError, type StreamsErrorCode } from './errors.ts';
@@ -5,17 +6,18 @@ import type { ReadOnlyKeyValueStore } from './store.ts';
 import type { Topology } from './topology.ts';
 import { InteractiveQueries, type KeyQueryMetadata } from './internals/interactive-queries.ts';
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './internals/streams-config.ts';
-import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup } from './internals/assignor.ts';
+import { ASSIGNOR_PROTOCOL, StickyTaskAssignor, hostMapFromGroup, standbysFromGroup } from './internals/assignor.ts';
+import { StandbyTasks } from './internals/standby-tasks.ts';
 import { beginCommit, sendOutputsEarly, type CommitUnit, type InFlightCommit } from './internals/commit.ts';
 import { createKafkaPort, DEFAULT_KAFKA_CLIENT } from './internals/kafka-client.ts';
-import type { FetchedBatch, GroupConsumerPort, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
+import type { FetchedBatch, GroupConsumerPort, GroupMemberInfo, KafkaPort, ProducerPort, TopicPartitions } from './internals/kafka-port.ts';
 import { StreamsMetrics } from './internals/metrics.ts';
 import { Mutex } from './internals/mutex.ts';
 import { changelogOffsetKey, restore, type RestoreTarget } from './internals/restore.ts';
 import { lockStateDir, type StateDirLock } from './internals/state-dir.ts';
 import { StateMachine } from './internals/state-machine.ts';
 import { errorMessage } from './internals/stream-task.ts';
-import { createTask, type OwnedTask } from './internals/task-factory.ts';
+import { createTask, taskStateLayout, type OwnedTask } from './internals/task-factory.ts';
 import { OutageRecovery, type Outage, type OutageHooks } from './internals/outage-recovery.ts';
 import { taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
 import { checkTopics } from './internals/topic-setup.ts';
@@ -76,6 +78,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   readonly #recovery: OutageRecovery;
   /** During an outage: tasks open for reads only, nothing processed or committed until the rejoin. */
   #suspended = false;
+  /** Names this process in standby assignments (Kafka Streams' process id): new for every run. */
+  readonly #processId = randomUUID();
+  #standbys: StandbyTasks | undefined;
   /** The last commit while its acks and RocksDB write are pending (processing goes on meanwhile). */
   #inFlight: { readonly commit: InFlightCommit; readonly started: number } | undefined;
 
@@ -115,10 +120,15 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     this.#lock = await lockStateDir(join(this.#config.stateDir, applicationId));
     try {
       this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir });
+      this.#standbys = new StandbyTasks({ port: this.#port, topology: this.#topology, config: this.#config, metrics: this.metrics, clock: this.#config.clock, pollMs: this.#config.standbyPollMs });
       this.#partitionCounts = await checkTopics(this.#port.admin, this.#topology);
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
-      this.#assignor = new StickyTaskAssignor(subTopologies, () => ({ applicationServer: this.#config.applicationServer ?? '', ownedTasks: [...this.#tasks.keys()] }));
+      this.#assignor = new StickyTaskAssignor(
+        subTopologies,
+        () => ({ applicationServer: this.#config.applicationServer ?? '', ownedTasks: [...this.#tasks.keys()], processId: this.#processId, standbyTasks: this.#standbys?.ids() ?? [] }),
+        { replicas: this.#config.numStandbyReplicas, eligible: (id) => taskStateLayout(id, this.#topology, this.#config).changelogs.length > 0 },
+      );
       this.#machine.moveTo('REBALANCING');
       this.#lastCommit = this.#config.clock.now();
       await this.#runConsumer();
@@ -431,8 +441,18 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       });
     }
     const added = [...newIds].filter((id) => !this.#tasks.has(id)).sort();
+    // A standby of a task that became active here hands its RocksDB over: only the tail is left to restore.
+    await this.#standbys?.stop(added);
     if (added.length > 0) await this.#createAndRestore(added);
-    await this.#refreshHostMap();
+    const members = await this.#refreshHostMap();
+    if (this.#config.numStandbyReplicas > 0 && members !== undefined && !this.#closing) {
+      await this.#standbys?.reconcile(new Set(standbysFromGroup(members, this.#processId).filter((id) => !this.#tasks.has(id))));
+    }
+  }
+
+  /** Tasks this instance keeps warm as standby replicas, with the changelog records each is behind. */
+  standbyStatus(): Array<{ taskId: string; lag: string }> {
+    return [...(this.#standbys?.lags() ?? [])].map(([taskId, lag]) => ({ taskId, lag: String(lag) }));
   }
 
   async #createAndRestore(ids: readonly string[]): Promise<void> {
@@ -506,13 +526,16 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     await o.producer?.close().catch(() => undefined);
   }
 
-  async #refreshHostMap(): Promise<void> {
+  /** Reads the group's assignment user data: the host map, and the members for the standby assignment. */
+  async #refreshHostMap(): Promise<GroupMemberInfo[] | undefined> {
     try {
       const members = await this.#port!.admin.describeGroup(this.#config.applicationId);
       const map = hostMapFromGroup(members);
       if (map.size > 0) this.#hostMap = map;
+      return members;
     } catch (err) {
       this.#config.logger.warn({ err: errorMessage(err) }, 'could not read the group host map');
+      return undefined;
     }
   }
 
@@ -546,6 +569,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       });
       // Bounded: with the brokers gone a client can wait for answers that never come, and a close must end.
       await withDeadline(this.#consumer?.stop() ?? Promise.resolve(), CLOSE_STEP_DEADLINE_MS);
+      await this.#standbys?.stopAll();
       await this.#mutex.run(async () => {
         // A commit still writing to a task's RocksDB must finish before the database closes.
         await this.#inFlight?.commit.settled.catch(() => undefined);

@@ -17,6 +17,7 @@ export class StreamsMetrics {
   readonly restoredRecords = new Counter({ name: 'streams_restore_records_total', help: 'Changelog records restored', labelNames: ['task'], registers: [this.registry] });
   readonly restoreRemaining = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog offsets left to restore', labelNames: ['task'], registers: [this.registry] });
   readonly restoreRate = new Gauge({ name: 'streams_restore_records_per_second', help: 'Rate of the last restore', labelNames: ['task'], registers: [this.registry] });
+  readonly standbyLag = new Gauge({ name: 'streams_standby_lag_records', help: 'Changelog records a standby replica is behind its active task', labelNames: ['task'], registers: [this.registry] });
   readonly consumerLag = new Gauge({ name: 'streams_consumer_lag', help: 'High watermark minus next offset', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: 'streams_dead_letter_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['task'], registers: [this.registry] });
   readonly state = new Gauge({ name: 'streams_state', help: 'App state (1 for the current one)', labelNames: ['state'], registers: [this.registry] });

@@ -27,6 +27,13 @@ export interface StreamsConfig {
   cacheMaxBytes?: number;
   /** Kafka client behind the runtime's port: a client name, or a factory (tests inject one). */
   kafkaClient?: KafkaClientName | KafkaPortFactory;
+  /**
+   * Standby replicas per stateful task (Kafka Streams' `num.standby.replicas`): other instances keep the
+   * task's stores warm from its changelogs, so a failover restores only the tail. Default 0.
+   */
+  numStandbyReplicas?: number;
+  /** How often a standby reads the changelogs it is behind on. Default 1000 ms. */
+  standbyPollMs?: number;
 }
 
 /** A `StreamsConfig` with every default filled in. */
@@ -39,6 +46,9 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   }
   if (!config.brokers?.length) throw new StreamsError('PS_ERR_CONFIG_INVALID', 'brokers must list at least one host:port');
   if (!config.stateDir) throw new StreamsError('PS_ERR_CONFIG_INVALID', 'stateDir is required');
+  if (config.numStandbyReplicas !== undefined && (!Number.isInteger(config.numStandbyReplicas) || config.numStandbyReplicas < 0)) {
+    throw new StreamsError('PS_ERR_CONFIG_INVALID', `numStandbyReplicas ${config.numStandbyReplicas} must be a whole number >= 0`);
+  }
   const eos = config.processingGuarantee === 'exactly_once';
   return {
     processingGuarantee: 'at_least_once',
@@ -50,6 +60,8 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     heartbeatIntervalMs: 3_000,
     restoreTimeoutMs: 300_000,
     cacheMaxBytes: 32 * 1024 * 1024,
+    numStandbyReplicas: 0,
+    standbyPollMs: 1000,
     ...config,
   };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { CommitUnit } from './commit.ts';
 import type { KafkaPort, ProducerPort } from './kafka-port.ts';
 import { InMemoryBytesStore } from './memory-store.ts';
-import { changelogOffsetKey, openTaskDb, type RestoreProgress, type RestoreTarget } from './restore.ts';
+import { changelogOffsetKey, openTaskDb, type ChangelogPartition, type RestoreProgress, type RestoreTarget } from './restore.ts';
 import type { TaskDb } from './rocksdb-task-db.ts';
 import { StreamTask } from './stream-task.ts';
 import type { ResolvedStreamsConfig } from './streams-config.ts';
@@ -32,17 +32,31 @@ export interface TaskFactoryOptions {
  * RocksDB opened at the stored changelog offsets (or wiped when they are beyond the changelog's end),
  * in-memory stores empty, and the changelog ranges the restore must replay.
  */
+/** Where a task's state lives: its RocksDB stores, their changelog partitions, its directory. */
+export function taskStateLayout(id: string, topology: BuiltTopology, config: Pick<ResolvedStreamsConfig, 'stateDir' | 'applicationId'>): {
+  persistent: string[];
+  changelogs: ChangelogPartition[];
+  dir: string;
+} {
+  const { subTopology, partition } = parseTaskId(id);
+  const st = topology.subTopologies[subTopology]!;
+  const defs = st.storeNames.map((n) => ({ name: n, def: topology.stores.get(n)! }));
+  return {
+    persistent: defs.filter((d) => d.def.builder.kind === 'rocksdb').map((d) => d.name),
+    changelogs: defs.filter((d) => d.def.builder.loggingEnabled).map((d) => ({ store: d.name, topic: d.def.changelogTopic, partition })),
+    dir: join(config.stateDir, config.applicationId, id),
+  };
+}
+
 export async function createTask(id: string, o: TaskFactoryOptions): Promise<{ owned: OwnedTask; targets: RestoreTarget[] }> {
   const targets: RestoreTarget[] = [];
   const { subTopology, partition } = parseTaskId(id);
   const st = o.topology.subTopologies[subTopology]!;
-  const defs = st.storeNames.map((n) => ({ name: n, def: o.topology.stores.get(n)! }));
-  const persistent = defs.filter((d) => d.def.builder.kind === 'rocksdb').map((d) => d.name);
-  const changelogs = defs.filter((d) => d.def.builder.loggingEnabled).map((d) => ({ store: d.name, topic: d.def.changelogTopic, partition }));
+  const { persistent, changelogs, dir } = taskStateLayout(id, o.topology, o.config);
   // Exactly-once: fence a zombie owner of this task before reading its changelog (see adapter).
   const producer = o.config.processingGuarantee === 'exactly_once' ? await o.port.createProducer({ transactionalId: `${o.config.applicationId}-${id}` }) : undefined;
   const opened = persistent.length > 0
-    ? await openTaskDb(join(o.config.stateDir, o.config.applicationId, id), persistent, changelogs.filter((c) => persistent.includes(c.store)), o.changelogEnds, o.config.logger)
+    ? await openTaskDb(dir, persistent, changelogs.filter((c) => persistent.includes(c.store)), o.changelogEnds, o.config.logger)
     : undefined;
   const memory = new Map<string, InMemoryBytesStore>();
   const task = new StreamTask({

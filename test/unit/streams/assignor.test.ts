@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StickyTaskAssignor, assignTasks, decodeSubscription, encodeSubscription, hostMapFromGroup } from '../../../src/streams/internals/assignor.ts';
+import { StickyTaskAssignor, assignStandbys, assignTasks, decodeSubscription, encodeSubscription, hostMapFromGroup, standbysFromGroup } from '../../../src/streams/internals/assignor.ts';
 
 const tasks = ['0_0', '0_1', '0_2', '0_3', '1_0', '1_1', '1_2', '1_3'];
 
@@ -59,6 +59,57 @@ describe('sticky co-partitioning assignor', () => {
   });
 
   it('survives garbage user data', () => {
-    expect(decodeSubscription(Buffer.from('nope'))).toEqual({ applicationServer: '', ownedTasks: [] });
+    expect(decodeSubscription(Buffer.from('nope'))).toEqual({ applicationServer: '', ownedTasks: [], processId: '', standbyTasks: [] });
+  });
+});
+
+describe('standby replicas', () => {
+  const tasks = ['0_0', '0_1', '0_2', '0_3'];
+
+  it('puts each standby on a member other than the active owner, spread evenly', () => {
+    const active = new Map([['a', ['0_0', '0_1']], ['b', ['0_2', '0_3']]]);
+    const out = assignStandbys([{ memberId: 'a', processId: 'pa', standby: [] }, { memberId: 'b', processId: 'pb', standby: [] }], active, tasks, 1);
+    expect(out.get('pa')).toEqual(['0_2', '0_3']);
+    expect(out.get('pb')).toEqual(['0_0', '0_1']);
+  });
+
+  it('keeps a standby where its state is warm, and never places more replicas than other members', () => {
+    const active = new Map([['a', ['0_0', '0_1']], ['b', ['0_2']], ['c', ['0_3']]]);
+    const members = [
+      { memberId: 'a', processId: 'pa', standby: [] },
+      { memberId: 'b', processId: 'pb', standby: [] },
+      { memberId: 'c', processId: 'pc', standby: ['0_0', '0_1'] },
+    ];
+    const one = assignStandbys(members, active, tasks, 1);
+    expect(one.get('pc')).toEqual(expect.arrayContaining(['0_0', '0_1']));
+    const many = assignStandbys(members, active, tasks, 5);
+    for (const t of tasks) {
+      const holders = [...many].filter(([, ts]) => ts.includes(t)).map(([p]) => p);
+      expect(holders).toHaveLength(2);
+      expect(holders).not.toContain(`p${[...active].find(([, ts]) => ts.includes(t))![0]}`);
+    }
+  });
+
+  it('assigns none with zero replicas, or to a member without a process id', () => {
+    const active = new Map([['a', tasks]]);
+    expect([...assignStandbys([{ memberId: 'a', processId: 'pa', standby: [] }, { memberId: 'b', processId: 'pb', standby: [] }], active, tasks, 0).values()].flat()).toEqual([]);
+    expect(assignStandbys([{ memberId: 'a', processId: 'pa', standby: [] }, { memberId: 'b', processId: '', standby: [] }], active, tasks, 1).get('pa')).toEqual([]);
+  });
+
+  it('moves a task whose owner left to the member that kept it warm', () => {
+    const out = assignTasks([{ memberId: 'a', owned: ['0_0', '0_1'] }, { memberId: 'c', owned: [], standby: ['0_3'] }], tasks);
+    expect(out.get('c')).toContain('0_3');
+  });
+
+  it('the leader writes each process its standbys, and every member reads its own', () => {
+    const assignor = new StickyTaskAssignor([{ id: 0, topics: ['in'] }], () => ({ applicationServer: '', ownedTasks: [] }), { replicas: 1, eligible: () => true });
+    const sub = (s: string, p: string) => encodeSubscription({ applicationServer: s, ownedTasks: [], processId: p, standbyTasks: [] });
+    const out = assignor.assign([{ memberId: 'a', metadata: sub('h1:1', 'pa') }, { memberId: 'b', metadata: sub('h2:2', 'pb') }], new Map([['in', 2]]));
+    const infos = [...out].map(([memberId, a]) => ({ memberId, assignmentUserData: a.userData }));
+    const mine = standbysFromGroup(infos as never, 'pa');
+    const theirs = standbysFromGroup(infos as never, 'pb');
+    expect(mine.length + theirs.length).toBe(2);
+    expect(new Set([...mine, ...theirs])).toEqual(new Set(['0_0', '0_1']));
+    expect(decodeSubscription(sub('h1:1', 'pa')).processId).toBe('pa');
   });
 });
