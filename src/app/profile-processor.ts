@@ -16,6 +16,7 @@ import { ERASURES_STORE } from './profile-lifecycle-processor.ts';
 import { reengage } from './reengagement-step.ts';
 import { BATCH_DEDUP_STORE } from './batch-dedup-store.ts';
 import type { AudienceStep } from './audience-step.ts';
+import { needsResolution } from '../identity/resolution.ts';
 
 export const PROFILES_STORE = 'profiles';
 
@@ -69,6 +70,8 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
 
   async process(record: Record<string, Batch>): Promise<void> {
     const batch = record.value;
+    // Resolved first by `idsync-route`/`idsync-resolve`, then merged by this processor's twin `idsync-merge`.
+    if (needsResolution(batch.mpid, record.key)) return;
     // The key decides the partition, so the task: a batch keyed by another MPID than its own is in a task
     // that does not own its user. Merging it here would keep a second, partial profile where no lookup
     // finds it, so it goes to the dead-letter topic instead (the runtime does that with the error's code).
