@@ -64,7 +64,8 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
 
   async prefetch(records: readonly Record<string, Batch>[]): Promise<void> {
     // One read for the whole fetched batch; the write cache keeps the values for `process`.
-    const keys = [...new Set(records.map((r) => r.key))];
+    // Unkeyed and identity-keyed batches go to resolution first: their keys are no MPIDs to read.
+    const keys = [...new Set(records.filter((r) => r.key !== null && !needsResolution(r.value.mpid, r.key)).map((r) => r.key))];
     await Promise.all([this.profiles.getMany(keys), this.dedup.getMany(keys), this.erasures.getMany(keys), this.audiences?.prefetch(keys)]);
   }
 
