@@ -1,3 +1,4 @@
+import { canonicalIdentityType } from '../identity/identity-names.ts';
 import type {} from '@fastify/swagger';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -128,8 +129,10 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
     const q = request.query;
     if (q.mpid) return q.mpid;
     if (!q.identity_type || !q.identity_value) throw new ApiError('PS_ERR_API_BAD_REQUEST', 'search by "mpid", or by "identity_type" and "identity_value"');
-    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfIdentity(q.identity_type, q.identity_value), { method: 'GET', path: request.url })) return 'relayed';
-    const resolved = await lookup.resolveIdentity(q.identity_type, q.identity_value);
+    // Any identity resolution knows, user or device, in the schema's or mParticle's spelling.
+    const type = canonicalIdentityType(q.identity_type) ?? q.identity_type;
+    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfIdentity(type, q.identity_value), { method: 'GET', path: request.url })) return 'relayed';
+    const resolved = await lookup.resolveIdentity(type, q.identity_value);
     if (isUnavailable(resolved)) throw notReady(resolved.detail);
     if (!resolved.mpid) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no user with ${q.identity_type} "${q.identity_value}"`);
     return resolved.mpid;

@@ -23,6 +23,8 @@ import { profileRoutes } from './profile-routes.ts';
 import { PROFILE_FIELDS } from './profile-response.ts';
 import { dsrRoutes } from './dsr-routes.ts';
 import { type DsrGateway } from './dsr-gateway.ts';
+import { idsyncRoutes, type IdSyncSink } from './idsync-routes.ts';
+import type { IdentityStrategy } from '../identity/identity-strategy.ts';
 import { seedRoutes } from './seed-routes.ts';
 import { type SeedSink } from './seed-sink.ts';
 import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
@@ -51,6 +53,8 @@ export interface ApiOptions {
   readonly seeds?: { sink: SeedSink; calculatedAttributes: readonly CalculatedAttributeDefinition[]; maxSeeds?: number };
   /** Erasure requests; without it /v1/dsr is not served. */
   readonly dsr?: DsrGateway;
+  /** The IDSync API (`/v1/identify`, ...); needs `lookup`. */
+  readonly idsync?: { sink: IdSyncSink; strategy: IdentityStrategy; rawTopic: string; source: string; waitMs?: number };
   /** User Activity View (page at `/` from `uiDir`); needs `lookup` and `keys` too. */
   readonly activityView?: { history: HistoryLookup; uiDir: string; integrations?: readonly IntegrationConfig[] };
   /** Live Stream, Audiences and Calculated attributes pages' data; needs `keys`. */
@@ -169,6 +173,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await app.register(ingestRoutes, { auth, sink: options.ingest.sink, rawTopicOf: options.ingest.rawTopicOf, defaultSource: options.ingest.defaultSource, maxBulk: options.maxBulk ?? 100 });
   }
   if (options.dsr && auth) await app.register(dsrRoutes, { dsr: options.dsr, auth, forwarder });
+  if (options.idsync && options.lookup && auth) await app.register(idsyncRoutes, { ...options.idsync, auth, lookup: options.lookup, forwarder });
   if (options.seeds && auth) {
     await app.register(seedRoutes, { auth, sink: options.seeds.sink, calculatedAttributes: options.seeds.calculatedAttributes, maxSeeds: options.seeds.maxSeeds ?? 1000 });
   }

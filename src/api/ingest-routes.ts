@@ -69,7 +69,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
       const root = bulk ? `$[${i}]` : '$';
       const route = routeOf(json, key, root, problems);
       try {
-        const { batch } = parseJsonBatch(json, { ...route, requireMpid: true });
+        const { batch } = parseJsonBatch(json, { ...route });
         parsed.push(batch);
       } catch (error) {
         if (!(error instanceof InvalidBatchError)) throw error;

@@ -18,7 +18,8 @@ export interface ProfileLookup {
   ownerOfIdentity(type: string, value: string): Promise<KeyOwner>;
   /** Only for keys this instance owns. */
   getProfile(mpid: string): Promise<{ profile: ProfileState | undefined; freshness: string } | Unavailable>;
-  resolveIdentity(type: string, value: string): Promise<{ mpid: string | undefined } | Unavailable>;
+  /** `known`: whether identity resolution saw the holder with a unique (login) identity; absent when it cannot tell. */
+  resolveIdentity(type: string, value: string): Promise<{ mpid: string | undefined; known?: boolean } | Unavailable>;
 }
 
 export function isUnavailable(value: object): value is Unavailable {

@@ -4,6 +4,7 @@ import type { CredentialChecker } from './credential-checker.ts';
 import { requireWorkspace } from './basic-auth.ts';
 import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
+import { canonicalIdentityType } from '../identity/identity-names.ts';
 import { notReady, relayToOwner } from './owner-relay.ts';
 import { FRESHNESS_HEADER, isUnavailable, type ProfileLookup } from './profile-lookup.ts';
 import { PROFILE_FIELDS, parseFields, toProfileResponse, type ProfileField } from './profile-response.ts';
@@ -139,7 +140,9 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
       const key = await auth.authenticate(request);
       requireWorkspace(key, request.params.workspaceId);
       const fields = fieldsOf(request.query.fields);
-      const { type, value } = request.body.identity;
+      const { value } = request.body.identity;
+      // mParticle's spelling (`customerid`) and the schema's (`customer_id`) name the same type.
+      const type = canonicalIdentityType(request.body.identity.type) ?? request.body.identity.type;
       if (type !== options.immutableIdType) {
         throw new ApiError('PS_ERR_API_BAD_REQUEST', `identity.type must be the immutable ID type "${options.immutableIdType}", not "${type}"`);
       }

@@ -59,7 +59,7 @@ function fileBatches(docs: unknown[], sources: readonly string[], fallback: stri
       return;
     }
     try {
-      batches.push(parseJsonBatch(doc, { source: typeof named === 'string' ? named : fallback, workspaceId: '1', requireMpid: true }).batch);
+      batches.push(parseJsonBatch(doc, { source: typeof named === 'string' ? named : fallback, workspaceId: '1' }).batch);
     } catch (error) {
       if (!(error instanceof InvalidBatchError)) throw error;
       for (const p of error.problems) problems.push(`batch ${i}: ${p.path}: ${p.message}`);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { ApiKeyStore } from '../api/api-keys.ts';
 import { BatchProducer } from '../app/adapters/batch-producer.ts';
+import { DEFAULT_IDENTITY_STRATEGY } from '../identity/identity-strategy.ts';
 import { StreamsProfileLookup } from '../app/adapters/streams-profile-lookup.ts';
 import { StreamsDsrGateway } from '../app/adapters/streams-dsr-gateway.ts';
 import { SeedProducer } from '../app/adapters/seed-producer.ts';
@@ -68,6 +69,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
       rawTopicOf: (source) => (app.sources.includes(source) ? rawTopicFor(app.applicationId, source) : undefined),
       defaultSource: app.sources[0]!,
     },
+    idsync: { sink: producer, strategy: deployment.identity ?? DEFAULT_IDENTITY_STRATEGY, rawTopic: rawTopicFor(app.applicationId, app.sources[0]!), source: app.sources[0]! },
     metricsRegistries: [service.app.metrics.registry],
   });
   // Listening before the processor runs: /ready answers 503 with what is restoring until it is done.
@@ -76,7 +78,7 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
 
   out.info('');
   out.info('profile-stream is running');
-  out.info(`  HTTP:            ${address}  (User Activity View at /, Profile API, /v1/dsr, /v1/calculated-attributes/seeds, /v2/events, /health, /ready, /metrics, /openapi.json)`);
+  out.info(`  HTTP:            ${address}  (User Activity View at /, Profile API, /v1/dsr, /v1/calculated-attributes/seeds, /v2/events, IDSync /v1/identify|search|login|logout|{mpid}/modify, /health, /ready, /metrics, /openapi.json)`);
   out.info(`  Kafka:           ${conn.brokers.join(',')}${conn.localStack ? ' (local stack)' : ''}`);
   out.info(`  Schema registry: ${conn.schemaRegistryUrl}`);
   out.info(`  State:           ${env.stateDir}`);

@@ -3,6 +3,8 @@ import { loadAudiencesConfig, type AudienceDefinition } from './audiences-config
 import { loadCalculatedAttributesConfig, type CalculatedAttributeDefinition } from './calculated-attributes-config.ts';
 import { loadIntegrationsConfig, type IntegrationConfig } from './integrations-config.ts';
 import { loadAppConfig, type AppConfig } from './app-config.ts';
+import { loadIdentityStrategy } from './identity-strategy-config.ts';
+import type { IdentityStrategy } from '../identity/identity-strategy.ts';
 
 /** Everything `topology/` declares, validated: the app's names and retention, and its integrations. */
 export interface Deployment {
@@ -12,6 +14,8 @@ export interface Deployment {
   readonly calculatedAttributes?: readonly CalculatedAttributeDefinition[];
   /** `audiences.yaml`, in dependency order; none when the file is absent. */
   readonly audiences?: readonly AudienceDefinition[];
+  /** `identity.yaml`: how batches without an MPID are resolved; mParticle's default when the file is absent. */
+  readonly identity?: IdentityStrategy;
 }
 
 export async function loadDeployment(topologyDir: string): Promise<Deployment> {
@@ -19,5 +23,6 @@ export async function loadDeployment(topologyDir: string): Promise<Deployment> {
   const { integrations } = await loadIntegrationsConfig(join(topologyDir, 'integrations.yaml'), { applicationId: app.applicationId });
   const calculatedAttributes = await loadCalculatedAttributesConfig(join(topologyDir, 'calculated-attributes.yaml'));
   const audiences = await loadAudiencesConfig(join(topologyDir, 'audiences.yaml'), { calculatedAttributes });
-  return { app, integrations, calculatedAttributes, audiences };
+  const identity = await loadIdentityStrategy(join(topologyDir, 'identity.yaml'));
+  return { app, integrations, calculatedAttributes, audiences, identity };
 }

@@ -9,6 +9,8 @@ import type { BatchProblem } from './errors.ts';
 import { jsonToAvro } from './json-to-avro.ts';
 import type { Conversion } from './json-to-avro.ts';
 import { SCHEMAS } from './schema-catalog.ts';
+import { DEVICE_RESOLUTION_TYPES } from '../identity/identity-names.ts';
+import { identityValueProblem, normalizeIdentities } from '../identity/identity-values.ts';
 
 /**
  * mParticle-style JSON batches (as users POST them) to the Avro-ready `Batch`, and back.
@@ -28,12 +30,6 @@ export type JsonBatchOptions = {
   workspaceId?: string;
   /** Input source (e.g. `web`); used when the JSON has no `source`, and must match it otherwise. */
   source?: string;
-  /**
-   * Ingestion (HTTP, `produce --file`) keys raw topics by MPID, so there a batch without one is refused
-   * with that one reason, not first with "an mpid or an identity" and then, once identities are added,
-   * with "mpid is required".
-   */
-  requireMpid?: boolean;
 };
 
 export type ParsedJsonBatch = {
@@ -65,6 +61,13 @@ export function parseJsonBatch(input: unknown, options: JsonBatchOptions = {}): 
   }
 
   const withContext = { ...(json as Record<string, unknown>) };
+  // mParticle's identity names (`customerid`, `other2`) become the schema's; an unknown one is a problem, never dropped.
+  const given = withContext.user_identities;
+  if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
+    const normalized = normalizeIdentities(given, '$.user_identities', 'user');
+    problems.push(...normalized.problems);
+    withContext.user_identities = normalized.identities;
+  }
   fillFromRequest(withContext, 'workspace_id', options.workspaceId, problems);
   fillFromRequest(withContext, 'source', options.source, problems);
 
@@ -72,10 +75,14 @@ export function parseJsonBatch(input: unknown, options: JsonBatchOptions = {}): 
   const batch = jsonToAvro(getBatchType(), withContext, '$', conversion) as Batch;
   if (problems.length === 0) {
     const identities = batch.user_identities;
-    if (batch.mpid === null && options.requireMpid === true) {
-      problems.push({ path: '$.mpid', message: 'is required: raw topics are keyed by MPID, so every batch sent to profile-stream needs "mpid" (a decimal string); identities alone cannot place it' });
-    } else if (batch.mpid === null && IDENTITY_TYPES.every((t) => identities[t] === null)) {
-      problems.push({ path: '$', message: 'needs an "mpid" or at least one entry in "user_identities" to know whose batch it is' });
+    const device = batch.device_info;
+    for (const type of DEVICE_RESOLUTION_TYPES) {
+      const value = device?.[type];
+      const problem = typeof value === 'string' ? identityValueProblem(value) : undefined;
+      if (problem) problems.push({ path: `$.device_info.${type}`, message: problem });
+    }
+    if (batch.mpid === null && IDENTITY_TYPES.every((t) => identities[t] === null) && DEVICE_RESOLUTION_TYPES.every((t) => (device?.[t] ?? null) === null)) {
+      problems.push({ path: '$', message: 'needs an "mpid", or at least one entry in "user_identities" or one device identity in "device_info", to know whose batch it is' });
     }
     problems.push(...checkBatchLimits(batch, sizeBytes));
   } else {

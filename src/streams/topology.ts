@@ -98,6 +98,16 @@ export class Topology {
     return this;
   }
 
+  /**
+   * One more sink, `name`, into the repartition topic of `addRepartition(repartition)`: for records that go
+   * around a loop (a processor fed by the repartition source sending records on to another key's task).
+   * A separate sink keeps the sub-topologies apart: a sink joins the sub-topology of its parents.
+   */
+  addRepartitionSink<K, V>(name: string, repartition: string, options: SinkOptions<K, V>, ...parents: string[]): this {
+    if (!this.#repartitions.has(repartition)) throw new TopologyError(`no repartition "${repartition}" (add it with addRepartition first)`, name);
+    return this.addSink(name, INTERNAL_PREFIX + repartition, options, ...parents);
+  }
+
   addStateStore<K, V>(builder: StoreBuilder<K, V>, ...processorNames: string[]): this {
     if (this.#stores.has(builder.name)) throw new TopologyError(`store "${builder.name}" is already added`, builder.name);
     for (const p of processorNames) {

@@ -2,6 +2,7 @@ import { CompressionTypes, Kafka, logLevel, Partitioners, type Message, type Pro
 import { SCHEMAS } from '../../schema/schema-catalog.ts';
 import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
 import type { Batch } from '../../schema/batch.ts';
+import { batchIdentities, DEFAULT_IDENTITY_STRATEGY } from '../../identity/identity-strategy.ts';
 import pino from 'pino';
 import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
 
@@ -42,16 +43,13 @@ export class BatchProducer {
    * Sends the batches and resolves once Kafka acknowledged every one (acks=all), with where each landed,
    * in the order of `batches`: what the Profile API's `x-profile-stream-offsets` header is compared with.
    */
-  async send(topic: string, batches: readonly Batch[]): Promise<RecordPosition[]> {
+  async send(topic: string, batches: readonly Batch[], headers?: Readonly<Record<string, string>>): Promise<RecordPosition[]> {
     if (batches.length === 0) return [];
-    const withoutMpid = batches.findIndex((b) => b.mpid === null);
-    if (withoutMpid >= 0) {
-      // The MPID is the partition key that gives one task each user; resolving identities to a new MPID
-      // is not part of profile-stream yet, so such a batch cannot be placed.
-      throw new MissingMpidError(withoutMpid);
-    }
+    const keys = batches.map(keyOf);
+    const withoutKey = keys.findIndex((k) => k === undefined);
+    if (withoutKey >= 0) throw new MissingMpidError(withoutKey);
     const values = await Promise.all(batches.map((b) => this.serde.serialize(topic, b)));
-    const messages: Message[] = batches.map((b, i) => ({ key: b.mpid as string, value: values[i]!, timestamp: String(b.timestamp_unixtime_ms ?? Date.now()) }));
+    const messages: Message[] = batches.map((b, i) => ({ key: keys[i]!, value: values[i]!, timestamp: String(b.timestamp_unixtime_ms ?? Date.now()), ...(headers ? { headers: { ...headers } } : {}) }));
     const acked = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
     // One produce request carries one record batch per partition, so a partition's messages got
     // consecutive offsets from its base offset, in the order they were given.
@@ -76,11 +74,19 @@ export interface RecordPosition {
   readonly offset: string;
 }
 
+/**
+ * The record key: the MPID, or for a batch without one its highest-priority identity (`type:value`), which
+ * identity resolution re-keys by the deployment's strategy; the same identity keeps one partition's order.
+ */
+function keyOf(batch: Batch): string | undefined {
+  return batch.mpid ?? batchIdentities(batch, DEFAULT_IDENTITY_STRATEGY)[0]?.key;
+}
+
 export class MissingMpidError extends Error {
   readonly code = 'PS_ERR_MISSING_MPID' as const;
   readonly statusCode = 400;
   constructor(readonly index: number) {
-    super(`batch ${index} has no mpid: profile-stream keys every batch by MPID, so send "mpid" with the batch`);
+    super(`batch ${index} has no mpid and no identity: profile-stream keys every batch by MPID or resolves it by an identity`);
     this.name = 'MissingMpidError';
   }
 }

@@ -55,10 +55,10 @@ export class StreamsProfileLookup implements ProfileLookup, HistoryLookup {
     }
   }
 
-  async resolveIdentity(type: string, value: string): Promise<{ mpid: string | undefined } | Unavailable> {
+  async resolveIdentity(type: string, value: string): Promise<{ mpid: string | undefined; known?: boolean } | Unavailable> {
     try {
       const owner = await this.app.store<string, IdentityOwner>(IDENTITY_INDEX_STORE).get(`${type}:${value}`);
-      return { mpid: owner?.mpid };
+      return owner?.known === undefined ? { mpid: owner?.mpid } : { mpid: owner.mpid, known: owner.known };
     } catch (error) {
       return unavailable(error);
     }

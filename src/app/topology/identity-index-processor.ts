@@ -34,6 +34,11 @@ export interface IdentityIndexOptions {
 export interface IdentityOwner {
   readonly mpid: string;
   readonly updated_ms: number;
+  /**
+   * Written by identity resolution (`idsync-resolve`): whether the holder has a unique (login) identity.
+   * Absent counts as known, so only the resolver's own "anonymous" claims allow a conversion.
+   */
+  readonly known?: boolean;
 }
 
 /**
@@ -98,6 +103,7 @@ export class IdentityIndexProcessor implements Processor<string, IndexedIdentity
     // A live claim again (a returning user, or someone new): the expired one no longer answers for it.
     if ((await this.expired.get(record.key)) !== undefined) await this.expired.delete(record.key);
     if (current && current.mpid === change.mpid && current.updated_ms >= change.updated_ms) return;
-    await this.index.put(record.key, { mpid: change.mpid, updated_ms: change.updated_ms });
+    // The same holder again keeps what the resolver knew about it (`known`).
+    await this.index.put(record.key, { ...(current?.mpid === change.mpid ? current : {}), mpid: change.mpid, updated_ms: change.updated_ms });
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Record, type KeyValueStore, type Processor, type ProcessorContext } from '../../streams/index.ts';
 import { erasureRecord, identitiesOf, type DsrCompleted, type ErasureCommand, type ErasureRecord } from '../../profiles/erasure.ts';
+import { deviceIdentitiesOf } from '../../identity/device-identities.ts';
 import { identityKey } from '../../profiles/identity-merge.ts';
 import { entriesOf } from '../../shared/dictionary.ts';
 import type { IndexedIdentityChange } from './identity-index-processor.ts';
@@ -135,7 +136,7 @@ export class ProfileLifecycleProcessor implements Processor<string, ErasureComma
     await this.dedup.delete(mpid);
     // Every identity the user ever held here, live or kept for an expired profile; the index only acts on this MPID's own claims.
     const allProfiles = profile ? [profile, ...snapshots] : snapshots;
-    await this.forwardIdentityChanges(identitiesOf(allProfiles).map(({ type, value }) => ({ type, value, updated_ms: nowMs })), mpid, 'erased', nowMs);
+    await this.forwardIdentityChanges([...identitiesOf(allProfiles), ...deviceIdentitiesOf(allProfiles)].map(({ type, value }) => ({ type, value, updated_ms: nowMs })), mpid, 'erased', nowMs);
     for (const day of new Set(entries.map((e) => historyDay(parseHistoryKey(e.key).processedMs)))) await this.historyDays.delete(historyDayKey(day, mpid));
     // Each delete is a tombstone on the history topic: it is the history store's changelog.
     for (const { key } of entries) await this.history.delete(key);

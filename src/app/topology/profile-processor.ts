@@ -16,6 +16,7 @@ import { ERASURES_STORE, IDENTITY_REPARTITION_SINK, PROFILES_STORE } from './pro
 import { reengage } from './reengagement-step.ts';
 import { BATCH_DEDUP_STORE } from './batch-dedup-store.ts';
 import type { AudienceStep } from './audience-step.ts';
+import { needsResolution } from '../../identity/resolution.ts';
 
 /** Child node names the processor forwards to; the topology wires sinks under these names. */
 export const integrationSinkName = (integration: IntegrationConfig): string => `enriched-${integration.name}`;
@@ -58,12 +59,15 @@ export class ProfileProcessor implements Processor<string, Batch, unknown, unkno
 
   async prefetch(records: readonly Record<string, Batch>[]): Promise<void> {
     // One read for the whole fetched batch; the write cache keeps the values for `process`.
-    const keys = [...new Set(records.map((r) => r.key))];
+    // Unkeyed and identity-keyed batches go to resolution first: their keys are no MPIDs to read.
+    const keys = [...new Set(records.filter((r) => r.key !== null && !needsResolution(r.value.mpid, r.key)).map((r) => r.key))];
     await Promise.all([this.profiles.getMany(keys), this.dedup.getMany(keys), this.erasures.getMany(keys), this.audiences?.prefetch(keys)]);
   }
 
   async process(record: Record<string, Batch>): Promise<void> {
     const batch = record.value;
+    // Resolved first by `idsync-route`/`idsync-resolve`, then merged by this processor's twin `idsync-merge`.
+    if (needsResolution(batch.mpid, record.key)) return;
     // The key decides the partition, so the task: a batch keyed by another MPID than its own is in a task
     // that does not own its user. Merging it here would keep a second, partial profile where no lookup
     // finds it, so it goes to the dead-letter topic instead (the runtime does that with the error's code).

@@ -62,14 +62,13 @@ describe('the ingestion answer', () => {
     await app.close();
   });
 
-  it('refuses a batch with identities but no MPID once, at $.mpid', async () => {
+  it('accepts a batch with identities but no MPID (identity resolution gives it one), and refuses one with neither at $', async () => {
     const app = await api(new OffsetSink());
-    const res = await app.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: { user_identities: { email: 'a@example.com' } } });
-    expect(res.statusCode).toBe(400);
-    expect(res.json().error).toBe('PS_ERR_API_INVALID_BATCH');
-    expect(res.json().problems.map((p: { path: string }) => p.path)).toEqual(['$.mpid']);
+    const res = await app.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: { user_identities: { email: 'a@example.com', customerid: 'c1' } } });
+    expect(res.statusCode, res.body).toBe(202);
     const bare = await app.inject({ method: 'POST', url: '/v2/events', headers: auth, payload: {} });
-    expect(bare.json().problems.map((p: { path: string }) => p.path)).toEqual(['$.mpid']);
+    expect(bare.statusCode).toBe(400);
+    expect(bare.json().problems.map((p: { path: string }) => p.path)).toEqual(['$']);
     await app.close();
   });
 });

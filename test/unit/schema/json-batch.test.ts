@@ -86,8 +86,21 @@ describe('fromJsonBatch', () => {
   });
 
   it('needs an mpid or at least one identity', () => {
-    expect(problemsOf({ events: [] })).toEqual([{ path: '$', message: expect.stringContaining('"mpid" or at least one') }]);
+    expect(problemsOf({ events: [] })).toEqual([{ path: '$', message: expect.stringContaining('"mpid", or at least one entry in "user_identities" or one device identity') }]);
     expect(fromJsonBatch({ user_identities: { email: 'a@b.c' } }, ctx).mpid).toBeNull();
+    expect(fromJsonBatch({ device_info: { ios_idfv: 'v1' } }, ctx).mpid).toBeNull();
+  });
+
+  it('maps mParticle\'s identity names to the schema\'s and refuses unknown ones, empty and over-long values at their paths', () => {
+    const batch = fromJsonBatch({ user_identities: { customerid: 'JohnSmith911', other2: 'o2', facebookcustomaudienceid: 'f', email: 'e@x', mobile_number: '+1', phone_number_3: '+3', google: 'g' } }, ctx);
+    expect(batch.user_identities).toMatchObject({ customer_id: 'JohnSmith911', other_id_2: 'o2', facebook_custom_audience_id: 'f', email: 'e@x', mobile_number: '+1', phone_number_3: '+3', google: 'g' });
+    expect(paths(problemsOf({ user_identities: { customerid: 'a', customer_id: 'b', facebookid: 'x', email: '', other: 'y'.repeat(1025), ios_idfv: 'd' } }))).toEqual([
+      '$.user_identities.customer_id',
+      '$.user_identities.facebookid',
+      '$.user_identities.email',
+      '$.user_identities.other',
+      '$.user_identities.ios_idfv',
+    ]);
   });
 
   it('rejects a workspace or source that differs from the request, and needs them from somewhere', () => {
