@@ -19,6 +19,7 @@ import { createTask, type OwnedTask } from './internals/task-factory.ts';
 import { OutageRecovery, type Outage, type OutageHooks } from './internals/outage-recovery.ts';
 import { taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
 import { checkTopics } from './internals/topic-setup.ts';
+import { kafkaSecurityFailure } from './internals/security-failure.ts';
 
 export type { KeyQueryMetadata } from './internals/interactive-queries.ts';
 export type { StreamsConfig } from './internals/streams-config.ts';
@@ -112,7 +113,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     const { applicationId, brokers, logger } = this.#config;
     this.#lock = await lockStateDir(join(this.#config.stateDir, applicationId));
     try {
-      this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir });
+      this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir, security: this.#config.security });
       this.#partitionCounts = await checkTopics(this.#port.admin, this.#topology);
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
@@ -126,7 +127,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       await this.#shutdown(false);
       if (this.#machine.canMoveTo('ERROR')) this.#machine.moveTo('ERROR');
       if (this.#machine.canMoveTo('NOT_RUNNING')) this.#machine.moveTo('NOT_RUNNING');
-      throw err;
+      throw kafkaSecurityFailure(err) ?? err;
     }
   }
 
@@ -512,7 +513,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #fatal(err: unknown, what: string): void {
     if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
     if (this.#port?.isUnavailable(err)) return this.#recovery.report(err, what);
-    const code = err instanceof StreamsError ? err.code : 'PS_ERR_FATAL';
+    const code = kafkaSecurityFailure(err)?.code ?? (err instanceof StreamsError ? err.code : 'PS_ERR_FATAL');
     this.#config.logger.error({ err: errorMessage(err), code, stack: (err as Error)?.stack }, `stream runtime stopped: ${what}: ${errorMessage(err)}`);
     this.#machine.moveTo('ERROR');
     void this.#shutdown(false);
