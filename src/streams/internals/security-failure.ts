@@ -49,15 +49,29 @@ function* chain(err: unknown): Generator<Walked> {
  * error instead of retrying, and the CLI prints it with its code.
  */
 export function kafkaSecurityFailure(err: unknown): StreamsError | undefined {
-  if (err instanceof StreamsError) return err.code === 'PS_ERR_KAFKA_AUTHENTICATION' || err.code === 'PS_ERR_KAFKA_TLS' ? err : undefined;
+  const kind = securityFailureKind(err);
+  if (kind === undefined) return undefined;
+  if (err instanceof StreamsError) return err;
+  return kind.kind === 'sasl'
+    ? new StreamsError('PS_ERR_KAFKA_AUTHENTICATION', `Kafka refused the SASL credentials (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password): ${detail(err)}`, { cause: err })
+    : new StreamsError('PS_ERR_KAFKA_TLS', `the TLS connection to Kafka failed (${kind.code}; check KAFKA_SSL_CA_FILE and the broker address the certificate names): ${detail(err)}`, { cause: err });
+}
+
+/** Whether `err` is a refused SASL exchange or an untrusted broker certificate (see `kafkaSecurityFailure`). */
+export function isKafkaSecurityFailure(err: unknown): boolean {
+  return securityFailureKind(err) !== undefined;
+}
+
+function securityFailureKind(err: unknown): { kind: 'sasl' } | { kind: 'tls'; code: string } | undefined {
+  if (err instanceof StreamsError) {
+    if (err.code === 'PS_ERR_KAFKA_AUTHENTICATION') return { kind: 'sasl' };
+    if (err.code === 'PS_ERR_KAFKA_TLS') return { kind: 'tls', code: 'TLS' };
+    return undefined;
+  }
   for (const e of chain(err)) {
     const message = typeof e.message === 'string' ? e.message : '';
-    if (e.name === 'KafkaJSSASLAuthenticationError' || e.code === 'PLT_KFK_AUTHENTICATION' || /SASL_AUTHENTICATION_FAILED|Authentication failed during authentication due to invalid credentials/i.test(message)) {
-      return new StreamsError('PS_ERR_KAFKA_AUTHENTICATION', `Kafka refused the SASL credentials (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and the password): ${detail(err)}`, { cause: err });
-    }
-    if (typeof e.code === 'string' && TLS_CODES.has(e.code)) {
-      return new StreamsError('PS_ERR_KAFKA_TLS', `the TLS connection to Kafka failed (${e.code}; check KAFKA_SSL_CA_FILE and the broker address the certificate names): ${detail(err)}`, { cause: err });
-    }
+    if (e.name === 'KafkaJSSASLAuthenticationError' || e.code === 'PLT_KFK_AUTHENTICATION' || /SASL_AUTHENTICATION_FAILED|Authentication failed during authentication due to invalid credentials/i.test(message)) return { kind: 'sasl' };
+    if (typeof e.code === 'string' && TLS_CODES.has(e.code)) return { kind: 'tls', code: e.code };
   }
   return undefined;
 }
