@@ -7,19 +7,22 @@ import { isAlive, portOpen, processesMentioning, readPid, removeFile, run, spawn
 const KAFKA_START_TIMEOUT_MS = 240_000;
 import { StackError } from './stack-errors.ts';
 import { brokersOf, type StackConfig, type StackPaths } from './stack-config.ts';
+import { scramFormatArgs, securedListenerEntries, securedListenerProperties, securedProtocolMap } from './broker-security.ts';
 
 /** One KRaft node acting as broker and controller, on loopback only. */
 function serverProperties(config: StackConfig, paths: StackPaths): string {
-  const { host, kafkaPort, controllerPort } = config;
+  const { host, kafkaPort, controllerPort, security } = config;
+  const secured = securedListenerEntries(host, security);
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=${host}:${controllerPort}`,
-    `listeners=PLAINTEXT://${host}:${kafkaPort},CONTROLLER://${host}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${kafkaPort},CONTROLLER://${host}:${controllerPort}`,
+    `listeners=${[`PLAINTEXT://${host}:${kafkaPort}`, `CONTROLLER://${host}:${controllerPort}`, ...secured].join(',')}`,
+    `advertised.listeners=${[`PLAINTEXT://${host}:${kafkaPort}`, `CONTROLLER://${host}:${controllerPort}`, ...secured].join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=${['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT', ...securedProtocolMap(security)].join(',')}`,
+    ...securedListenerProperties(security),
     `log.dirs=${paths.kafkaData}`,
     'num.partitions=1',
     // Single node: internal topics cannot have more than one replica; fewer partitions load faster.
@@ -129,7 +132,7 @@ export async function startKafka(config: StackConfig, paths: StackPaths, java: J
   if (!existsSync(join(paths.kafkaData, 'meta.properties'))) {
     const uuid = await run(java.executable, [...jvm, 'kafka.tools.StorageTool', 'random-uuid']);
     const clusterId = uuid.output.trim().split(/\s+/).pop() ?? '';
-    const format = await run(java.executable, [...jvm, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', propsFile]);
+    const format = await run(java.executable, [...jvm, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', propsFile, ...scramFormatArgs(config.security)]);
     if (format.code !== 0) {
       throw new StackError('PS_ERR_STACK_START_FAILED', `Formatting Kafka storage in ${paths.kafkaData} failed: ${format.output.trim().split('\n').slice(-3).join(' ')}`);
     }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BrokerSecurity } from './broker-security.ts';
 
 /** Versions are pinned in one place; stack/pom.xml carries the same Kafka version. */
 export const KAFKA_VERSION = '4.1.1';
@@ -24,6 +25,8 @@ export interface StackConfig {
    * its own stack a fresh one, so it never replays a killed broker's logs from an earlier run.
    */
   runDir?: string;
+  /** SASL/TLS listeners beside the PLAINTEXT one, for tests of secured clients (`broker-security.ts`); the stack itself has none. */
+  security?: BrokerSecurity;
 }
 
 function port(name: string, fallback: number): number {

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
@@ -8,6 +10,12 @@ export interface ApiKey {
   readonly key: string;
   readonly workspaces: readonly string[];
   readonly secretHash: string;
+  /**
+   * The secret itself, for keys that may sign requests (mParticle's `x-mp-signature`): an HMAC can only be
+   * checked by someone holding the secret, so it comes from a file of its own (`signing_secret_file`),
+   * never from api-keys.yaml.
+   */
+  readonly signingSecret?: string;
 }
 
 export const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
@@ -55,11 +63,28 @@ const fileSchema = z.object({
           key: z.string().min(8, 'at least 8 characters'),
           secret_hash: z.string().regex(/^scrypt\$[0-9a-f]+\$[0-9a-f]+$/, 'scrypt$<salt>$<hash>: create it with `profile-stream hash-secret`'),
           workspaces: z.array(z.string().min(1)).min(1),
+          signing_secret_file: z.string().min(1).optional(),
         })
         .strict(),
     )
     .default([]),
 });
+
+/**
+ * The secret in `path` (relative to api-keys.yaml), which must be the one `secret_hash` was made from: one
+ * secret per key, whether it is sent with Basic or signs requests.
+ */
+function signingSecretOf(file: string, index: number, path: string, secretHash: string): string {
+  const where = `${file}: api_keys.${index}.signing_secret_file`;
+  let secret: string;
+  try {
+    secret = readFileSync(resolve(dirname(file), path), 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new Error(`${where}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+  }
+  if (!secretMatches(secret, secretHash)) throw new Error(`${where}: ${path} does not hold the secret secret_hash was made from`);
+  return secret;
+}
 
 export class ApiKeyStore {
   private readonly byKey: Map<string, ApiKey>;
@@ -77,7 +102,14 @@ export class ApiKeyStore {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new Error(`${file}: ${problems}`);
     }
-    return new ApiKeyStore(parsed.data.api_keys.map((k) => ({ key: k.key, workspaces: k.workspaces, secretHash: k.secret_hash })));
+    return new ApiKeyStore(
+      parsed.data.api_keys.map((k, i) => ({
+        key: k.key,
+        workspaces: k.workspaces,
+        secretHash: k.secret_hash,
+        ...(k.signing_secret_file ? { signingSecret: signingSecretOf(file, i, k.signing_secret_file, k.secret_hash) } : {}),
+      })),
+    );
   }
 
   static async load(file: string): Promise<ApiKeyStore> {
@@ -112,6 +144,11 @@ export class ApiKeyStore {
     if (!(await verify(secret, entry.secretHash))) return undefined;
     this.verified.set(key, this.digest(entry, secret));
     return entry;
+  }
+
+  /** The key, for a signed request (whose check needs its `signingSecret`); undefined when it does not exist. */
+  get(key: string): ApiKey | undefined {
+    return this.byKey.get(key);
   }
 
   /** Whether the key exists (for the audit log; answers nothing a client sees). */

@@ -150,8 +150,16 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       info: { title: 'profile-stream', version: '0.1.0', description: 'Profile API, ingestion and operations. Errors: ' + Object.keys(API_ERRORS).join(', ') },
-      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
-      security: [{ basic: [] }],
+      components: {
+        securitySchemes: {
+          basic: { type: 'http', scheme: 'basic' },
+          // mParticle's request signing: OpenAPI has no HMAC scheme, so the two headers are named here and the
+          // rule (and the Date header it needs) is in the description.
+          mpKey: { type: 'apiKey', in: 'header', name: 'x-mp-key', description: 'the API key of a signed request (a key with a signing_secret_file)' },
+          mpSignature: { type: 'apiKey', in: 'header', name: 'x-mp-signature', description: 'hex HMAC-SHA256, keyed with the secret, of METHOD + "\\n" + Date header + "\\n" + path with query + body; Date within 5 minutes of the server clock' },
+        },
+      },
+      security: [{ basic: [] }, { mpKey: [], mpSignature: [] }],
     },
   });
   await app.register(rateLimit, {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.ts';
+import { rememberRawBody } from './raw-body.ts';
 
 const OPEN_OBJECT = 0x7b; // {
 const OPEN_ARRAY = 0x5b; // [
@@ -84,8 +85,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  */
 export function installJsonBodyParser(app: FastifyInstance, options: { maxDepth: number }): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
+    rememberRawBody(request, bytes);
     if (bytes.length === 0) return done(new ApiError('PS_ERR_API_INVALID_JSON', 'the body is empty: send a JSON value'), undefined);
     let text: string;
     try {

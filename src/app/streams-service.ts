@@ -11,12 +11,15 @@ import { buildProfileTopology, type TopologyRetentionOptions } from './topology/
 import type { AudienceWiringOptions } from './topology/audience-topology.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import type { Service } from './service.ts';
+import { registryEndpoint, type ClientSecurity } from './client-security.ts';
 
 export interface StreamsServiceOptions {
   readonly deployment: Deployment;
   readonly env: RuntimeEnv;
   readonly brokers: string[];
   readonly schemaRegistryUrl: string;
+  /** TLS/SASL for Kafka, basic auth and CA for the registry; PLAINTEXT and none without. */
+  readonly security?: ClientSecurity;
   readonly logger: Logger;
   /** `host:port` other instances forward Profile API requests to. */
   readonly applicationServer?: string;
@@ -35,7 +38,7 @@ export class StreamsService implements Service {
   private readonly fatalListeners: Array<(e: Error) => void> = [];
 
   constructor(options: StreamsServiceOptions) {
-    const registry = createSchemaRegistry(options.schemaRegistryUrl);
+    const registry = createSchemaRegistry(registryEndpoint(options.schemaRegistryUrl, options.security));
     const topology = buildProfileTopology(
       options.deployment,
       {
@@ -51,6 +54,7 @@ export class StreamsService implements Service {
     this.app = new StreamsApp(topology, {
       applicationId: options.deployment.app.applicationId,
       brokers: options.brokers,
+      security: options.security?.kafka,
       stateDir: options.env.stateDir,
       processingGuarantee: options.env.processingGuarantee,
       kafkaClient: options.env.kafkaClient,

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { createSchemaRegistry } from '../schema/avro-serde.ts';
+import { registryEndpoint } from '../app/client-security.ts';
+import { kafkajsSecurityOptions } from '../streams/index.ts';
 import type { CliOutput } from './cli-output.ts';
 import type { Connection } from './connection.ts';
 import { CliError } from './errors.ts';
@@ -61,8 +63,8 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
   const from = options.from ?? 'latest';
   const follow = options.follow === true;
 
-  const registry = createSchemaRegistry(conn.schemaRegistryUrl);
-  const kafka = new Kafka({ clientId: 'profile-stream-consume', brokers: conn.brokers, logLevel: logLevel.ERROR });
+  const registry = createSchemaRegistry(registryEndpoint(conn.schemaRegistryUrl, conn.security));
+  const kafka = new Kafka({ clientId: 'profile-stream-consume', brokers: conn.brokers, ...kafkajsSecurityOptions(conn.security.kafka), logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
   let ranges: PartitionRange[];

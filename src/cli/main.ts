@@ -11,6 +11,7 @@ import { startCommand } from './start-command.ts';
 import { hashSecret } from '../api/api-keys.ts';
 import { commandHelp, commandSpec, mainHelp, parseArgsOptions } from './command-specs.ts';
 import { CliError } from './errors.ts';
+import { kafkaSecurityFailure } from '../streams/index.ts';
 
 /**
  * kafkajs 2.2.4 (in maintenance) schedules its throttle check with `throttledUntil - Date.now()`, negative
@@ -59,7 +60,7 @@ export async function main(argv: string[], out: CliOutput): Promise<number> {
   switch (command) {
     case 'topics': {
       const conn = await connect(env, out, { startStack: false });
-      return topicsCommand(deployment, conn.brokers, out);
+      return topicsCommand(deployment, conn.brokers, out, conn.security.kafka);
     }
     case 'produce': {
       const conn = await connect(env, out, { startStack: false });
@@ -80,7 +81,8 @@ main(process.argv.slice(2), consoleOutput).then(
     if (code !== -1) process.exit(code);
   },
   (error: unknown) => {
-    const e = error as { code?: string; message?: string; exitCode?: number };
+    // A refused password or an untrusted certificate reaches here as whichever client's connection error.
+    const e = (kafkaSecurityFailure(error) ?? error) as { code?: string; message?: string; exitCode?: number };
     consoleOutput.error(`profile-stream: ${e.code ? `[${e.code}] ` : ''}${e.message ?? String(error)}`);
     process.exit(error instanceof CliError ? error.exitCode : 1);
   },

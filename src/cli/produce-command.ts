@@ -99,7 +99,7 @@ export async function produceCommand(deployment: Deployment, conn: Connection, o
 
   const bySource = new Map<string, Batch[]>();
   for (const b of batches) bySource.set(b.source, [...(bySource.get(b.source) ?? []), b]);
-  const producer = new BatchProducer(conn.brokers, conn.schemaRegistryUrl);
+  const producer = new BatchProducer(conn.brokers, conn.schemaRegistryUrl, undefined, conn.security);
   await producer.connect();
   const sent: { batch: Batch; position: RecordPosition }[] = [];
   try {

@@ -20,6 +20,7 @@ import { SeedProducer } from '../app/adapters/seed-producer.ts';
 import { packageRoot } from '../config/package-root.ts';
 import { rawTopicFor } from '../config/app-config.ts';
 import { workspaceViewSources } from '../app/adapters/workspace-view-sources.ts';
+import { describeKafkaSecurity } from '../streams/index.ts';
 
 async function loadApiKeys(file: string, out: CliOutput): Promise<ApiKeyStore> {
   if (!existsSync(file)) {
@@ -36,19 +37,19 @@ async function loadApiKeys(file: string, out: CliOutput): Promise<ApiKeyStore> {
 export async function startCommand(env: RuntimeEnv, deployment: Deployment, options: { stopStack: boolean }, out: CliOutput): Promise<number> {
   const logger = pino({ level: env.logLevel, base: { app: deployment.app.applicationId } });
   const conn = await connect(env, out, { startStack: true });
-  const outcomes = await ensureTopics(conn.brokers, planTopics(deployment));
+  const outcomes = await ensureTopics(conn.brokers, planTopics(deployment), conn.security.kafka);
   const keys = await loadApiKeys(join(env.topologyDir, 'api-keys.yaml'), out);
   const applicationServer = env.applicationServer ?? (env.httpPort !== 0 ? `${env.httpHost}:${env.httpPort}` : undefined);
-  const service = createService({ deployment, env, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, logger, ...(applicationServer ? { applicationServer } : {}) });
-  const producer = new BatchProducer(conn.brokers, conn.schemaRegistryUrl, `${deployment.app.applicationId}-http-ingest`);
+  const service = createService({ deployment, env, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, security: conn.security, logger, ...(applicationServer ? { applicationServer } : {}) });
+  const producer = new BatchProducer(conn.brokers, conn.schemaRegistryUrl, `${deployment.app.applicationId}-http-ingest`, conn.security);
   await producer.connect();
   const { app } = deployment;
-  const dsr = new StreamsDsrGateway(service.app, conn.brokers, app.dsrTopic, `${app.applicationId}-http-dsr`);
+  const dsr = new StreamsDsrGateway(service.app, conn.brokers, app.dsrTopic, `${app.applicationId}-http-dsr`, conn.security);
   await dsr.connect();
-  const seeds = new SeedProducer(conn.brokers, app.seedsTopic, `${app.applicationId}-http-seeds`);
+  const seeds = new SeedProducer(conn.brokers, app.seedsTopic, `${app.applicationId}-http-seeds`, conn.security);
   await seeds.connect();
   const lookup = new StreamsProfileLookup(service.app, app.rawTopics);
-  const views = workspaceViewSources({ deployment, app: service.app, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, logger, applicationServer });
+  const views = workspaceViewSources({ deployment, app: service.app, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, security: conn.security, logger, applicationServer });
   const api = await buildApi({
     readiness: service,
     lookup,
@@ -79,8 +80,8 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
   out.info('');
   out.info('profile-stream is running');
   out.info(`  HTTP:            ${address}  (User Activity View at /, Profile API, /v1/dsr, /v1/calculated-attributes/seeds, /v2/events, IDSync /v1/identify|search|login|logout|{mpid}/modify, /health, /ready, /metrics, /openapi.json)`);
-  out.info(`  Kafka:           ${conn.brokers.join(',')}${conn.localStack ? ' (local stack)' : ''}`);
-  out.info(`  Schema registry: ${conn.schemaRegistryUrl}`);
+  out.info(`  Kafka:           ${conn.brokers.join(',')}${conn.localStack ? ' (local stack)' : ` ${describeKafkaSecurity(conn.security.kafka)}`}`);
+  out.info(`  Schema registry: ${conn.schemaRegistryUrl}${conn.security.registry?.basicAuth ? ` (basic auth as ${conn.security.registry.basicAuth.username})` : ''}`);
   out.info(`  State:           ${env.stateDir}`);
   out.info('  Topics:');
   printTopics(outcomes, out);

@@ -2,6 +2,7 @@ import { planTopics } from '../app/topology/topic-plan.ts';
 import { ensureTopics, type TopicOutcome } from '../app/kafka/topic-admin.ts';
 import type { Deployment } from '../config/deployment.ts';
 import type { CliOutput } from './cli-output.ts';
+import type { KafkaSecurity } from '../streams/index.ts';
 
 export function printTopics(outcomes: readonly TopicOutcome[], out: CliOutput): void {
   for (const t of outcomes) {
@@ -12,8 +13,8 @@ export function printTopics(outcomes: readonly TopicOutcome[], out: CliOutput): 
 }
 
 /** `profile-stream topics`: creates the topics topology/ declares; prints each with what happened. */
-export async function topicsCommand(deployment: Deployment, brokers: string[], out: CliOutput): Promise<number> {
-  const outcomes = await ensureTopics(brokers, planTopics(deployment));
+export async function topicsCommand(deployment: Deployment, brokers: string[], out: CliOutput, security?: KafkaSecurity): Promise<number> {
+  const outcomes = await ensureTopics(brokers, planTopics(deployment), security);
   out.info(`Topics on ${brokers.join(',')}:`);
   printTopics(outcomes, out);
   const mismatched = outcomes.filter((t) => t.outcome === 'exists-with-other-partition-count');

@@ -1,14 +1,22 @@
 import { join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { IDENTITY_TYPES } from '../schema/batch.ts';
-import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../streams/index.ts';
+import type { RegistryEndpoint } from '../schema/subject-registration.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName, type KafkaSecurity } from '../streams/index.ts';
 import { AppConfigError } from './config-errors.ts';
+import { readKafkaSecurity } from './kafka-security-env.ts';
+import { readRegistryEndpoint } from './registry-security-env.ts';
 
 /** Settings that differ per deployment rather than per topology: where Kafka is, where state goes, which port. */
 export interface RuntimeEnv {
   /** Set when the user brings their own Kafka; otherwise `start` runs the local stack. */
   readonly kafkaBrokers: string[] | undefined;
+  /** The registry's URL, without credentials (see `schemaRegistry`). */
   readonly schemaRegistryUrl: string | undefined;
+  /** TLS and SASL for every Kafka client (`kafka-security-env.ts`); `{}` is PLAINTEXT. */
+  readonly kafkaSecurity: KafkaSecurity;
+  /** SCHEMA_REGISTRY_URL with its basic auth and CA (`registry-security-env.ts`); undefined for the local stack. */
+  readonly schemaRegistry: RegistryEndpoint | undefined;
   readonly httpHost: string;
   readonly httpPort: number;
   readonly stateDir: string;
@@ -57,10 +65,11 @@ function identityTypeVar(env: NodeJS.ProcessEnv, name: string, fallback: string)
 
 export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv {
   const brokers = env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
-  const registry = env.SCHEMA_REGISTRY_URL?.trim() || undefined;
+  const registry = readRegistryEndpoint(env);
   if ((brokers?.length ?? 0) > 0 !== (registry !== undefined)) {
     throw new AppConfigError('Set both KAFKA_BROKERS and SCHEMA_REGISTRY_URL to use your own Kafka, or neither to use the local stack');
   }
+  const kafkaSecurity = readKafkaSecurity(env, registry !== undefined);
   const guarantee = env.PROCESSING_GUARANTEE ?? 'exactly_once';
   if (guarantee !== 'at_least_once' && guarantee !== 'exactly_once') {
     throw new AppConfigError(`PROCESSING_GUARANTEE=${guarantee}: expected at_least_once or exactly_once`);
@@ -72,7 +81,9 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
   const xdg = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return {
     kafkaBrokers: brokers && brokers.length > 0 ? brokers : undefined,
-    schemaRegistryUrl: registry,
+    schemaRegistryUrl: registry?.url,
+    kafkaSecurity,
+    schemaRegistry: registry,
     httpHost: env.HTTP_HOST || '127.0.0.1',
     httpPort: intVar(env, 'HTTP_PORT', 8080, 0, 65535),
     stateDir: resolve(env.STATE_DIR || join(env.PROFILE_STREAM_CACHE_DIR || join(xdg, 'profile-stream'), 'state')),

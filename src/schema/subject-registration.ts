@@ -68,7 +68,8 @@ async function call(registry: ProfileStreamSchemaRegistry, method: 'GET' | 'POST
 
 function describe(answer: Answer): string {
   const code = answer.body.error_code !== undefined ? ` error_code ${String(answer.body.error_code)}` : '';
-  return `HTTP ${answer.status}${code}: ${String(answer.body.message ?? '(no message)')}`;
+  const hint = answer.status === 401 || answer.status === 403 ? ' (the registry refused the credentials: check SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD)' : '';
+  return `HTTP ${answer.status}${code}: ${String(answer.body.message ?? '(no message)')}${hint}`;
 }
 
 const subjectPath = (subject: string) => `/subjects/${encodeURIComponent(subject)}`;

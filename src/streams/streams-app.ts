@@ -21,6 +21,7 @@ import { createTask, taskStateLayout, type OwnedTask } from './internals/task-fa
 import { OutageRecovery, type Outage, type OutageHooks } from './internals/outage-recovery.ts';
 import { taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
 import { checkTopics } from './internals/topic-setup.ts';
+import { kafkaSecurityFailure } from './internals/security-failure.ts';
 
 export type { KeyQueryMetadata } from './internals/interactive-queries.ts';
 export type { StreamsConfig } from './internals/streams-config.ts';
@@ -119,7 +120,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     const { applicationId, brokers, logger } = this.#config;
     this.#lock = await lockStateDir(join(this.#config.stateDir, applicationId));
     try {
-      this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir });
+      this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir, security: this.#config.security });
       this.#standbys = new StandbyTasks({ port: this.#port, topology: this.#topology, config: this.#config, metrics: this.metrics, clock: this.#config.clock, pollMs: this.#config.standbyPollMs });
       this.#partitionCounts = await checkTopics(this.#port.admin, this.#topology);
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
@@ -138,7 +139,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       await this.#shutdown(false);
       if (this.#machine.canMoveTo('ERROR')) this.#machine.moveTo('ERROR');
       if (this.#machine.canMoveTo('NOT_RUNNING')) this.#machine.moveTo('NOT_RUNNING');
-      throw err;
+      throw kafkaSecurityFailure(err) ?? err;
     }
   }
 
@@ -542,7 +543,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #fatal(err: unknown, what: string): void {
     if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
     if (this.#port?.isUnavailable(err)) return this.#recovery.report(err, what);
-    const code = err instanceof StreamsError ? err.code : 'PS_ERR_FATAL';
+    const code = kafkaSecurityFailure(err)?.code ?? (err instanceof StreamsError ? err.code : 'PS_ERR_FATAL');
     this.#config.logger.error({ err: errorMessage(err), code, stack: (err as Error)?.stack }, `stream runtime stopped: ${what}: ${errorMessage(err)}`);
     this.#machine.moveTo('ERROR');
     void this.#shutdown(false);

@@ -6,6 +6,8 @@ import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../sch
 import type { AudienceMembershipChange } from '../../schema/audience-membership-change.ts';
 import { SCHEMAS } from '../../schema/schema-catalog.ts';
 import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
+import { kafkajsSecurityOptions } from '../../streams/index.ts';
+import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
 
 const HOUR_MS = 3_600_000;
 /** Changes kept for the hourly chart: the last day and the hour it started in. */
@@ -18,6 +20,7 @@ export interface AudienceMembershipReaderOptions {
   readonly applicationId: string;
   readonly brokers: string[];
   readonly schemaRegistryUrl: string;
+  readonly security?: ClientSecurity;
   readonly logger: Logger;
   readonly clock?: () => number;
 }
@@ -43,7 +46,7 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
   private lastRecordAt = 0;
 
   constructor(private readonly options: AudienceMembershipReaderOptions) {
-    this.serde = createAvroSerde<AudienceMembershipChange>({ registry: createSchemaRegistry(options.schemaRegistryUrl), schema: SCHEMAS['audience-membership-change'] });
+    this.serde = createAvroSerde<AudienceMembershipChange>({ registry: createSchemaRegistry(registryEndpoint(options.schemaRegistryUrl, options.security)), schema: SCHEMAS['audience-membership-change'] });
     this.clock = options.clock ?? Date.now;
   }
 
@@ -74,7 +77,7 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
 
   private async connect(): Promise<void> {
     const { brokers, logger, topic, applicationId } = this.options;
-    const kafka = new Kafka({ clientId: `${applicationId}-audience-reader`, brokers, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger), retry: { retries: 3 } });
+    const kafka = new Kafka({ clientId: `${applicationId}-audience-reader`, brokers, ...kafkajsSecurityOptions(this.options.security?.kafka), logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger), retry: { retries: 3 } });
     const admin = kafka.admin();
     await admin.connect();
     try {
@@ -152,7 +155,7 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
     this.consumer = undefined;
     if (!consumer) return;
     await consumer.disconnect().catch(() => {});
-    const admin = new Kafka({ clientId: `${this.options.applicationId}-audience-reader`, brokers: this.options.brokers, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ clientId: `${this.options.applicationId}-audience-reader`, brokers: this.options.brokers, ...kafkajsSecurityOptions(this.options.security?.kafka), logLevel: logLevel.NOTHING }).admin();
     await admin.connect().then(() => admin.deleteGroups([this.groupId])).catch(() => {}).finally(() => admin.disconnect());
   }
 }

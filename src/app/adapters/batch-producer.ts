@@ -5,6 +5,8 @@ import type { Batch } from '../../schema/batch.ts';
 import { batchIdentities, DEFAULT_IDENTITY_STRATEGY } from '../../identity/identity-strategy.ts';
 import pino from 'pino';
 import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
+import { kafkajsSecurityOptions } from '../../streams/index.ts';
+import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
 
 /**
  * Produces batches to raw topics in the form profile-stream reads: Confluent-framed Avro, subject
@@ -16,10 +18,10 @@ export class BatchProducer {
   private readonly serde: AvroSerde<Batch>;
   readonly #partitionOf = new WeakMap<Message, number>();
 
-  constructor(brokers: string[], schemaRegistryUrl: string, clientId = 'profile-stream-producer') {
+  constructor(brokers: string[], schemaRegistryUrl: string, clientId = 'profile-stream-producer', security?: ClientSecurity) {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
     // kafkajs's own logger prints retried coordinator errors at ERROR on a fresh broker; ours keeps them at debug.
-    const kafka = new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(pino({ level: 'warn' }, pino.destination(2))), retry: { retries: 3 } });
+    const kafka = new Kafka({ clientId, brokers, ...kafkajsSecurityOptions(security?.kafka), logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(pino({ level: 'warn' }, pino.destination(2))), retry: { retries: 3 } });
     // Kafka's answer gives one base offset per partition; to tell each batch its own offset we need to know
     // which partition the (murmur2, Java-compatible) default partitioner picked for each message.
     const chosen = this.#partitionOf;
@@ -32,7 +34,7 @@ export class BatchProducer {
       };
     };
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner });
-    this.serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(schemaRegistryUrl), schema: SCHEMAS.batch });
+    this.serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(registryEndpoint(schemaRegistryUrl, security)), schema: SCHEMAS.batch });
   }
 
   async connect(): Promise<void> {

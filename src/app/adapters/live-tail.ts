@@ -12,12 +12,16 @@ import type { HistoryRecord } from '../../schema/history-record.ts';
 import { SCHEMAS } from '../../schema/schema-catalog.ts';
 import { parseHistoryKey } from '../topology/history-store.ts';
 import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
+import { kafkajsSecurityOptions } from '../../streams/index.ts';
+import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
 
 export interface LiveTailOptions {
   readonly app: AppConfig;
   readonly integrations: readonly IntegrationConfig[];
   readonly brokers: string[];
   readonly schemaRegistryUrl: string;
+  /** Plain data: it crosses into the tail's worker thread. */
+  readonly security?: ClientSecurity;
   readonly logger: Logger;
   /** Entries kept per workspace; default 300. */
   readonly tailSize?: number;
@@ -85,7 +89,7 @@ export class LiveTail implements LiveFeed {
     this.maxReadBytes = options.maxReadBytesPerSecond ?? 2 * 1024 * 1024;
     this.skipAhead = options.skipAheadRecords ?? 500;
     this.readBytes = this.maxReadBytes;
-    const registry = createSchemaRegistry(options.schemaRegistryUrl);
+    const registry = createSchemaRegistry(registryEndpoint(options.schemaRegistryUrl, options.security));
     this.batchSerde = createAvroSerde<Batch>({ registry, schema: SCHEMAS.batch });
     this.historySerde = createAvroSerde<HistoryRecord>({ registry, schema: SCHEMAS['history-record'] });
   }
@@ -133,7 +137,7 @@ export class LiveTail implements LiveFeed {
     this.state = 'starting';
     this.tails.clear();
     this.pending.clear();
-    const kafka = new Kafka({ clientId: `${app.applicationId}-live-tail`, brokers, logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger), retry: { retries: 3 } });
+    const kafka = new Kafka({ clientId: `${app.applicationId}-live-tail`, brokers, ...kafkajsSecurityOptions(this.options.security?.kafka), logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger), retry: { retries: 3 } });
     // A group of its own per instance and start: every instance shows every batch, and nothing is committed.
     this.groupId = `${app.applicationId}-live-tail-${randomUUID().slice(0, 8)}`;
     const admin = kafka.admin();

@@ -1,6 +1,8 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { SeedSink } from '../../api/seed-sink.ts';
 import type { SeedMessage } from '../../audiences/seed-message.ts';
+import { kafkajsSecurityOptions } from '../../streams/index.ts';
+import type { ClientSecurity } from '../client-security.ts';
 
 /**
  * Writes seeds to the seeding topic as JSON keyed by MPID. kafkajs 2.x's default partitioner is Java's
@@ -9,9 +11,9 @@ import type { SeedMessage } from '../../audiences/seed-message.ts';
 export class SeedProducer implements SeedSink {
   private readonly producer: Producer;
 
-  constructor(brokers: string[], private readonly seedsTopic: string, clientId = 'profile-stream-seeds') {
+  constructor(brokers: string[], private readonly seedsTopic: string, clientId = 'profile-stream-seeds', security?: ClientSecurity) {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-    this.producer = new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, retry: { retries: 3 } }).producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new Kafka({ clientId, brokers, ...kafkajsSecurityOptions(security?.kafka), logLevel: logLevel.ERROR, retry: { retries: 3 } }).producer({ idempotent: true, maxInFlightRequests: 1 });
   }
 
   async connect(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { isStreamsError, type StreamsApp } from '../../streams/index.ts';
+import { isStreamsError, kafkajsSecurityOptions, type StreamsApp } from '../../streams/index.ts';
+import type { ClientSecurity } from '../client-security.ts';
 import type { DsrGateway } from '../../api/dsr-gateway.ts';
 import type { KeyOwner, Unavailable } from '../../api/profile-lookup.ts';
 import type { DsrRequested, DsrStatus } from '../../profiles/erasure.ts';
@@ -19,9 +20,10 @@ export class StreamsDsrGateway implements DsrGateway {
     brokers: string[],
     private readonly dsrTopic: string,
     clientId = 'profile-stream-dsr',
+    security?: ClientSecurity,
   ) {
     process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-    this.producer = new Kafka({ clientId, brokers, logLevel: logLevel.ERROR, retry: { retries: 3 } }).producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = new Kafka({ clientId, brokers, ...kafkajsSecurityOptions(security?.kafka), logLevel: logLevel.ERROR, retry: { retries: 3 } }).producer({ idempotent: true, maxInFlightRequests: 1 });
   }
 
   async connect(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { PlannedTopic } from '../topology/topic-plan.ts';
+import { kafkajsSecurityOptions, type KafkaSecurity } from '../../streams/index.ts';
 
 export interface TopicOutcome {
   readonly topic: string;
@@ -11,8 +12,8 @@ export interface TopicOutcome {
 }
 
 /** Creates what is missing; never changes an existing topic, but reports a partition count that differs. */
-export async function ensureTopics(brokers: string[], planned: readonly PlannedTopic[]): Promise<TopicOutcome[]> {
-  const admin = new Kafka({ clientId: 'profile-stream-admin', brokers, logLevel: logLevel.ERROR }).admin();
+export async function ensureTopics(brokers: string[], planned: readonly PlannedTopic[], security?: KafkaSecurity): Promise<TopicOutcome[]> {
+  const admin = new Kafka({ clientId: 'profile-stream-admin', brokers, ...kafkajsSecurityOptions(security), logLevel: logLevel.ERROR }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

@@ -1,8 +1,10 @@
+import type { KafkaSecurity } from '../kafka-security.ts';
 import { createKafkajsPort } from './kafkajs-adapter.ts';
 import { groupInstanceId } from './instance-id.ts';
 import type { KafkaPort } from './kafka-port.ts';
 import type { StreamsLogger } from './logger.ts';
 import { createPlatformaticPort } from './platformatic/port.ts';
+import { kafkaSecurityFailure } from './security-failure.ts';
 
 export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
@@ -18,6 +20,8 @@ export interface KafkaPortContext {
   readonly clientId: string;
   readonly brokers: readonly string[];
   readonly logger: StreamsLogger;
+  /** TLS and SASL for every connection of the port; PLAINTEXT without. */
+  readonly security?: KafkaSecurity;
   /** This instance's locked state directory (`<stateDir>/<applicationId>`). */
   readonly stateDir: string;
 }
@@ -31,6 +35,10 @@ export type KafkaPortFactory = (context: KafkaPortContext) => KafkaPort | Promis
  */
 export async function createKafkaPort(client: KafkaClientName | KafkaPortFactory, context: KafkaPortContext): Promise<KafkaPort> {
   if (typeof client === 'function') return client(context);
-  if (client === 'kafkajs') return createKafkajsPort(context);
-  return createPlatformaticPort({ ...context, groupInstanceId: await groupInstanceId(context.stateDir, context.clientId) });
+  const port = client === 'kafkajs' ? createKafkajsPort(context) : createPlatformaticPort({ ...context, groupInstanceId: await groupInstanceId(context.stateDir, context.clientId) });
+  // Refused credentials or an untrusted certificate surface as connection errors, which both clients'
+  // outage classifiers would wait out forever; they are configuration errors (security-failure.ts).
+  const isUnavailable = port.isUnavailable.bind(port);
+  port.isUnavailable = (err) => kafkaSecurityFailure(err) === undefined && isUnavailable(err);
+  return port;
 }

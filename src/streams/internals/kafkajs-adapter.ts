@@ -22,6 +22,8 @@ import { chunksBySize } from './produce-chunks.ts';
 import type { RawRecord } from './stream-task.ts';
 import type { StreamsLogger } from './logger.ts';
 import { StreamsError } from '../errors.ts';
+import type { KafkaSecurity } from '../kafka-security.ts';
+import { kafkajsSecurityOptions } from './kafkajs-security.ts';
 
 const { Kafka, logLevel, AssignerProtocol } = kafkajs;
 
@@ -29,6 +31,8 @@ export interface KafkajsPortOptions {
   readonly clientId: string;
   readonly brokers: readonly string[];
   readonly logger: StreamsLogger;
+  /** TLS and SASL; PLAINTEXT without. */
+  readonly security?: KafkaSecurity;
 }
 
 /**
@@ -48,6 +52,7 @@ export function createKafkajsPort(options: KafkajsPortOptions): KafkaPort {
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...kafkajsSecurityOptions(options.security),
     logLevel: logLevel.WARN,
     retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
     logCreator: () => ({ namespace, level, log: entry }) => {

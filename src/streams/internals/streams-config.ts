@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../clock.ts';
 import { StreamsError } from '../errors.ts';
+import type { KafkaSecurity } from '../kafka-security.ts';
 import type { KafkaClientName, KafkaPortFactory } from './kafka-client.ts';
 import { stderrLogger, type StreamsLogger } from './logger.ts';
 
@@ -7,6 +8,8 @@ import { stderrLogger, type StreamsLogger } from './logger.ts';
 export interface StreamsConfig {
   applicationId: string;
   brokers: readonly string[];
+  /** TLS and SASL for every connection to `brokers`; PLAINTEXT without. */
+  security?: KafkaSecurity;
   stateDir: string;
   processingGuarantee?: 'at_least_once' | 'exactly_once';
   /** Default 1000 ms (at-least-once) or 200 ms (exactly-once: outputs are visible only after commit). */
@@ -37,7 +40,7 @@ export interface StreamsConfig {
 }
 
 /** A `StreamsConfig` with every default filled in. */
-export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient'>;
+export type ResolvedStreamsConfig = Required<Omit<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient' | 'security'>> & Pick<StreamsConfig, 'deadLetterTopic' | 'applicationServer' | 'kafkaClient' | 'security'>;
 
 /** Checks the required keys and fills in the defaults, in one place. */
 export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {

@@ -80,7 +80,7 @@ describe('/openapi.json', () => {
   });
 
   it('asks for Basic auth everywhere except the operations routes', () => {
-    expect(doc.security).toEqual([{ basic: [] }]);
+    expect(doc.security).toEqual([{ basic: [] }, { mpKey: [], mpSignature: [] }]);
     for (const path of ['/health', '/ready', '/metrics']) expect(doc.paths[path]?.get?.security, path).toEqual([]);
     expect(doc.paths['/v2/events']?.post?.security).toBeUndefined();
   });

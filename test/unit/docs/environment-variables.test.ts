@@ -18,7 +18,9 @@ describe('environment variables', () => {
     for (const path of [...files('src'), ...files('stack'), 'test/support/global-setup.ts']) {
       const text = readFileSync(path, 'utf8');
       // env.NAME, process.env.NAME, and the helpers that take the name as a string: intVar(env, 'NAME'), port('NAME').
-      for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|(?:intVar|identityTypeVar)\(env, '([A-Z][A-Z0-9_]+)'|\bport\('([A-Z][A-Z0-9_]+)'/g)) read.add(m[1] ?? m[2] ?? m[3]!);
+      for (const m of text.matchAll(/\benv\.([A-Z][A-Z0-9_]+)|(?:intVar|identityTypeVar|certificateFileVar|privateKeyFileVar)\(env, '([A-Z][A-Z0-9_]+)'|\bport\('([A-Z][A-Z0-9_]+)'/g)) read.add(m[1] ?? m[2] ?? m[3]!);
+      // A secret comes from NAME or from the file NAME_FILE names (env-files.ts).
+      for (const m of text.matchAll(/\bsecretVar\(env, '([A-Z][A-Z0-9_]+)'/g)) read.add(m[1]!).add(`${m[1]}_FILE`);
     }
     // Set by profile-stream itself to quiet kafkajs, never read from the user.
     read.delete('KAFKAJS_NO_PARTITIONER_WARNING');

@@ -1,4 +1,5 @@
 import { StreamsError } from '../../errors.ts';
+import { isKafkaSecurityFailure } from '../security-failure.ts';
 
 /**
  * Broker error ids (platformatic's `apiId`) meaning this member's group generation is over: a
@@ -79,6 +80,10 @@ export function withBrokerErrors(err: unknown): unknown {
  */
 export function retryDelay(_client: unknown, _operation: string, attempt: number, _retries: number, error: Error): number {
   const n = Math.max(0, attempt - 1);
+  // The library retries a failed connection whatever failed it, refused credentials too (its NetworkError
+  // is retriable and it does not look at the cause): the same bounded attempts, without ~17 s of backoff
+  // in front of an error waiting cannot fix.
+  if (isKafkaSecurityFailure(error)) return 20;
   // Usually over within one short wait; longer while the coordinator aborts a crashed producer's transaction.
   if (brokerErrorIds(error).has('CONCURRENT_TRANSACTIONS')) return Math.min(200, 20 * 2 ** n);
   return Math.min(1000, 50 * 2 ** n);

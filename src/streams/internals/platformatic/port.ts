@@ -1,3 +1,4 @@
+import type { KafkaSecurity } from '../../kafka-security.ts';
 import type { KafkaPort } from '../kafka-port.ts';
 import type { StreamsLogger } from '../logger.ts';
 import { createAdmin } from './admin.ts';
@@ -11,6 +12,8 @@ export interface PlatformaticPortOptions {
   readonly clientId: string;
   readonly brokers: readonly string[];
   readonly logger: StreamsLogger;
+  /** TLS and SASL; PLAINTEXT without. */
+  readonly security?: KafkaSecurity;
   /** Static group membership; see `instance-id.ts`. */
   readonly groupInstanceId?: string;
 }
@@ -20,7 +23,7 @@ export interface PlatformaticPortOptions {
  * the group's generation, KIP-447), the group consumer and the restore reader, one file each.
  */
 export function createPlatformaticPort(options: PlatformaticPortOptions): KafkaPort {
-  const base = baseClientOptions(options.clientId, options.brokers);
+  const base = baseClientOptions(options.clientId, options.brokers, options.security);
   const admin = createAdmin(base, options.logger);
   const groups = new Map<string, PlatformaticGroupConsumer>();
   const closers: Array<() => Promise<void>> = [];

@@ -1,0 +1,27 @@
+import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import type { KafkaSecurity } from '../kafka-security.ts';
+
+const MECHANISMS = { 'SCRAM-SHA-512': 'scram-sha-512', 'SCRAM-SHA-256': 'scram-sha-256', PLAIN: 'plain' } as const;
+
+/**
+ * kafkajs' `ssl` and `sasl` options for `new Kafka({...})`; empty for PLAINTEXT. Every kafkajs client the
+ * project opens (the runtime's port, the CLI, topic admin, producers beside the runtime) spreads this in,
+ * so none of them can connect with less than the configured security.
+ */
+export function kafkajsSecurityOptions(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  const tls = security?.tls;
+  if (tls) {
+    out.ssl = {
+      // Never false: an unverified broker certificate would hand the SASL exchange to whoever answers.
+      rejectUnauthorized: true,
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(tls.cert ? { cert: tls.cert } : {}),
+      ...(tls.key ? { key: tls.key } : {}),
+      ...(tls.keyPassword ? { passphrase: tls.keyPassword } : {}),
+    };
+  }
+  const sasl = security?.sasl;
+  if (sasl) out.sasl = { mechanism: MECHANISMS[sasl.mechanism], username: sasl.username, password: sasl.password } as SASLOptions;
+  return out;
+}
