@@ -58,6 +58,7 @@ export class StreamsService implements Service {
       stateDir: options.env.stateDir,
       processingGuarantee: options.env.processingGuarantee,
       kafkaClient: options.env.kafkaClient,
+      numStandbyReplicas: options.env.standbyReplicas,
       deadLetterTopic: options.deployment.app.deadLetterTopic,
       logger: options.logger,
       ...(options.applicationServer !== undefined ? { applicationServer: options.applicationServer } : {}),

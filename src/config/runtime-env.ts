@@ -24,6 +24,8 @@ export interface RuntimeEnv {
   readonly processingGuarantee: 'at_least_once' | 'exactly_once';
   /** Kafka client of the stream runtime (`KAFKA_CLIENT`). */
   readonly kafkaClient: KafkaClientName;
+  /** Standby replicas per stateful task (`STANDBY_REPLICAS`). */
+  readonly standbyReplicas: number;
   readonly logLevel: string;
   /** host:port other instances use to reach this one's HTTP API; default HTTP_HOST:HTTP_PORT. */
   readonly applicationServer: string | undefined;
@@ -90,6 +92,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     topologyDir: resolve(env.TOPOLOGY_DIR || 'topology'),
     processingGuarantee: guarantee,
     kafkaClient: kafkaClient as KafkaClientName,
+    standbyReplicas: intVar(env, 'STANDBY_REPLICAS', 0, 0, 10),
     logLevel: env.LOG_LEVEL || 'info',
     applicationServer: env.APPLICATION_SERVER || undefined,
     api: {
