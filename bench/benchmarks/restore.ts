@@ -21,7 +21,7 @@ const TEMPLATES = 2000;
  * 1–8 batches each), reused round-robin under distinct MPID keys. Restore copies bytes without decoding
  * them, so what matters is their size, which is realistic.
  */
-function profileTemplates(seed: number): Buffer[] {
+export function profileTemplates(seed: number): Buffer[] {
   const serde = profileStateSerde();
   const byUser = new Map<string, ProfileState>();
   for (const batch of sampleBatches({ seed, users: TEMPLATES, batches: TEMPLATES * 3, sources: ['web', 'ios'], startTimeMs: Date.now() - TEMPLATES * 3000, workspaceId: '1' })) {
@@ -30,7 +30,7 @@ function profileTemplates(seed: number): Buffer[] {
   return [...byUser.values()].map((p) => serde.serialize('changelog', p) as Buffer);
 }
 
-async function produceChangelog(ctx: BenchContext, topic: string, profiles: number, templates: Buffer[]): Promise<number> {
+export async function produceChangelog(ctx: BenchContext, topic: string, profiles: number, templates: Buffer[]): Promise<number> {
   const producer = benchKafka(ctx.brokers, 'bench-restore-producer').producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const random = new SeededRandom(ctx.options.seed);

@@ -4,6 +4,7 @@ import { stackConfig, stackPaths } from '../../stack/stack-config.ts';
 import { pipelineBenchmark } from '../benchmarks/pipeline.ts';
 import { latencyBenchmark } from '../benchmarks/latency.ts';
 import { restoreBenchmark } from '../benchmarks/restore.ts';
+import { failoverBenchmark } from '../benchmarks/failover.ts';
 import { apiBenchmark } from '../benchmarks/api.ts';
 import { liveStreamBenchmark } from '../benchmarks/live-stream.ts';
 import type { BenchContext } from './context.ts';
@@ -69,6 +70,8 @@ export async function runBenchmarks(names: readonly BenchmarkName[], options: Be
       save(await restoreBenchmark(ctx));
     } else if (name === 'live-stream') {
       save(await liveStreamBenchmark(ctx));
+    } else if (name === 'failover') {
+      save(await failoverBenchmark(ctx));
     } else {
       save(await apiBenchmark(ctx));
     }

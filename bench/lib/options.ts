@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../../src/streams/index.ts';
 
-export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api', 'live-stream'] as const;
+export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api', 'live-stream', 'failover'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /**

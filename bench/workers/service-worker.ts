@@ -30,6 +30,12 @@ export interface WorkerConfig {
   apiKey?: { key: string; secret: string; workspace: string };
   /** Serve the Live Stream (and the other workspace views) beside the Profile API. */
   liveStream?: boolean;
+  /** STANDBY_REPLICAS of the service (default 0). */
+  standbyReplicas?: number;
+  /** Group session timeout (default: the runtime's). */
+  sessionTimeoutMs?: number;
+  /** Print `{"event":"tasks",active,standby}` this often (0: never). */
+  reportTasksMs?: number;
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
@@ -58,11 +64,17 @@ const deployment = benchDeployment({ applicationId: config.applicationId, partit
 const apiPort = config.apiPort ?? 0;
 const service = new StreamsService({
   deployment,
-  env: readRuntimeEnv({ STATE_DIR: config.stateDir, PROCESSING_GUARANTEE: config.guarantee, ...(config.kafkaClient ? { KAFKA_CLIENT: config.kafkaClient } : {}) }),
+  env: readRuntimeEnv({
+    STATE_DIR: config.stateDir,
+    PROCESSING_GUARANTEE: config.guarantee,
+    ...(config.kafkaClient ? { KAFKA_CLIENT: config.kafkaClient } : {}),
+    ...(config.standbyReplicas ? { STANDBY_REPLICAS: String(config.standbyReplicas) } : {}),
+  }),
   brokers: config.brokers,
   schemaRegistryUrl: config.registryUrl,
   logger,
   commitIntervalMs: config.commitIntervalMs,
+  ...(config.sessionTimeoutMs ? { sessionTimeoutMs: config.sessionTimeoutMs } : {}),
   ...(apiPort ? { applicationServer: `127.0.0.1:${apiPort}` } : {}),
 });
 service.onFatal((e) => {
@@ -95,3 +107,8 @@ process.on('SIGTERM', () => {
 
 await service.start();
 emit({ event: 'running' });
+if (config.reportTasksMs) {
+  setInterval(() => {
+    emit({ event: 'tasks', active: service.app.restoreStatus().map((s) => ({ taskId: s.taskId, state: s.state })), standby: service.app.standbyStatus() });
+  }, config.reportTasksMs).unref();
+}

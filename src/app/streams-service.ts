@@ -24,6 +24,8 @@ export interface StreamsServiceOptions {
   /** `host:port` other instances forward Profile API requests to. */
   readonly applicationServer?: string;
   readonly commitIntervalMs?: number;
+  /** The group session timeout (benchmarks shorten it to time failovers); the runtime's default otherwise. */
+  readonly sessionTimeoutMs?: number;
   /** Wall-clock time for commits, punctuators and retention; tests pass one they can move. */
   readonly clock?: Clock;
   /** Retention sweep intervals (lifetimes come from the deployment). */
@@ -63,6 +65,7 @@ export class StreamsService implements Service {
       logger: options.logger,
       ...(options.applicationServer !== undefined ? { applicationServer: options.applicationServer } : {}),
       ...(options.commitIntervalMs !== undefined ? { commitIntervalMs: options.commitIntervalMs } : {}),
+      ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(options.sessionTimeoutMs / 6)) } : {}),
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
     });
     this.app.on('state', (next: StreamsState) => {

@@ -57,10 +57,15 @@ describe('benchmarks at a tiny size', () => {
     expect(live.median.with_5_pages_batches_per_s).toBeGreaterThan(0);
     expect(live.median.events_per_page).toBeGreaterThan(0);
     expect(live.ratios.with_vs_without).toBeGreaterThan(0);
-    expect(outcome.files.length).toBe(7);
+    // A killed instance's tasks served again by the survivor, with and without a warm standby.
+    const failover = read('failover');
+    expect(failover.median.without_standby_failover_ms).toBeGreaterThan(0);
+    expect(failover.median.with_standby_failover_ms).toBeGreaterThan(0);
+    expect(failover.ratios).toHaveProperty('with_vs_without_failover');
+    expect(outcome.files.length).toBe(8);
     const md = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
-    for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore', '## api', '## live-stream']) expect(md).toContain(section);
+    for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore', '## api', '## live-stream', '## failover']) expect(md).toContain(section);
     expect(existsSync(join(dir, 'results', 'throughput.svg'))).toBe(true);
     // 60 s more than before: the pipeline stage now starts one more profile-stream worker (the second client).
-  }, 300_000);
+  }, 420_000);
 });
