@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LocalStack } from '../../stack/local-stack.ts';
 import { stackConfig, stackPaths } from '../../stack/stack-config.ts';
 import { pipelineBenchmark } from '../benchmarks/pipeline.ts';
@@ -11,8 +13,9 @@ import type { BenchContext } from './context.ts';
 import { machineInfo } from './machine.ts';
 import type { BenchmarkName, BenchOptions } from './options.ts';
 import { log } from './progress.ts';
+import { renderCapacity } from './capacity.ts';
 import { renderReport } from './report.ts';
-import { writeResult, type BenchResult } from './results.ts';
+import { readResults, writeResult, type BenchResult } from './results.ts';
 
 export const REPORT_INTRO = `# Benchmarks
 
@@ -76,6 +79,12 @@ export async function runBenchmarks(names: readonly BenchmarkName[], options: Be
       save(await apiBenchmark(ctx));
     }
   }
-  if (options.markdownFile) renderReport(options.resultsDir, options.markdownFile, REPORT_INTRO, appendix);
+  if (options.markdownFile) {
+    renderReport(options.resultsDir, options.markdownFile, REPORT_INTRO, appendix);
+    // The capacity plan follows the results it is computed from.
+    const capacityFile = join(dirname(options.markdownFile), 'docs', 'CAPACITY.md');
+    mkdirSync(dirname(capacityFile), { recursive: true });
+    writeFileSync(capacityFile, renderCapacity(readResults(options.resultsDir)));
+  }
   return { results, files };
 }
