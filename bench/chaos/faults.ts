@@ -11,7 +11,12 @@ const kill: FaultScript = async (ctx) => {
     target.kill();
     await target.exited();
     await target.start(false);
-    await ctx.measure('kill -9', `${target.name}, started again at once`, startedAt, Date.now());
+    const restartedAt = Date.now();
+    const running = target.runningAt().catch(() => undefined);
+    const r = await ctx.measure('kill -9', `${target.name}, started again at once`, startedAt, restartedAt);
+    // Where the time went: the new process loading and starting, then the group handing its tasks back.
+    const at = await running;
+    if (at !== undefined) r.detail += ` (its runtime RUNNING ${at - restartedAt} ms after the restart)`;
     await sleep(PAUSE_BETWEEN_FAULTS_MS);
   }
 };

@@ -64,6 +64,11 @@ export class ChaosInstance {
     if (waitRunning) await child.waitFor('running', timeoutMs);
   }
 
+  /** When the process last started (spawned) reported its stream runtime RUNNING (its own clock). */
+  async runningAt(timeoutMs = 180_000): Promise<number> {
+    return (await this.#child!.waitFor('running', timeoutMs)).t;
+  }
+
   /** kill -9: no commit, no leaving the group. */
   kill(): void {
     this.#expectingExit = true;

@@ -26,10 +26,10 @@ type Size = Omit<ScenarioSpec, 'scenario' | 'client' | 'guarantee' | 'seed'>;
 /** standard: `npm run chaos`; quick: the variant `npm test` runs (one short fault of each kind). */
 export const SIZES: Record<'standard' | 'quick', Record<ScenarioName, Size>> = {
   standard: {
-    kill: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 4, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 5 },
+    kill: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 3, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 5 },
     broker: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [10, 60], stormIntervalSeconds: 0, steadySeconds: 5 },
     registry: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [20], stormIntervalSeconds: 0, steadySeconds: 5 },
-    storm: { instances: 1, partitions: 4, users: 200, rate: 40, faults: 8, outageSeconds: [], stormIntervalSeconds: 5, steadySeconds: 5 },
+    storm: { instances: 1, partitions: 4, users: 200, rate: 40, faults: 6, outageSeconds: [], stormIntervalSeconds: 5, steadySeconds: 5 },
   },
   quick: {
     kill: { instances: 2, partitions: 2, users: 40, rate: 20, faults: 1, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 2 },

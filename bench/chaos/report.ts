@@ -38,7 +38,7 @@ function summaryTable(results: ChaosResult[]): string {
   const rows = results.map((r) => {
     const resumes = r.faults.map((f) => ms(f.resume_ms)).join(' / ') || '—';
     const apiResumes = r.faults.map((f) => ms(f.api_resume_ms)).join(' / ') || '—';
-    return `| ${r.scenario} | ${r.client} | ${r.guarantee} | ${r.batches.toLocaleString('en-US')} | ${r.faults_injected} | ${r.lost ? `**${r.lost}**` : 0} | ${r.duplicated ? `**${r.duplicated}**` : 0} | ${r.profiles_checked - r.profiles_wrong} / ${r.profiles_checked} | ${apiCell(r)} | ${resumes} | ${apiResumes} | ${r.passed ? 'passed' : '**failed**'} |`;
+    return `| ${r.scenario} | ${r.client} | ${r.guarantee} | ${r.batches.toLocaleString('en-US')} | ${r.faults_injected} | ${r.lost ? `**${r.lost}**` : 0} | ${r.duplicated ? `**${r.duplicated}**` : 0} | ${r.profiles_checked - r.profiles_wrong} / ${r.profiles_checked} | ${apiCell(r)} | ${resumes} | ${apiResumes} | ${r.passed ? 'passed' : r.error ? `**did not finish** (${r.error.split('\n')[0]!.replace(/^Error: /, '').replaceAll('|', '/').slice(0, 120)}; its lost count is every batch not drained)` : '**failed**'} |`;
   });
   return [
     '| scenario | client | guarantee | batches | faults | lost | duplicated | profiles right / checked | API answers by status | resume after each fault (ms, outputs) | API 200 again (ms) | |',

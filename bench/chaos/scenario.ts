@@ -42,7 +42,7 @@ export interface ScenarioSpec {
 /** One fault: when (seconds since the scenario started), how long, and how long the service took to resume. */
 export interface FaultRecord {
   readonly kind: string;
-  readonly detail: string;
+  detail: string;
   readonly at_s: number;
   readonly duration_ms: number;
   /** From the fault's end until every partition had an output processed again (undefined: not within the deadline). */
