@@ -34,7 +34,7 @@ export interface HarnessOutcome {
 }
 
 /** Brokers and registry from the environment, else the local stack (started when not running). */
-async function connect(): Promise<{ brokers: string[]; registryUrl: string; kafkaDataDir: string | undefined }> {
+export async function connect(): Promise<{ brokers: string[]; registryUrl: string; kafkaDataDir: string | undefined }> {
   const paths = stackPaths(stackConfig());
   if (process.env.KAFKA_BROKERS && process.env.SCHEMA_REGISTRY_URL) {
     return { brokers: process.env.KAFKA_BROKERS.split(','), registryUrl: process.env.SCHEMA_REGISTRY_URL, kafkaDataDir: paths.kafkaData };

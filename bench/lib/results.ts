@@ -26,7 +26,8 @@ export interface BenchResult extends Summary {
   readonly notes: string[];
 }
 
-export function writeResult(dir: string, result: BenchResult): string {
+/** Writes `<dir>/<benchmark>.json` (the benchmarks' results, and the chaos suite's). */
+export function writeResult(dir: string, result: { readonly benchmark: string }): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${result.benchmark}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);

@@ -17,6 +17,7 @@ export const STREAMS_ERROR_CODES = [
   'PS_ERR_KEY_NOT_OWNED',
   'PS_ERR_STORE_READ_ONLY',
   'PS_ERR_DESERIALIZATION',
+  'PS_ERR_DESERIALIZATION_UNAVAILABLE',
   'PS_ERR_PROCESSING',
   'PS_ERR_COMMIT_FAILED',
   'PS_ERR_TASK_MIGRATED',
@@ -34,6 +35,7 @@ const RETRIABLE: ReadonlySet<StreamsErrorCode> = new Set<StreamsErrorCode>([
   'PS_ERR_APP_NOT_RUNNING',
   'PS_ERR_TASK_MIGRATED',
   'PS_ERR_KAFKA_UNAVAILABLE',
+  'PS_ERR_DESERIALIZATION_UNAVAILABLE',
 ]);
 
 /** HTTP status an API edge should answer with when it surfaces this error. */

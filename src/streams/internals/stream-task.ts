@@ -43,7 +43,11 @@ export interface TaskOptions {
   /** Bad records go here with error headers; without it a bad record is fatal. */
   readonly deadLetterTopic: string | undefined;
   readonly onDeadLetter?: (err: unknown) => void;
+  /** How long a decode that failed retriably (a dependency unavailable) is retried before the task fails; default 20 s. */
+  readonly retriableDecodeWaitMs?: number;
 }
+
+const DEFAULT_RETRIABLE_DECODE_WAIT_MS = 20_000;
 
 interface StoreLayers {
   readonly typed: KeyValueStore<unknown, unknown>;
@@ -129,15 +133,15 @@ export class StreamTask {
     const raws = applied === undefined ? fetched : fetched.filter((r) => BigInt(r.offset) >= applied);
     if (raws.length === 0) return 0;
     const { def } = source;
-    const decoded = await Promise.allSettled(
-      raws.map(async (r) => {
-        const [k, v] = await Promise.all([
-          r.key === null ? null : def.keySerde.deserialize(topic, r.key),
-          r.value === null ? null : def.valueSerde.deserialize(topic, r.value),
-        ]);
-        return new Record<unknown, unknown>(k, v, r.timestamp, r.headers);
-      }),
-    );
+    const decode = async (r: RawRecord): Promise<Record<unknown, unknown>> => {
+      const [k, v] = await Promise.all([
+        r.key === null ? null : def.keySerde.deserialize(topic, r.key),
+        r.value === null ? null : def.valueSerde.deserialize(topic, r.value),
+      ]);
+      return new Record<unknown, unknown>(k, v, r.timestamp, r.headers);
+    };
+    const decoded = await Promise.allSettled(raws.map(decode));
+    await this.#waitOutUnavailableDecodes(decoded, raws, decode);
     const good = decoded.flatMap((d) => (d.status === 'fulfilled' ? [d.value] : []));
     for (const p of source.processors) if (p.prefetch) await p.prefetch(good);
 
@@ -161,6 +165,37 @@ export class StreamTask {
     }
     this.#current = undefined;
     return raws.length;
+  }
+
+  /**
+   * A decode that failed because something it needs is unavailable (the serde's error says `retriable`:
+   * the schema registry unreachable or restarting) says nothing about the record: dead-lettering it would
+   * throw a good record away for an outage. It is decoded again with backoff, the task paused meanwhile,
+   * for up to `retriableDecodeWaitMs` (below the session and transaction timeouts, so a short registry
+   * restart costs neither the group membership nor the open transaction). If it still fails, the task
+   * throws PS_ERR_DESERIALIZATION_UNAVAILABLE before applying any record of the batch: nothing is
+   * dead-lettered or committed, and the records are fetched again once the app recovers.
+   */
+  async #waitOutUnavailableDecodes(
+    decoded: PromiseSettledResult<Record<unknown, unknown>>[],
+    raws: readonly RawRecord[],
+    decode: (r: RawRecord) => Promise<Record<unknown, unknown>>,
+  ): Promise<void> {
+    const unavailable = (d: PromiseSettledResult<unknown>): d is PromiseRejectedResult =>
+      d.status === 'rejected' && (d.reason as { retriable?: unknown } | null)?.retriable === true;
+    const deadline = performance.now() + (this.opts.retriableDecodeWaitMs ?? DEFAULT_RETRIABLE_DECODE_WAIT_MS);
+    for (let attempt = 0; decoded.some(unavailable); attempt++) {
+      const first = decoded.find(unavailable)!;
+      if (performance.now() >= deadline) {
+        const raw = raws[decoded.indexOf(first)]!;
+        throw new StreamsError('PS_ERR_DESERIALIZATION_UNAVAILABLE', `task ${this.id}: record ${raw.topic}/${raw.partition}@${raw.offset} could not be decoded for ${this.opts.retriableDecodeWaitMs ?? DEFAULT_RETRIABLE_DECODE_WAIT_MS} ms because something the decoder needs is unavailable: ${errorMessage(first.reason)}`, { cause: first.reason });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      const again = await Promise.allSettled(decoded.map((d, i) => (unavailable(d) ? decode(raws[i]!) : Promise.resolve(undefined))));
+      again.forEach((a, i) => {
+        if (unavailable(decoded[i]!)) decoded[i] = a as PromiseSettledResult<Record<unknown, unknown>>;
+      });
+    }
   }
 
   /** Runs due wall-clock punctuators. An error here is a runtime error (no record to dead-letter). */

@@ -1,0 +1,135 @@
+import { sleep } from '../lib/kafka.ts';
+import { judgeBody, mpidOf, unknownMpid } from './reference.ts';
+
+export const CHAOS_API_KEY = { key: 'chaos-key-0001', secret: 'chaos-secret', workspace: '1' };
+const AUTH = `Basic ${Buffer.from(`${CHAOS_API_KEY.key}:${CHAOS_API_KEY.secret}`).toString('base64')}`;
+
+export function profileUrl(port: number, mpid: string): string {
+  return `http://127.0.0.1:${port}/userprofile/v1/o/a/${CHAOS_API_KEY.workspace}/${mpid}?fields=user_identities,user_attributes`;
+}
+
+export async function getProfile(port: number, mpid: string, timeoutMs = 5000): Promise<{ status: number; body: unknown; text: string }> {
+  const res = await fetch(profileUrl(port, mpid), { headers: { authorization: AUTH }, signal: AbortSignal.timeout(timeoutMs) });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, text };
+}
+
+/** Counts of Profile API answers by what they were. Only the first three kinds are allowed. */
+export interface ApiCounts {
+  /** 200 whose body is the oracle's profile after some batch the producer had sent. */
+  ok_200: number;
+  /** 404 for an MPID no batch names, or for a user the API had never shown yet. */
+  not_found_404: number;
+  not_ready_503: number;
+  /** 200 with a body the oracle rejects: a failure. */
+  wrong_body: number;
+  /** Any other status (a failure): status -> count. */
+  other_status: Record<string, number>;
+  /** 404 for a user this run had already seen answered with 200 (a read of uncommitted state rolled back after a crash, or an empty answer). */
+  not_found_after_200: number;
+  /** 200 showing an older batch than an earlier 200 did for the same user (read of uncommitted state, then rolled back). */
+  went_back: number;
+  /** No HTTP answer: the instance asked was down (killed, restarting) or did not answer within 5 s. */
+  no_answer: number;
+  wrong_examples: string[];
+}
+
+export interface ApiTarget {
+  /** Ports of instances whose API should answer now. */
+  livePorts(): number[];
+  /** How many batches of `user` were handed to the producer so far. */
+  sentUpTo(user: number): number;
+  readonly users: number;
+  readonly partitionOfUser: readonly number[];
+}
+
+/**
+ * Polls the Profile API all through a scenario, one request at a time, each for a random user of the run
+ * (or, one time in five, an MPID no batch names) at a random live instance, and judges every answer
+ * against the oracle. Also keeps, per partition, when a request sent then was first answered with a right
+ * 200 (for "the API answers 200 again" after a fault).
+ */
+export class ApiProber {
+  readonly counts: ApiCounts = { ok_200: 0, not_found_404: 0, not_ready_503: 0, wrong_body: 0, other_status: {}, not_found_after_200: 0, went_back: 0, no_answer: 0, wrong_examples: [] };
+  readonly #seen = new Map<number, number>();
+  /** [sentAt, partition] of every right 200. */
+  readonly #ok: Array<[number, number]> = [];
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #n = 0;
+
+  constructor(private readonly target: ApiTarget, private readonly o: { runTag: string; mpidBase: bigint; pauseMs: number }) {}
+
+  start(): void {
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const ports = this.target.livePorts();
+      if (ports.length > 0) await this.probeOnce(ports[Math.floor(Math.random() * ports.length)]!);
+      await sleep(this.o.pauseMs);
+    }
+  }
+
+  async probeOnce(port: number): Promise<void> {
+    const n = this.#n++;
+    const known = n % 5 !== 4;
+    const user = known ? Math.floor(Math.random() * this.target.users) : -1;
+    const mpid = known ? mpidOf(this.o.mpidBase, user) : unknownMpid(this.o.mpidBase, n);
+    const sentAt = Date.now();
+    let answer;
+    try {
+      answer = await getProfile(port, mpid);
+    } catch {
+      this.counts.no_answer++;
+      return;
+    }
+    const c = this.counts;
+    const wrong = (why: string): void => {
+      c.wrong_body++;
+      if (c.wrong_examples.length < 10) c.wrong_examples.push(`${new Date(sentAt).toISOString()} port ${port} mpid ${mpid}: ${answer.status} ${why}: ${answer.text.slice(0, 300)}`);
+    };
+    if (answer.status === 503) c.not_ready_503++;
+    else if (answer.status === 404) {
+      if (known && this.#seen.has(user)) c.not_found_after_200++;
+      else c.not_found_404++;
+    } else if (answer.status === 200) {
+      if (!known) return wrong('a profile for an MPID no batch names');
+      // A batch handed to the producer while the request was on its way can already show.
+      const verdict = judgeBody(answer.body, this.o.runTag, this.o.mpidBase, user, this.target.sentUpTo(user));
+      if (!verdict.right) return wrong(verdict.why);
+      c.ok_200++;
+      const before = this.#seen.get(user) ?? 0;
+      if (verdict.k < before) c.went_back++;
+      this.#seen.set(user, Math.max(before, verdict.k));
+      this.#ok.push([sentAt, this.target.partitionOfUser[user]!]);
+    } else {
+      c.other_status[String(answer.status)] = (c.other_status[String(answer.status)] ?? 0) + 1;
+      if (c.wrong_examples.length < 10) c.wrong_examples.push(`${new Date(sentAt).toISOString()} port ${port} mpid ${mpid}: ${answer.status} ${answer.text.slice(0, 300)}`);
+    }
+  }
+
+  /**
+   * Milliseconds from `since` until a request sent after it was answered with a right 200 for every
+   * partition (undefined while one has none).
+   */
+  answeredAfter(since: number, partitions: number): number | undefined {
+    const first = new Map<number, number>();
+    for (const [t, p] of this.#ok) if (t >= since && !first.has(p)) first.set(p, t);
+    if (first.size < partitions) return undefined;
+    return Math.max(...first.values()) - since;
+  }
+}

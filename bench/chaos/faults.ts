@@ -1,0 +1,82 @@
+import { sleep } from '../lib/kafka.ts';
+import type { FaultRecord, FaultScript, ScenarioName } from './scenario.ts';
+
+const PAUSE_BETWEEN_FAULTS_MS = 3000;
+
+/** kill -9 one instance after another, each started again at once on its own state directory. */
+const kill: FaultScript = async (ctx) => {
+  for (let i = 0; i < ctx.spec.faults; i++) {
+    const target = ctx.instances[i % ctx.spec.instances]!;
+    const startedAt = Date.now();
+    target.kill();
+    await target.exited();
+    await target.start(false);
+    const restartedAt = Date.now();
+    const running = target.runningAt().catch(() => undefined);
+    const r = await ctx.measure('kill -9', `${target.name}, started again at once`, startedAt, restartedAt);
+    // Where the time went: the new process loading and starting, then the group handing its tasks back.
+    const at = await running;
+    if (at !== undefined) r.detail += ` (its runtime RUNNING ${at - restartedAt} ms after the restart)`;
+    await sleep(PAUSE_BETWEEN_FAULTS_MS);
+  }
+};
+
+/** The private broker stopped (SIGTERM: controlled shutdown) for each outage length, then started again. */
+const broker: FaultScript = async (ctx) => {
+  for (const seconds of ctx.spec.outageSeconds) {
+    const startedAt = Date.now();
+    await ctx.broker!.stop();
+    await sleep(seconds * 1000);
+    await ctx.broker!.start();
+    await ctx.measure('broker down', `${seconds} s`, startedAt, Date.now());
+    await sleep(PAUSE_BETWEEN_FAULTS_MS);
+  }
+};
+
+/**
+ * The private registry stopped for each outage length. A running instance has its schemas cached and
+ * may never notice, so one instance is also killed and started again while the registry is down: it has
+ * to fetch the input's writer schema and register its outputs' schemas before it can process anything.
+ */
+const registry: FaultScript = async (ctx) => {
+  for (const [i, seconds] of ctx.spec.outageSeconds.entries()) {
+    const target = ctx.instances[i % ctx.spec.instances]!;
+    const startedAt = Date.now();
+    await ctx.registry!.stop();
+    target.kill();
+    await target.exited();
+    await target.start(false);
+    await sleep(seconds * 1000);
+    await ctx.registry!.start();
+    await ctx.measure('registry down', `${seconds} s; ${target.name} killed and started again while it was down`, startedAt, Date.now());
+    await sleep(PAUSE_BETWEEN_FAULTS_MS);
+  }
+};
+
+/**
+ * The two extra instances join and leave in turn (start; clean stop with SIGTERM), one change every
+ * few seconds, while the always-up instances keep running. The resume after each change is read from
+ * the outputs afterwards: the storm does not wait for the group to settle between changes.
+ */
+const storm: FaultScript = async (ctx) => {
+  const extras = ctx.instances.slice(ctx.spec.instances);
+  const steps: Array<{ record: FaultRecord; endedAt: number }> = [];
+  for (let i = 0; i < ctx.spec.faults; i++) {
+    const extra = extras[i % extras.length]!;
+    const startedAt = Date.now();
+    if (extra.up) await extra.stop();
+    else await extra.start(false);
+    const endedAt = Date.now();
+    steps.push({ record: ctx.record(extra.up ? 'join' : 'leave', `${extra.name} ${extra.up ? 'started' : 'stopped (SIGTERM)'}`, startedAt, endedAt), endedAt });
+    await sleep(Math.max(0, ctx.spec.stormIntervalSeconds * 1000 - (Date.now() - startedAt)));
+  }
+  // Every change's resume: the first output on every partition processed after it (the last change's is waited for).
+  const last = steps.at(-1);
+  if (last) await ctx.waitResumed(last.endedAt);
+  for (const s of steps) {
+    s.record.resume_ms = ctx.audit.flowedAfter(s.endedAt, ctx.spec.partitions);
+    s.record.api_resume_ms = ctx.prober.answeredAfter(s.endedAt, ctx.spec.partitions);
+  }
+};
+
+export const FAULT_SCRIPTS: Record<ScenarioName, FaultScript> = { kill, broker, registry, storm };

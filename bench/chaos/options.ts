@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { KAFKA_CLIENTS, type KafkaClientName } from '../../src/streams/index.ts';
+import type { Guarantee } from '../benchmarks/pipeline.ts';
+import { SCENARIOS, type ScenarioName, type ScenarioSpec } from './scenario.ts';
+
+const GUARANTEES = ['exactly_once', 'at_least_once'] as const;
+
+/**
+ * What `npm run chaos` runs by default: every scenario under exactly-once on both Kafka clients where the
+ * clients behave differently (crash restart, broker outage, rebalances), at-least-once where it is cheap
+ * (kill). About 15 minutes on two cores.
+ */
+const DEFAULT_MATRIX: ReadonlyArray<[ScenarioName, KafkaClientName, Guarantee]> = [
+  ['kill', 'platformatic', 'exactly_once'],
+  ['kill', 'kafkajs', 'exactly_once'],
+  ['kill', 'platformatic', 'at_least_once'],
+  ['broker', 'platformatic', 'exactly_once'],
+  ['broker', 'kafkajs', 'exactly_once'],
+  ['registry', 'platformatic', 'exactly_once'],
+  ['storm', 'platformatic', 'exactly_once'],
+  ['storm', 'kafkajs', 'exactly_once'],
+];
+
+type Size = Omit<ScenarioSpec, 'scenario' | 'client' | 'guarantee' | 'seed'>;
+
+/** standard: `npm run chaos`; quick: the variant `npm test` runs (one short fault of each kind). */
+export const SIZES: Record<'standard' | 'quick', Record<ScenarioName, Size>> = {
+  standard: {
+    kill: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 3, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 5 },
+    broker: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [10, 60], stormIntervalSeconds: 0, steadySeconds: 5 },
+    registry: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [20], stormIntervalSeconds: 0, steadySeconds: 5 },
+    storm: { instances: 1, partitions: 4, users: 200, rate: 40, faults: 6, outageSeconds: [], stormIntervalSeconds: 5, steadySeconds: 5 },
+  },
+  quick: {
+    kill: { instances: 2, partitions: 2, users: 40, rate: 20, faults: 1, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 2 },
+    broker: { instances: 1, partitions: 2, users: 40, rate: 20, faults: 0, outageSeconds: [10], stormIntervalSeconds: 0, steadySeconds: 2 },
+    registry: { instances: 1, partitions: 2, users: 40, rate: 20, faults: 0, outageSeconds: [8], stormIntervalSeconds: 0, steadySeconds: 2 },
+    storm: { instances: 1, partitions: 2, users: 40, rate: 20, faults: 2, outageSeconds: [], stormIntervalSeconds: 4, steadySeconds: 2 },
+  },
+};
+
+export interface ChaosCommand {
+  readonly specs: ScenarioSpec[];
+  readonly size: 'standard' | 'quick';
+}
+
+export function chaosUsage(): string {
+  return `usage: npm run chaos [-- <${SCENARIOS.join('|')}>...] [--client kafkajs,platformatic] [--guarantee exactly_once,at_least_once] [--quick] [--seed N]
+Without --client/--guarantee: kill on platformatic and kafkajs (exactly-once) and platformatic at-least-once; broker and storm on
+both clients (exactly-once); registry on platformatic (exactly-once). With them: every chosen scenario on every chosen pair.
+--quick: one short fault of each kind (what the chaos test in npm test runs). Results: bench/results/chaos/*.json and RELIABILITY.md.`;
+}
+
+export function parseChaosCommand(argv: readonly string[]): ChaosCommand {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { client: { type: 'string' }, guarantee: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) throw new Error(chaosUsage());
+  const bad = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
+  if (bad.length > 0) throw new Error(`unknown scenario ${bad.join(', ')}\n${chaosUsage()}`);
+  const scenarios = (positionals.length > 0 ? positionals : [...SCENARIOS]) as ScenarioName[];
+  const list = <T extends string>(raw: string | undefined, allowed: readonly T[], flag: string): T[] | undefined => {
+    if (raw === undefined) return undefined;
+    const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const wrong = items.filter((i) => !(allowed as readonly string[]).includes(i));
+    if (wrong.length > 0 || items.length === 0) throw new Error(`--${flag} ${raw}: expected ${allowed.join(' and/or ')}\n${chaosUsage()}`);
+    return items as T[];
+  };
+  const clients = list(values.client, KAFKA_CLIENTS, 'client');
+  const guarantees = list(values.guarantee, GUARANTEES, 'guarantee');
+  const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed >= 1_000_000) throw new Error(`--seed ${values.seed}: expected an integer from 0 to 999999`);
+  const size = values.quick ? 'quick' : 'standard';
+  const pairs: Array<[ScenarioName, KafkaClientName, Guarantee]> = clients || guarantees
+    ? scenarios.flatMap((s) => (clients ?? ['platformatic']).flatMap((c) => (guarantees ?? ['exactly_once']).map((g) => [s, c, g] as [ScenarioName, KafkaClientName, Guarantee])))
+    : DEFAULT_MATRIX.filter(([s]) => scenarios.includes(s));
+  return { size, specs: pairs.map(([scenario, client, guarantee]) => ({ scenario, client, guarantee, seed, ...SIZES[size][scenario] })) };
+}
