@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { KAFKA_CLIENTS, type KafkaClientName } from '../../src/streams/index.ts';
-import type { Guarantee } from '../benchmarks/pipeline.ts';
+import type { Guarantee } from '../lib/service-under-test.ts';
 import { SCENARIOS, type ScenarioName, type ScenarioSpec } from './scenario.ts';
 
 const GUARANTEES = ['exactly_once', 'at_least_once'] as const;

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KafkaClientName } from '../../src/streams/index.ts';
-import { createServiceTopics, type Guarantee } from '../benchmarks/pipeline.ts';
+import { createServiceTopics, type Guarantee } from '../lib/service-under-test.ts';
 import { benchDeployment } from '../lib/deployment.ts';
 import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import type { MachineInfo } from '../lib/machine.ts';
