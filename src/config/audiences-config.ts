@@ -3,18 +3,11 @@ import { IDENTITY_TYPES, type IdentityType } from '../schema/batch.ts';
 import type { DocumentPath } from './yaml-location.ts';
 import { contentKey, contentVersion } from '../audiences/content-hash.ts';
 import { audiencesReferenced, type Criterion } from '../audiences/audience-criteria.ts';
+import type { AudienceDefinition } from '../audiences/audience-definition.ts';
 import type { DateRange } from '../audiences/date-range.ts';
 import { eventConditionSchema } from '../audiences/event-condition.ts';
 import { valueConditionSchema } from '../audiences/value-condition.ts';
 import { parseDate, parseYaml, readYamlFile, type YamlDocument } from './yaml-document.ts';
-
-export interface AudienceDefinition {
-  readonly id: string;
-  readonly name: string;
-  readonly workspace: string;
-  readonly criteria: Criterion;
-  readonly version: number;
-}
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 

@@ -1,21 +1,10 @@
 import { z } from 'zod';
-import { CALCULATIONS, NEEDS_ATTRIBUTE, type Calculation } from '../audiences/calculation.ts';
+import type { CalculatedAttributeDefinition } from '../audiences/calculated-attribute-definition.ts';
+import { CALCULATIONS, NEEDS_ATTRIBUTE } from '../audiences/calculation.ts';
 import { contentVersion } from '../audiences/content-hash.ts';
 import type { DateRange } from '../audiences/date-range.ts';
-import { eventConditionSchema, type EventCondition } from '../audiences/event-condition.ts';
+import { eventConditionSchema } from '../audiences/event-condition.ts';
 import { parseDate, parseYaml, readYamlFile } from './yaml-document.ts';
-
-export interface CalculatedAttributeDefinition {
-  readonly name: string;
-  readonly workspace: string;
-  readonly calculation: Calculation;
-  readonly event: EventCondition;
-  /** The event attribute aggregated; null for count, first/last timestamp. */
-  readonly attribute: string | null;
-  readonly range: DateRange;
-  /** Content hash of the definition as written: any change gives a new version (and a recomputation). */
-  readonly version: number;
-}
 
 // Names become keys of the profile's calculated attributes and override user attributes downstream.
 const NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$ .-]{0,99}$/;

@@ -5,7 +5,7 @@ import type { LiveEntry, LiveEvent, LiveFeed, LiveFeedStats, LiveSubscription } 
 import type { AppConfig } from '../../config/app-config.ts';
 import { forwardingDecisions } from '../../profiles/forwarding-decision.ts';
 import { eventNameOf } from '../../profiles/integration-filter.ts';
-import type { IntegrationConfig } from '../../config/integrations-config.ts';
+import type { IntegrationConfig } from '../../profiles/integration.ts';
 import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
 import type { Batch } from '../../schema/batch.ts';
 import type { HistoryRecord } from '../../schema/history-record.ts';
