@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { AppConfigError, appConfigError } from '../config/config-errors.ts';
+import { parseYaml, readYamlFile } from '../config/yaml-document.ts';
 
 /** One API key: the workspaces it may read and write, and its secret as a salted scrypt hash. */
 export interface ApiKey {
@@ -72,16 +72,13 @@ export class ApiKeyStore {
   }
 
   static parse(text: string, file: string): ApiKeyStore {
-    const parsed = fileSchema.safeParse(parse(text) ?? {});
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new Error(`${file}: ${problems}`);
-    }
-    return new ApiKeyStore(parsed.data.api_keys.map((k) => ({ key: k.key, workspaces: k.workspaces, secretHash: k.secret_hash })));
+    const y = parseYaml(text, file, appConfigError, (issue) => issue.message);
+    const parsed = y.check(fileSchema, y.value, []);
+    return new ApiKeyStore(parsed.api_keys.map((k) => ({ key: k.key, workspaces: k.workspaces, secretHash: k.secret_hash })));
   }
 
   static async load(file: string): Promise<ApiKeyStore> {
-    return ApiKeyStore.parse(await readFile(file, 'utf8'), file);
+    return ApiKeyStore.parse(await readYamlFile(file, (f, cause) => new AppConfigError(`cannot read ${f}: ${(cause as Error).message}`, { cause })), file);
   }
 
   /** The key when the secret is right; undefined otherwise (no hint which part was wrong). */
