@@ -13,7 +13,7 @@ import { ApiError } from './errors.ts';
 import type { Forwarder } from './forwarder.ts';
 import type { HistoryLookup } from './history-lookup.ts';
 import { isUnavailable, type ProfileLookup } from './profile-lookup.ts';
-import type { IntegrationConfig } from '../config/integrations-config.ts';
+import type { IntegrationConfig } from '../profiles/integration.ts';
 import { forwardingDecisions } from '../profiles/forwarding-decision.ts';
 import { eventsPerDay } from './events-per-day.ts';
 

@@ -1,9 +1,9 @@
 import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { AppConfigError, appConfigError } from '../config/config-errors.ts';
+import { parseYaml, readYamlFile } from '../config/yaml-document.ts';
 
 /** One API key: the workspaces it may read and write, and its secret as a salted scrypt hash. */
 export interface ApiKey {
@@ -80,9 +80,9 @@ function signingSecretOf(file: string, index: number, path: string, secretHash: 
   try {
     secret = readFileSync(resolve(dirname(file), path), 'utf8').replace(/\r?\n$/, '');
   } catch (error) {
-    throw new Error(`${where}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new AppConfigError(`${where}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
-  if (!secretMatches(secret, secretHash)) throw new Error(`${where}: ${path} does not hold the secret secret_hash was made from`);
+  if (!secretMatches(secret, secretHash)) throw new AppConfigError(`${where}: ${path} does not hold the secret secret_hash was made from`);
   return secret;
 }
 
@@ -97,13 +97,10 @@ export class ApiKeyStore {
   }
 
   static parse(text: string, file: string): ApiKeyStore {
-    const parsed = fileSchema.safeParse(parse(text) ?? {});
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new Error(`${file}: ${problems}`);
-    }
+    const y = parseYaml(text, file, appConfigError, (issue) => issue.message);
+    const parsed = y.check(fileSchema, y.value, []);
     return new ApiKeyStore(
-      parsed.data.api_keys.map((k, i) => ({
+      parsed.api_keys.map((k, i) => ({
         key: k.key,
         workspaces: k.workspaces,
         secretHash: k.secret_hash,
@@ -113,7 +110,7 @@ export class ApiKeyStore {
   }
 
   static async load(file: string): Promise<ApiKeyStore> {
-    return ApiKeyStore.parse(await readFile(file, 'utf8'), file);
+    return ApiKeyStore.parse(await readYamlFile(file, (f, cause) => new AppConfigError(`cannot read ${f}: ${(cause as Error).message}`, { cause })), file);
   }
 
   /** The key when the secret is right; undefined otherwise (no hint which part was wrong). */

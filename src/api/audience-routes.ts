@@ -1,6 +1,6 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import type { AudienceDefinition } from '../config/audiences-config.ts';
+import type { AudienceDefinition } from '../audiences/audience-definition.ts';
 import type { CredentialChecker } from './credential-checker.ts';
 import type { AudienceMembershipSource } from './audience-membership-source.ts';
 import { ApiError } from './errors.ts';

@@ -27,11 +27,11 @@ import { idsyncRoutes, type IdSyncSink } from './idsync-routes.ts';
 import type { IdentityStrategy } from '../identity/identity-strategy.ts';
 import { seedRoutes } from './seed-routes.ts';
 import { type SeedSink } from './seed-sink.ts';
-import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
+import type { CalculatedAttributeDefinition } from '../audiences/calculated-attribute-definition.ts';
 import { activityViewRoutes } from './activity-view-routes.ts';
 import { type HistoryLookup } from './history-lookup.ts';
 import { workspaceViewRoutes, type WorkspaceViewsOptions } from './workspace-view-routes.ts';
-import type { IntegrationConfig } from '../config/integrations-config.ts';
+import type { IntegrationConfig } from '../profiles/integration.ts';
 
 export interface ApiOptions {
   readonly readiness: ReadinessSource;

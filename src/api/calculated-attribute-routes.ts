@@ -1,6 +1,6 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
+import type { CalculatedAttributeDefinition } from '../audiences/calculated-attribute-definition.ts';
 import type { CredentialChecker } from './credential-checker.ts';
 import { addCounts, distributionOf, emptyCounts, emptyValueCounts, type CalculatedValueSource, type ValueCounts } from './calculated-value-counts.ts';
 import type { Forwarder } from './forwarder.ts';

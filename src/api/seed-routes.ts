@@ -1,6 +1,6 @@
 import type {} from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
+import type { CalculatedAttributeDefinition } from '../audiences/calculated-attribute-definition.ts';
 import { parseDate } from '../config/yaml-document.ts';
 import { checkSeedAgainstDefinitions, parseSeedMessage, type SeedMessage } from '../audiences/seed-message.ts';
 import type { CredentialChecker } from './credential-checker.ts';

@@ -1,6 +1,6 @@
 import type { Dict } from '../shared/dictionary.ts';
 import { copyDict, dict, get, setEntry } from '../shared/dictionary.ts';
-import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
+import type { CalculatedAttributeDefinition } from './calculated-attribute-definition.ts';
 import { applySeed, type CalculationState, type StateDefinition } from './calculation-state.ts';
 import { SeedInvalidError } from './errors.ts';
 import type { EventView } from './event-view.ts';

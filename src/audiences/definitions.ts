@@ -1,6 +1,6 @@
 import type { TrackedDefinition } from './aggregates.ts';
-import type { AudienceDefinition } from '../config/audiences-config.ts';
-import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
+import type { AudienceDefinition } from './audience-definition.ts';
+import type { CalculatedAttributeDefinition } from './calculated-attribute-definition.ts';
 import { countersOf } from './audience-criteria.ts';
 
 /** Both YAML files, indexed the way evaluation needs them. */

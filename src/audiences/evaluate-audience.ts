@@ -3,7 +3,7 @@ import type { AudienceMembershipState, ProfileState, WorkspaceProfile } from '..
 import { dict, entriesOf, get, setEntry, type Dict } from '../shared/dictionary.ts';
 import { stateOf, type UserAggregates } from './aggregates.ts';
 import { countersOf, type CountComparison, type Criterion } from './audience-criteria.ts';
-import type { AudienceDefinition } from '../config/audiences-config.ts';
+import type { AudienceDefinition } from './audience-definition.ts';
 import { nextChangeAt, windowTotal } from './calculation-state.ts';
 import { matchesValue } from './value-condition.ts';
 

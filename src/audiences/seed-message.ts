@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CalculatedAttributeDefinition } from '../config/calculated-attributes-config.ts';
+import type { CalculatedAttributeDefinition } from './calculated-attribute-definition.ts';
 import { SeedInvalidError } from './errors.ts';
 import { validateSeed, type Seed, type SeedSummary } from './seed.ts';
 

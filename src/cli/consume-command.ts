@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { createTopicTail, type TailRecord } from '../app/kafka/topic-tail.ts';
 import { createSchemaRegistry } from '../schema/avro-serde.ts';
 import { registryEndpoint } from '../app/client-security.ts';
-import { kafkajsSecurityOptions } from '../streams/index.ts';
 import type { CliOutput } from './cli-output.ts';
 import type { Connection } from './connection.ts';
 import { CliError } from './errors.ts';
@@ -64,21 +63,19 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
   const follow = options.follow === true;
 
   const registry = createSchemaRegistry(registryEndpoint(conn.schemaRegistryUrl, conn.security));
-  const kafka = new Kafka({ clientId: 'profile-stream-consume', brokers: conn.brokers, ...kafkajsSecurityOptions(conn.security.kafka), logLevel: logLevel.ERROR });
-  const admin = kafka.admin();
-  await admin.connect();
+  // A throwaway group: reading must not move the offsets of any real consumer.
+  const tail = createTopicTail({ brokers: conn.brokers, clientId: 'profile-stream-consume', security: conn.security.kafka, groupId: `profile-stream-consume-${randomUUID()}`, topics: [topic], fromBeginning: true });
   let ranges: PartitionRange[];
   try {
-    if (!(await admin.listTopics()).includes(topic)) {
+    if (!(await tail.topicExists(topic))) {
       throw new CliError('PS_ERR_CLI_TOPIC_NOT_FOUND', `topic ${topic} does not exist (profile-stream topics lists and creates the declared ones)`);
     }
-    ranges = startOffsets(await admin.fetchTopicOffsets(topic), from, count);
-  } finally {
-    await admin.disconnect();
+    ranges = startOffsets(await tail.offsets(topic), from, count);
+  } catch (error) {
+    await tail.stop();
+    throw error;
   }
 
-  // A throwaway group: reading must not move the offsets of any real consumer.
-  const consumer = kafka.consumer({ groupId: `profile-stream-consume-${randomUUID()}`, readUncommitted: false });
   // Records of the "latest N" window are held and printed oldest first (by timestamp) once every
   // partition reached its end, so N records from several partitions read as one timeline.
   const held: { partition: number; timestamp: number; line: string }[] = [];
@@ -105,47 +102,50 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
     if (seen >= count) finish();
   };
 
-  // A fetch that ends in a transaction's commit marker delivers no record for it, so "reached the end"
-  // comes from kafkajs's batch event (its lastOffset includes control records), not from the last message.
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    const range = ranges.find((r) => r.partition === payload.partition);
-    if (range && BigInt(payload.lastOffset) >= range.end - 1n) reached.add(payload.partition);
-    if (atEnd()) flushHeld();
-    if (atEnd() && stopAtEnd) finish();
-  });
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    if (from === 'end') out.error(`waiting for new records on ${topic} (Ctrl-C to stop)`);
-    if (atEnd()) flushHeld();
-    if (atEnd() && stopAtEnd) finish();
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
+  const onRecord = (partition: number, message: TailRecord) => {
+    const range = ranges.find((r) => r.partition === partition);
+    if (seen >= count || (range && BigInt(message.offset) < range.start)) return Promise.resolve();
+    lastActivity = Date.now();
+    return print(partition, message, range);
+  };
+  const print = async (partition: number, message: TailRecord, range: PartitionRange | undefined) => {
+    let value: unknown = null;
+    if (message.value) {
+      try {
+        value = message.value[0] === 0 ? await registry.decode(message.value) : message.value.toString('utf8');
+      } catch (error) {
+        value = { undecodable: (error as Error).message, base64: message.value.toString('base64') };
+      }
+    }
+    const line = JSON.stringify({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString() ?? null, headers: message.headers, value }, jsonReplacer);
+    const beforeEnd = range !== undefined && BigInt(message.offset) < range.end;
+    if (holding && beforeEnd) {
+      held.push({ partition, timestamp: Number(message.timestamp), line });
+      return;
+    }
+    out.info(line);
+    seen += 1;
+    if (seen >= count) finish();
+  };
+  await tail.run({
+    onBatch: async (batch) => {
+      for (const record of batch.records) await onRecord(batch.partition, record);
+    },
+    // "Reached the end" comes from the batch's last offset, which counts a closing transaction marker
+    // (a fetch that ends in one delivers no record for it).
+    onBatchEnd: (_topic, partition, lastOffset) => {
       const range = ranges.find((r) => r.partition === partition);
-      if (seen >= count || (range && BigInt(message.offset) < range.start)) return;
-      lastActivity = Date.now();
-      let value: unknown = null;
-      if (message.value) {
-        try {
-          value = message.value[0] === 0 ? await registry.decode(message.value) : message.value.toString('utf8');
-        } catch (error) {
-          value = { undecodable: (error as Error).message, base64: message.value.toString('base64') };
-        }
-      }
-      const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString() ?? null]));
-      const line = JSON.stringify({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key?.toString() ?? null, headers, value }, jsonReplacer);
-      const beforeEnd = range !== undefined && BigInt(message.offset) < range.end;
-      if (holding && beforeEnd) {
-        held.push({ partition, timestamp: Number(message.timestamp), line });
-        return;
-      }
-      out.info(line);
-      seen += 1;
-      if (seen >= count) finish();
+      if (range && BigInt(lastOffset) >= range.end - 1n) reached.add(partition);
+      if (atEnd()) flushHeld();
+      if (atEnd() && stopAtEnd) finish();
+    },
+    onJoin: () => {
+      if (from === 'end') out.error(`waiting for new records on ${topic} (Ctrl-C to stop)`);
+      if (atEnd()) flushHeld();
+      if (atEnd() && stopAtEnd) finish();
     },
   });
-  for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: r.start.toString() });
+  for (const r of ranges) tail.seek(topic, r.partition, r.start.toString());
   const idle = setInterval(() => {
     if (!follow && Date.now() - lastActivity > idleSeconds * 1000) finish();
   }, 250);
@@ -154,7 +154,7 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
   await done;
   clearInterval(idle);
   process.off('SIGINT', interrupted);
-  await consumer.disconnect();
+  await tail.stop();
   flushHeld();
   out.error(`${seen} record(s) from ${topic}`);
   return count !== Infinity && seen < count ? 1 : 0;

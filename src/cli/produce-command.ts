@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { BatchProducer, type RecordPosition } from '../app/adapters/batch-producer.ts';
+import { BatchProducer } from '../app/adapters/batch-producer.ts';
+import type { RecordPosition } from '../app/kafka/keyed-producer.ts';
 import { rawTopicFor } from '../config/app-config.ts';
 import type { Deployment } from '../config/deployment.ts';
 import { sampleBatches } from '../generator/sample-batches.ts';

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { formatDocumentPath, locate } from './yaml-location.ts';
-import { AppConfigError } from './config-errors.ts';
+import { parseYaml, readYamlFile } from './yaml-document.ts';
+import { AppConfigError, appConfigError } from './config-errors.ts';
 
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, ".", "_", "-"');
 
@@ -54,23 +52,9 @@ export function rawTopicFor(applicationId: string, source: string): string {
 
 /** Parses and validates app.yaml text; `file` names it in errors. */
 export function parseAppConfig(text: string, file: string): AppConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    const pos = lineCounter.linePos(first.pos[0]);
-    throw new AppConfigError(`${file}:${pos.line}: ${first.message.split('\n')[0]}`);
-  }
-  const parsed = schema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-      const at = locate(doc, lineCounter, path);
-      return `${formatDocumentPath(path) || '(top level)'}: ${issue.message} at ${file}${at ? `:${at.line}` : ''}`;
-    });
-    throw new AppConfigError(problems.join('; '));
-  }
-  const c = parsed.data;
+  // The schema's own messages say what is expected (`expected 30, 60 or 90 (days), got 45`).
+  const y = parseYaml(text, file, appConfigError, (issue) => issue.message);
+  const c = y.check(schema, y.value, []);
   const app = c.application_id;
   return {
     applicationId: app,
@@ -88,11 +72,6 @@ export function parseAppConfig(text: string, file: string): AppConfig {
 }
 
 export async function loadAppConfig(file: string): Promise<AppConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new AppConfigError(`cannot read ${file}: ${(cause as Error).message}`, { cause });
-  }
+  const text = await readYamlFile(file, (f, cause) => new AppConfigError(`cannot read ${f}: ${(cause as Error).message}`, { cause }));
   return parseAppConfig(text, file);
 }

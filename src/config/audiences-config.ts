@@ -3,18 +3,13 @@ import { IDENTITY_TYPES, type IdentityType } from '../schema/batch.ts';
 import type { DocumentPath } from './yaml-location.ts';
 import { contentKey, contentVersion } from '../audiences/content-hash.ts';
 import { audiencesReferenced, type Criterion } from '../audiences/audience-criteria.ts';
+import type { AudienceDefinition } from '../audiences/audience-definition.ts';
 import type { DateRange } from '../audiences/date-range.ts';
 import { eventConditionSchema } from '../audiences/event-condition.ts';
 import { valueConditionSchema } from '../audiences/value-condition.ts';
-import { parseDate, parseYaml, readYamlFile, type YamlDocument } from './yaml-document.ts';
-
-export interface AudienceDefinition {
-  readonly id: string;
-  readonly name: string;
-  readonly workspace: string;
-  readonly criteria: Criterion;
-  readonly version: number;
-}
+import { AudiencesConfigUnreadableError } from '../audiences/errors.ts';
+import { audiencesConfigError, conditionWording } from './audience-config-problems.ts';
+import { parseDate, parseYaml, readOptionalYamlFile, type YamlDocument } from './yaml-document.ts';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
@@ -44,7 +39,7 @@ export interface AudiencesConfigOptions {
  * an order where every audience comes after those it refers to, and a cycle is an error.
  */
 export function parseAudiencesConfig(text: string, file: string, options: AudiencesConfigOptions = {}): AudienceDefinition[] {
-  const y = parseYaml(text, file);
+  const y = parseYaml(text, file, audiencesConfigError, conditionWording);
   const top = y.check(fileSchema, y.value, []);
   const seen = new Map<string, number>();
   const audiences = top.audiences.map((raw, i): AudienceDefinition => {
@@ -61,7 +56,7 @@ export function parseAudiencesConfig(text: string, file: string, options: Audien
 }
 
 export async function loadAudiencesConfig(file: string, options: AudiencesConfigOptions = {}): Promise<AudienceDefinition[]> {
-  const text = await readYamlFile(file);
+  const text = await readOptionalYamlFile(file, (f, cause) => new AudiencesConfigUnreadableError(f, cause));
   return text === undefined ? [] : parseAudiencesConfig(text, file, options);
 }
 

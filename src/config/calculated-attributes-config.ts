@@ -1,21 +1,12 @@
 import { z } from 'zod';
-import { CALCULATIONS, NEEDS_ATTRIBUTE, type Calculation } from '../audiences/calculation.ts';
+import type { CalculatedAttributeDefinition } from '../audiences/calculated-attribute-definition.ts';
+import { CALCULATIONS, NEEDS_ATTRIBUTE } from '../audiences/calculation.ts';
 import { contentVersion } from '../audiences/content-hash.ts';
 import type { DateRange } from '../audiences/date-range.ts';
-import { eventConditionSchema, type EventCondition } from '../audiences/event-condition.ts';
-import { parseDate, parseYaml, readYamlFile } from './yaml-document.ts';
-
-export interface CalculatedAttributeDefinition {
-  readonly name: string;
-  readonly workspace: string;
-  readonly calculation: Calculation;
-  readonly event: EventCondition;
-  /** The event attribute aggregated; null for count, first/last timestamp. */
-  readonly attribute: string | null;
-  readonly range: DateRange;
-  /** Content hash of the definition as written: any change gives a new version (and a recomputation). */
-  readonly version: number;
-}
+import { eventConditionSchema } from '../audiences/event-condition.ts';
+import { AudiencesConfigUnreadableError } from '../audiences/errors.ts';
+import { audiencesConfigError, conditionWording } from './audience-config-problems.ts';
+import { parseDate, parseYaml, readOptionalYamlFile } from './yaml-document.ts';
 
 // Names become keys of the profile's calculated attributes and override user attributes downstream.
 const NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$ .-]{0,99}$/;
@@ -37,7 +28,7 @@ const fileSchema = z.strictObject({ calculated_attributes: z.array(z.unknown()).
  * e.g. `calculated_attributes[2].calculation: expected count|sum|... at topology/calculated-attributes.yaml:14`.
  */
 export function parseCalculatedAttributesConfig(text: string, file: string): CalculatedAttributeDefinition[] {
-  const y = parseYaml(text, file);
+  const y = parseYaml(text, file, audiencesConfigError, conditionWording);
   const top = y.check(fileSchema, y.value, []);
   const seen = new Map<string, number>();
   return top.calculated_attributes.map((raw, i) => {
@@ -70,6 +61,6 @@ export function parseCalculatedAttributesConfig(text: string, file: string): Cal
 
 /** Reads the file; a missing file means no calculated attributes. */
 export async function loadCalculatedAttributesConfig(file: string): Promise<CalculatedAttributeDefinition[]> {
-  const text = await readYamlFile(file);
+  const text = await readOptionalYamlFile(file, (f, cause) => new AudiencesConfigUnreadableError(f, cause));
   return text === undefined ? [] : parseCalculatedAttributesConfig(text, file);
 }

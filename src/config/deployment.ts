@@ -1,7 +1,10 @@
 import { join } from 'node:path';
-import { loadAudiencesConfig, type AudienceDefinition } from './audiences-config.ts';
-import { loadCalculatedAttributesConfig, type CalculatedAttributeDefinition } from './calculated-attributes-config.ts';
-import { loadIntegrationsConfig, type IntegrationConfig } from './integrations-config.ts';
+import { loadAudiencesConfig } from './audiences-config.ts';
+import { type AudienceDefinition } from '../audiences/audience-definition.ts';
+import { loadCalculatedAttributesConfig } from './calculated-attributes-config.ts';
+import { type CalculatedAttributeDefinition } from '../audiences/calculated-attribute-definition.ts';
+import { loadIntegrationsConfig } from './integrations-config.ts';
+import { type IntegrationConfig } from '../profiles/integration.ts';
 import { loadAppConfig, type AppConfig } from './app-config.ts';
 import { loadIdentityStrategy } from './identity-strategy-config.ts';
 import type { IdentityStrategy } from '../identity/identity-strategy.ts';

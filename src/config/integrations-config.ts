@@ -1,48 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { EVENT_TYPES, IDENTITY_TYPES } from '../schema/batch.ts';
 import { IntegrationsConfigError, IntegrationsConfigUnreadableError } from '../profiles/errors.ts';
-import { formatDocumentPath, locate, type DocumentPath } from './yaml-location.ts';
-
-/**
- * `allow`: only the listed data points pass; anything new is held back until someone lists it
- * ("send new data points by default" off). `deny`: everything passes except the listed ones, so new
- * event names or attributes flow without a config change ("send new data points by default" on).
- */
-export type FilterMode = 'allow' | 'deny';
-
-export interface DataPointFilter {
-  readonly mode: FilterMode;
-  readonly list: ReadonlySet<string>;
-}
-
-export interface IntegrationFilters {
-  /** Matched against `event_type` (`custom_event`, `screen_view`, ...). */
-  readonly eventTypes: DataPointFilter;
-  /** Matched against an event's name (custom event name, screen name); events without a name pass. */
-  readonly eventNames: DataPointFilter;
-  /** Matched against user attribute names, in the batch and in the profile. */
-  readonly userAttributes: DataPointFilter;
-  /** Matched against identity types (`customer_id`, `email`, ...). */
-  readonly identities: DataPointFilter;
-}
-
-export interface ConsentRules {
-  /** When true, a user whose CCPA `data_sale_opt_out` is consented (opted out) gets nothing forwarded. */
-  readonly blockOnCcpaDataSaleOptOut: boolean;
-  /** GDPR purposes (lower case) that must all be consented in the merged profile before anything is forwarded. */
-  readonly requiredGdprPurposes: readonly string[];
-}
-
-export interface IntegrationConfig {
-  readonly name: string;
-  readonly outputTopic: string;
-  readonly filters: IntegrationFilters;
-  readonly consent: ConsentRules;
-  /** Batches without events update the profile; most integrations ignore them, so by default they are not sent. */
-  readonly forwardProfileOnlyBatches: boolean;
-}
+import type { DocumentPath } from './yaml-location.ts';
+import { parseYaml, readYamlFile, type ConfigErrorFactory } from './yaml-document.ts';
+import type { DataPointFilter, FilterMode, IntegrationConfig } from '../profiles/integration.ts';
 
 export interface IntegrationsConfig {
   readonly integrations: readonly IntegrationConfig[];
@@ -110,41 +71,14 @@ type RawFilter = { mode: FilterMode; list: string[] };
  * const config = yaml.parse(text) as IntegrationsConfig; // wrong shape, no output topics
  */
 export function parseIntegrationsConfig(text: string, options: ParseIntegrationsOptions): IntegrationsConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const syntaxError = doc.errors[0];
-  if (syntaxError !== undefined) {
-    const pos = lineCounter.linePos(syntaxError.pos[0]);
-    throw new IntegrationsConfigError(
-      '',
-      `invalid YAML: ${syntaxError.message.split('\n')[0]}`,
-      { file: options.file, line: pos.line, column: pos.col },
-      { cause: syntaxError },
-    );
-  }
-
-  const fail = (path: DocumentPath, problem: string, key?: string): never => {
-    const at = locate(doc, lineCounter, path, key);
-    throw new IntegrationsConfigError(formatDocumentPath(key === undefined ? path : [...path, key]), problem, {
-      file: options.file,
-      line: at?.line,
-      column: at?.column,
-    });
-  };
-
-  // An empty file parses to null; validating it as an empty map says what is missing ("integrations").
-  const parsed = fileSchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-    if (issue.code === 'unrecognized_keys') return fail(path, 'unknown key', issue.keys[0]);
-    return fail(path, describeIssue(issue));
-  }
+  const y = parseYaml(text, options.file, integrationsConfigError, (issue) => describeIssue(issue));
+  const { fail } = y;
+  const parsed = y.check(fileSchema, y.value, []);
 
   const applicationId = options.applicationId ?? DEFAULT_APPLICATION_ID;
   const seenNames = new Map<string, number>();
   const seenTopics = new Map<string, number>();
-  const integrations = parsed.data.integrations.map((raw, index): IntegrationConfig => {
+  const integrations = parsed.integrations.map((raw, index): IntegrationConfig => {
     const at: DocumentPath = ['integrations', index];
     const previous = seenNames.get(raw.name);
     if (previous !== undefined) fail([...at, 'name'], `duplicate integration name (also integrations[${previous}])`);
@@ -184,14 +118,12 @@ export async function loadIntegrationsConfig(
   file: string,
   options: Omit<ParseIntegrationsOptions, 'file'> = {},
 ): Promise<IntegrationsConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new IntegrationsConfigUnreadableError(file, cause);
-  }
+  const text = await readYamlFile(file, (f, cause) => new IntegrationsConfigUnreadableError(f, cause));
   return parseIntegrationsConfig(text, { ...options, file });
 }
+
+const integrationsConfigError: ConfigErrorFactory = (path, problem, at, options) =>
+  new IntegrationsConfigError(path, problem, { file: at.file, line: at.line, column: at.column }, options);
 
 function toFilter(raw: RawFilter | undefined): DataPointFilter {
   if (raw === undefined) return { mode: 'deny', list: new Set() };

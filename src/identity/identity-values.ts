@@ -1,5 +1,5 @@
 import type { BatchProblem } from '../schema/errors.ts';
-import { memberPath } from '../schema/json-to-avro.ts';
+import { memberPath } from '../schema/json-path.ts';
 import { canonicalIdentityType, isUserIdentityType, knownIdentityNames, type ResolvableIdentityType } from './identity-names.ts';
 
 /** Characters in one identity value; longer values are refused, not truncated (a truncated id is someone else's). */

@@ -3,7 +3,7 @@ import type { AudienceMembership, EnrichedAttribute, EnrichedBatch, EnrichedProf
 import type { ProfileState, WorkspaceProfile } from '../schema/profile-state.ts';
 import { dict, entriesOf, get, mapValues, setEntry, type Dict } from '../shared/dictionary.ts';
 import { consentAllows, filterByName, filterEvents, filterUserIdentities, passes } from './integration-filter.ts';
-import type { DataPointFilter, IntegrationConfig } from '../config/integrations-config.ts';
+import type { DataPointFilter, IntegrationConfig } from './integration.ts';
 import { emptyConsentState } from './profile.ts';
 
 export interface EnrichOptions {

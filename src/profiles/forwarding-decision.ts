@@ -2,7 +2,7 @@ import type { Batch } from '../schema/batch.ts';
 import type { ProfileState } from '../schema/profile-state.ts';
 import { get } from '../shared/dictionary.ts';
 import { consentAllows, filterEvents } from './integration-filter.ts';
-import type { IntegrationConfig } from '../config/integrations-config.ts';
+import type { IntegrationConfig } from './integration.ts';
 import { emptyConsentState } from './profile.ts';
 
 /** Why an integration received nothing of a batch. */

@@ -1,6 +1,6 @@
 import type { BatchEvent, ConsentState, UserIdentities } from '../schema/batch.ts';
 import { dict, entriesOf, type Dict } from '../shared/dictionary.ts';
-import type { ConsentRules, DataPointFilter, IntegrationFilters } from '../config/integrations-config.ts';
+import type { ConsentRules, DataPointFilter, IntegrationFilters } from './integration.ts';
 
 /**
  * An integration's data filter applied to values: which events, attributes and identities it may see.

@@ -1,6 +1,6 @@
 import type { Batch, UserAttributeValue } from './batch.ts';
 import type { BatchProblem } from './errors.ts';
-import { memberPath } from './json-to-avro.ts';
+import { memberPath } from './json-path.ts';
 
 /**
  * mParticle's batch limits. A batch over a limit is rejected, naming the limit: silently truncating

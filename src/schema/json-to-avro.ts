@@ -1,6 +1,7 @@
 import type { Type } from 'avsc';
 import { asEventUnionType, isInt64AsStringType, parseInt64 } from './avro-type.ts';
 import type { BatchProblem } from './errors.ts';
+import { memberPath } from './json-path.ts';
 
 /**
  * Converts a JSON value into the record a profile-stream Avro type encodes, guided by the type itself,
@@ -137,9 +138,4 @@ function branchName(t: Type): string {
 
 function reportUnknownKeys(input: object, known: string[], path: string, out: Conversion): void {
   for (const key of Object.keys(input)) if (!known.includes(key)) out.ignoredFields.push(`${path}${memberPath(key)}`);
-}
-
-/** `.name` for identifier-like keys, `["odd key"]` otherwise, as JSONPath writes them. */
-export function memberPath(key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }

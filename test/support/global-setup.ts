@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -5,6 +6,8 @@ import { kafkaAnswers } from '../../stack/kafka-node.ts';
 import { LocalStack } from '../../stack/local-stack.ts';
 import { stackConfig } from '../../stack/stack-config.ts';
 import { dockerAnswers, startContainers } from './container-stack.ts';
+import { removeRunLeftovers } from './run-leftovers.ts';
+import { RUN_PREFIX_ENV } from './stack-env.ts';
 
 /**
  * Gives every test file a real broker and schema registry:
@@ -16,6 +19,9 @@ import { dockerAnswers, startContainers } from './container-stack.ts';
  * 4. otherwise a local stack started for this run in a fresh run directory, stopped and removed at the end.
  *    Fresh, because a broker killed with its machine's session recovers every topic earlier runs left in its
  *    data directory before it answers (over 90 s once, on two cores).
+ *
+ * Every name a test makes starts with this run's prefix (`uniqueName`), and at the end the run deletes the
+ * topics, groups and subjects with that prefix: a shared stack is left with what it had before.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let teardown = async (): Promise<void> => undefined;
@@ -49,6 +55,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
       }
     }
   }
+  const prefix = `psrun-${randomBytes(6).toString('hex')}`;
+  // Child processes the tests start (the CLI, benchmark workers) read it from the environment.
+  process.env[RUN_PREFIX_ENV] = prefix;
+  project.provide('runPrefix', prefix);
+  const brokers = process.env.KAFKA_BROKERS.split(',');
+  const registryUrl = process.env.SCHEMA_REGISTRY_URL;
+  const stopStack = teardown;
+  teardown = async () => {
+    try {
+      const removed = await removeRunLeftovers(brokers, registryUrl, prefix);
+      console.log(`[cleanup] removed this run's ${removed.topics} topics, ${removed.groups} groups and ${removed.subjects} subjects (prefix ${prefix})`);
+    } finally {
+      await stopStack();
+    }
+  };
   project.provide('kafkaBrokers', process.env.KAFKA_BROKERS);
   project.provide('schemaRegistryUrl', process.env.SCHEMA_REGISTRY_URL);
   return teardown;
@@ -58,5 +79,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
     schemaRegistryUrl: string;
+    runPrefix: string;
   }
 }

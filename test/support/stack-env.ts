@@ -15,9 +15,21 @@ export function schemaRegistryUrl(): string {
   return url;
 }
 
-/** A name no other test file uses, so files can share one broker and run in parallel. */
+export const RUN_PREFIX_ENV = 'PROFILE_STREAM_TEST_RUN_PREFIX';
+
+/** This test run's prefix: the global setup deletes every topic, group and subject starting with it at the end. */
+export function runPrefix(): string {
+  const prefix = process.env[RUN_PREFIX_ENV] || inject('runPrefix');
+  if (!prefix) throw new Error('No run prefix: run tests through vitest so test/support/global-setup.ts provides one');
+  return prefix;
+}
+
+/**
+ * A name no other test file uses, so files can share one broker and run in parallel; it starts with the
+ * run's prefix, so the run's clean-up finds what was made under it.
+ */
 export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
+  return `${runPrefix()}-${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
 /**

@@ -1,38 +1,54 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve, dirname } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { cruise, type ICruiseOptions, type ICruiseResult, type IForbiddenRuleType } from 'dependency-cruiser';
+import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
+import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
+import { beforeAll, describe, expect, it } from 'vitest';
 
-function sourceFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
+// The layering STYLE.md asks for, as dependency-cruiser rules (.dependency-cruiser.cjs): no cycles; src/streams
+// imports nothing of the app; the domain imports no I/O library, not even through another module; only the
+// Kafka port modules import a Kafka client.
+const ROOTS = ['src', 'bench', 'test', 'stack'];
+
+let options: ICruiseOptions;
+const tsConfig = extractTSConfig('tsconfig.json');
+
+async function violations(opts: ICruiseOptions, roots = ROOTS): Promise<string[]> {
+  const result = await cruise(roots, opts, undefined, { tsConfig });
+  const output = result.output as ICruiseResult;
+  return output.summary.violations.map((v) => `${v.rule.name}: ${v.from} -> ${v.to}${v.cycle ? ` (cycle ${v.cycle.map((c) => c.name).join(' -> ')})` : ''}`);
 }
 
-function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2]!);
+function rule(name: string): IForbiddenRuleType {
+  const found = options.ruleSet?.forbidden?.find((r) => r.name === name);
+  if (!found) throw new Error(`no rule ${name} in .dependency-cruiser.cjs`);
+  return found;
 }
 
-/** Where each relative import of `dir`'s files lands, as paths relative to the repository. */
-function resolvedImports(dir: string): Array<{ file: string; target: string }> {
-  return sourceFiles(dir).flatMap((file) =>
-    importsOf(file).map((spec) => ({ file, target: spec.startsWith('.') ? relative(process.cwd(), resolve(dirname(file), spec)) : spec })),
-  );
-}
+beforeAll(async () => {
+  options = await extractDepcruiseOptions('./.dependency-cruiser.cjs');
+});
 
-// The dependency direction STYLE.md asks for: src/streams ← src/profiles, src/audiences ← src/app, src/api.
 describe('dependencies point one way', () => {
-  it('src/streams imports nothing of the project outside src/streams', () => {
-    const offending = resolvedImports('src/streams').filter(({ target }) => target.startsWith('src') && !target.startsWith('src/streams'));
-    expect(offending).toEqual([]);
+  it('src, bench, test and stack break none of the rules', async () => {
+    expect(await violations(options)).toEqual([]);
   });
 
-  it('the domain (src/profiles, src/audiences) never imports a client library, the runtime or the HTTP layer', () => {
-    const forbidden = /^(kafkajs|@platformatic\/kafka|rocksdb-native|fastify|@fastify\/|undici|@kafkajs\/|src\/streams|src\/api|src\/app)/;
-    const offending = ['src/profiles', 'src/audiences'].flatMap((dir) => resolvedImports(dir)).filter(({ target }) => forbidden.test(target));
-    expect(offending).toEqual([]);
+  it('has every rule, with no allowed list of exceptions', () => {
+    const names = options.ruleSet?.forbidden?.map((r) => r.name);
+    expect(names).toEqual(['no-cycles', 'streams-stands-alone', 'domain-imports-no-io', 'domain-imports-no-wiring', 'kafka-client-only-in-ports']);
+    expect(options.ruleSet?.allowed ?? []).toEqual([]);
+    expect(options.ruleSet?.required ?? []).toEqual([]);
+  });
+
+  // A rule whose pattern never matches a resolved path passes forever (a node_modules exclude once hid every
+  // library): the same rules, aimed at modules that do import those libraries, must report them.
+  it('the I/O and Kafka client rules match the libraries as they resolve', async () => {
+    const aimed = (name: string, from: string): IForbiddenRuleType => ({ ...rule(name), from: { path: from } });
+    const found = await violations(
+      { ...options, ruleSet: { forbidden: [aimed('domain-imports-no-io', '^src/config/yaml-document[.]ts$'), aimed('kafka-client-only-in-ports', '^src/app/kafka/keyed-producer[.]ts$')] } },
+      ['src/config/yaml-document.ts', 'src/app/kafka/keyed-producer.ts'],
+    );
+    expect(found.some((v) => v.startsWith('domain-imports-no-io: src/config/yaml-document.ts -> node_modules/yaml/'))).toBe(true);
+    expect(found.some((v) => v.startsWith('domain-imports-no-io: src/config/yaml-document.ts -> fs/promises'))).toBe(true);
+    expect(found.some((v) => v.startsWith('kafka-client-only-in-ports: src/app/kafka/keyed-producer.ts -> node_modules/kafkajs/'))).toBe(true);
   });
 });

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { AudienceMember, AudienceMembershipSource, HourlyChanges } from '../../api/audience-membership-source.ts';
 import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
 import type { AudienceMembershipChange } from '../../schema/audience-membership-change.ts';
 import { SCHEMAS } from '../../schema/schema-catalog.ts';
-import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
-import { kafkajsSecurityOptions } from '../../streams/index.ts';
+import { createTopicTail, type TailBatch, type TopicTail } from '../kafka/topic-tail.ts';
 import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
 
 const HOUR_MS = 3_600_000;
@@ -20,9 +18,9 @@ export interface AudienceMembershipReaderOptions {
   readonly applicationId: string;
   readonly brokers: string[];
   readonly schemaRegistryUrl: string;
-  readonly security?: ClientSecurity;
   readonly logger: Logger;
   readonly clock?: () => number;
+  readonly security?: ClientSecurity;
 }
 
 /**
@@ -37,8 +35,7 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
   private readonly members_ = new Map<string, Map<string, number>>();
   private readonly changes = new Map<string, Array<{ ms: number; join: boolean }>>();
   private readonly clock: () => number;
-  private consumer: Consumer | undefined;
-  private groupId = '';
+  private tail: TopicTail | undefined;
   private starting: Promise<void> | undefined;
   /** partition → offset at start the reader must pass to be caught up. */
   private readonly targets = new Map<number, bigint>();
@@ -77,27 +74,22 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
 
   private async connect(): Promise<void> {
     const { brokers, logger, topic, applicationId } = this.options;
-    const kafka = new Kafka({ clientId: `${applicationId}-audience-reader`, brokers, ...kafkajsSecurityOptions(this.options.security?.kafka), logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger), retry: { retries: 3 } });
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      for (const o of await admin.fetchTopicOffsets(topic)) if (BigInt(o.high) > BigInt(o.low)) this.targets.set(o.partition, BigInt(o.high));
-    } finally {
-      await admin.disconnect();
-    }
-    this.groupId = `${applicationId}-audience-reader-${randomUUID().slice(0, 8)}`;
-    const consumer = kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      this.joinedAt ||= Date.now();
+    const tail = createTopicTail({
+      brokers, clientId: `${applicationId}-audience-reader`, logger, security: this.options.security?.kafka, groupId: `${applicationId}-audience-reader-${randomUUID().slice(0, 8)}`,
+      topics: [topic], fromBeginning: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200,
     });
-    await consumer.run({ autoCommit: false, eachBatch: (payload) => this.onBatch(payload) });
+    this.tail = tail;
+    for (const o of await tail.offsets(topic)) if (BigInt(o.high) > BigInt(o.low)) this.targets.set(o.partition, BigInt(o.high));
+    await tail.run({
+      onBatch: (batch) => this.onBatch(batch),
+      onJoin: () => {
+        this.joinedAt ||= Date.now();
+      },
+    });
   }
 
-  private async onBatch({ batch }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
+  private async onBatch(batch: TailBatch): Promise<void> {
+    for (const message of batch.records) {
       if (message.value === null) continue;
       const change = this.serde.deserializeSync(batch.topic, message.value) ?? (await this.serde.deserialize(batch.topic, message.value));
       this.apply(change);
@@ -151,11 +143,9 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
   }
 
   async close(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    if (!consumer) return;
-    await consumer.disconnect().catch(() => {});
-    const admin = new Kafka({ clientId: `${this.options.applicationId}-audience-reader`, brokers: this.options.brokers, ...kafkajsSecurityOptions(this.options.security?.kafka), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect().then(() => admin.deleteGroups([this.groupId])).catch(() => {}).finally(() => admin.disconnect());
+    const tail = this.tail;
+    this.tail = undefined;
+    // The group committed nothing; stopping removes it.
+    await tail?.stop();
   }
 }

@@ -1,39 +1,23 @@
-import { CompressionTypes, Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
 import { SCHEMAS } from '../../schema/schema-catalog.ts';
 import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
 import type { Batch } from '../../schema/batch.ts';
 import { batchIdentities, DEFAULT_IDENTITY_STRATEGY } from '../../identity/identity-strategy.ts';
-import pino from 'pino';
-import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
-import { kafkajsSecurityOptions } from '../../streams/index.ts';
 import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
+import pino from 'pino';
+import { createKeyedProducer, type KeyedProducer, type RecordPosition } from '../kafka/keyed-producer.ts';
 
 /**
  * Produces batches to raw topics in the form profile-stream reads: Confluent-framed Avro, subject
- * `<topic>-value`, key = MPID as a decimal string. kafkajs 2.x's default partitioner is murmur2 like
- * Java's, so a batch lands on the partition any Java producer would pick for the same MPID.
+ * `<topic>-value`, key = MPID as a decimal string, so a batch lands on the partition any Java producer
+ * would pick for the same MPID (`KeyedProducer`).
  */
 export class BatchProducer {
-  private readonly producer: Producer;
+  private readonly producer: KeyedProducer;
   private readonly serde: AvroSerde<Batch>;
-  readonly #partitionOf = new WeakMap<Message, number>();
 
   constructor(brokers: string[], schemaRegistryUrl: string, clientId = 'profile-stream-producer', security?: ClientSecurity) {
-    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
     // kafkajs's own logger prints retried coordinator errors at ERROR on a fresh broker; ours keeps them at debug.
-    const kafka = new Kafka({ clientId, brokers, ...kafkajsSecurityOptions(security?.kafka), logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(pino({ level: 'warn' }, pino.destination(2))), retry: { retries: 3 } });
-    // Kafka's answer gives one base offset per partition; to tell each batch its own offset we need to know
-    // which partition the (murmur2, Java-compatible) default partitioner picked for each message.
-    const chosen = this.#partitionOf;
-    const createPartitioner = () => {
-      const partitioner = Partitioners.DefaultPartitioner();
-      return (args: Parameters<typeof partitioner>[0]) => {
-        const partition = partitioner(args);
-        chosen.set(args.message, partition);
-        return partition;
-      };
-    };
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner });
+    this.producer = createKeyedProducer({ brokers, clientId, logger: pino({ level: 'warn' }, pino.destination(2)), security: security?.kafka });
     this.serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(registryEndpoint(schemaRegistryUrl, security)), schema: SCHEMAS.batch });
   }
 
@@ -51,29 +35,12 @@ export class BatchProducer {
     const withoutKey = keys.findIndex((k) => k === undefined);
     if (withoutKey >= 0) throw new MissingMpidError(withoutKey);
     const values = await Promise.all(batches.map((b) => this.serde.serialize(topic, b)));
-    const messages: Message[] = batches.map((b, i) => ({ key: keys[i]!, value: values[i]!, timestamp: String(b.timestamp_unixtime_ms ?? Date.now()), ...(headers ? { headers: { ...headers } } : {}) }));
-    const acked = await this.producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
-    // One produce request carries one record batch per partition, so a partition's messages got
-    // consecutive offsets from its base offset, in the order they were given.
-    const next = new Map(acked.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
-    return messages.map((m) => {
-      const partition = this.#partitionOf.get(m) ?? -1;
-      const offset = next.get(partition) ?? -1n;
-      next.set(partition, offset + 1n);
-      return { topic, partition, offset: offset.toString() };
-    });
+    return this.producer.send(topic, batches.map((b, i) => ({ key: keys[i]!, value: values[i]!, timestamp: b.timestamp_unixtime_ms ?? Date.now(), ...(headers ? { headers } : {}) })));
   }
 
   async disconnect(): Promise<void> {
     await this.producer.disconnect();
   }
-}
-
-/** Where Kafka stored one record; the offset as a decimal string (64-bit). */
-export interface RecordPosition {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
 }
 
 /**

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type Consumer, type EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { LiveEntry, LiveEvent, LiveFeed, LiveFeedStats, LiveSubscription } from '../../api/live-feed.ts';
 import type { AppConfig } from '../../config/app-config.ts';
 import { forwardingDecisions } from '../../profiles/forwarding-decision.ts';
 import { eventNameOf } from '../../profiles/integration-filter.ts';
-import type { IntegrationConfig } from '../../config/integrations-config.ts';
+import type { IntegrationConfig } from '../../profiles/integration.ts';
 import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../schema/avro-serde.ts';
 import type { Batch } from '../../schema/batch.ts';
 import type { HistoryRecord } from '../../schema/history-record.ts';
 import { SCHEMAS } from '../../schema/schema-catalog.ts';
 import { parseHistoryKey } from '../topology/history-store.ts';
-import { kafkajsLogCreator } from '../kafka/kafkajs-logger.ts';
-import { kafkajsSecurityOptions } from '../../streams/index.ts';
+import { createTopicTail, type TailBatch, type TopicTail } from '../kafka/topic-tail.ts';
 import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
 
 export interface LiveTailOptions {
@@ -20,9 +18,9 @@ export interface LiveTailOptions {
   readonly integrations: readonly IntegrationConfig[];
   readonly brokers: string[];
   readonly schemaRegistryUrl: string;
+  readonly logger: Logger;
   /** Plain data: it crosses into the tail's worker thread. */
   readonly security?: ClientSecurity;
-  readonly logger: Logger;
   /** Entries kept per workspace; default 300. */
   readonly tailSize?: number;
   /** Raw records decoded per second at most, across workspaces; default 50 (more than anyone reads). The rest are counted as skipped. */
@@ -64,8 +62,7 @@ export class LiveTail implements LiveFeed {
   private readonly pending = new Map<string, LiveEntry>();
   private readonly subscribers = new Set<Subscriber>();
   private state: LiveFeedStats['state'] = 'stopped';
-  private consumer: Consumer | undefined;
-  private admin: Admin | undefined;
+  private tail: TopicTail | undefined;
   private groupId = '';
   private starting: Promise<void> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -137,69 +134,68 @@ export class LiveTail implements LiveFeed {
     this.state = 'starting';
     this.tails.clear();
     this.pending.clear();
-    const kafka = new Kafka({ clientId: `${app.applicationId}-live-tail`, brokers, ...kafkajsSecurityOptions(this.options.security?.kafka), logLevel: logLevel.WARN, logCreator: kafkajsLogCreator(logger), retry: { retries: 3 } });
     // A group of its own per instance and start: every instance shows every batch, and nothing is committed.
     this.groupId = `${app.applicationId}-live-tail-${randomUUID().slice(0, 8)}`;
-    const admin = kafka.admin();
-    // Small fetches: with the read budget below, what the tail reads stays small whatever the pipeline's rate.
-    const consumer = kafka.consumer({ groupId: this.groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100, maxBytesPerPartition: 64 * 1024, maxBytes: 512 * 1024, allowAutoTopicCreation: false });
-    this.admin = admin;
-    this.consumer = consumer;
-    await Promise.all([admin.connect(), consumer.connect()]);
     const topics = [...app.rawTopics, app.historyTopic];
-    await consumer.subscribe({ topics, fromBeginning: false });
+    // Small fetches: with the read budget below, what the tail reads stays small whatever the pipeline's rate.
+    const tail = createTopicTail({
+      brokers, clientId: `${app.applicationId}-live-tail`, logger, security: this.options.security?.kafka, groupId: this.groupId, topics, fromBeginning: false, resolveManually: true,
+      sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 100, maxBytesPerPartition: 64 * 1024, maxBytes: 512 * 1024,
+    });
+    this.tail = tail;
     let seeked = false;
+    let joinedOk: () => void = () => undefined;
+    let joinFailed: (error: unknown) => void = () => undefined;
     const joined = new Promise<void>((resolve, reject) => {
-      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joinedOk = resolve;
+      joinFailed = reject;
+    });
+    await tail.run({
+      onBatch: (batch, resolve) => this.onBatch(batch, resolve),
+      onJoin: (assignment) => {
         // Read back a few records per partition, once: the page opens on recent batches instead of an empty
         // list. A later rejoin (the broker restarted) goes on from where the consumer was.
         if (seeked) return;
         seeked = true;
-        void this.seekBack(e.payload.memberAssignment).then(resolve, reject);
-      });
-      consumer.on(consumer.events.CRASH, (e) => {
-        reject(e.payload.error);
-        // kafkajs restarts after a retriable error by itself; after any other the tail is stopped, and the
+        void this.seekBack(assignment).then(joinedOk, joinFailed);
+      },
+      onCrash: (error, willRestart) => {
+        joinFailed(error);
+        // The consumer restarts after a retriable error by itself; after any other the tail is stopped, and the
         // next page to subscribe starts a new one instead of waiting on a consumer that reads nothing.
-        if (!e.payload.restart && this.consumer === consumer) {
-          logger.warn({ err: e.payload.error }, 'live tail: consumer stopped; the next page restarts it');
+        if (!willRestart && this.tail === tail) {
+          logger.warn({ err: error }, 'live tail: consumer stopped; the next page restarts it');
           void this.stop();
         }
-      });
+      },
     });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
     const timeout = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('live tail: no partitions assigned within 15 s')), 15_000).unref());
     await Promise.race([joined, timeout]);
     this.state = 'live';
     logger.info({ groupId: this.groupId }, 'live tail reading');
   }
 
-  private async seekBack(assignment: Record<string, number[]>): Promise<void> {
+  private async seekBack(assignment: Readonly<Record<string, number[]>>): Promise<void> {
     for (const [topic, partitions] of Object.entries(assignment)) {
-      const offsets = await this.admin!.fetchTopicOffsets(topic);
+      const offsets = await this.tail!.offsets(topic);
       // History records of the read-back raw batches sit near the end of the history partition too.
       const back = topic === this.options.app.historyTopic ? this.backfill * 3 : this.backfill;
       for (const o of offsets) {
         if (!partitions.includes(o.partition)) continue;
         const offset = BigInt(o.high) - BigInt(back);
-        this.consumer!.seek({ topic, partition: o.partition, offset: String(offset < BigInt(o.low) ? BigInt(o.low) : offset) });
+        this.tail!.seek(topic, o.partition, String(offset < BigInt(o.low) ? BigInt(o.low) : offset));
       }
     }
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.idleTimer);
-    const { consumer, admin, groupId } = this;
-    this.consumer = undefined;
-    this.admin = undefined;
+    const { tail } = this;
+    this.tail = undefined;
     this.starting = undefined;
     this.state = 'stopped';
-    if (consumer) await consumer.disconnect().catch(() => {});
-    // The group committed nothing; removing it leaves the broker as it was.
-    if (admin) {
-      await admin.deleteGroups([groupId]).catch(() => {});
-      await admin.disconnect().catch(() => {});
-    }
+    // The group committed nothing; stopping removes it, which leaves the broker as it was.
+    if (tail) await tail.stop();
   }
 
   private take(): boolean {
@@ -212,32 +208,31 @@ export class LiveTail implements LiveFeed {
   }
 
   /**
-   * Keeps the tail's reading within `maxReadBytesPerSecond` (kafkajs parses every record it fetches, decoded
+   * Keeps the tail's reading within `maxReadBytesPerSecond` (the client parses every record it fetches, decoded
    * or not, and the history records carry whole profiles): past the budget it waits, and a partition that
    * falls `skipAheadRecords` behind meanwhile jumps to its end. A tail shows what arrives now, not a backlog.
    */
-  private async onBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
+  private async onBatch(batch: TailBatch, resolve: (offset: string) => void): Promise<void> {
     await this.decodeBatch(batch);
     const now = Date.now();
     this.readBytes = Math.min(this.maxReadBytes, this.readBytes + ((now - this.readRefilledAt) / 1000) * this.maxReadBytes);
     this.readRefilledAt = now;
-    this.readBytes -= batch.messages.reduce((sum, m) => sum + (m.value?.length ?? 0) + (m.key?.length ?? 0), 0);
+    this.readBytes -= batch.records.reduce((sum, m) => sum + (m.value?.length ?? 0) + (m.key?.length ?? 0), 0);
     if (this.readBytes < 0) await new Promise((r) => setTimeout(r, Math.min(1000, (-this.readBytes / this.maxReadBytes) * 1000)));
-    const lag = BigInt(batch.offsetLag());
-    if (lag > BigInt(this.skipAhead) && this.consumer) {
+    const lag = BigInt(batch.offsetLag);
+    if (lag > BigInt(this.skipAhead) && this.tail) {
       // Not resolving the batch's offset leaves the seek as the next position.
       const to = BigInt(batch.highWatermark) - BigInt(this.backfill);
-      if (batch.topic !== this.options.app.historyTopic) this.skipped += Number(to - BigInt(batch.lastOffset()) - 1n);
-      this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: String(to) });
+      if (batch.topic !== this.options.app.historyTopic) this.skipped += Number(to - BigInt(batch.lastOffset) - 1n);
+      this.tail.seek(batch.topic, batch.partition, String(to));
     } else {
-      payload.resolveOffset(batch.lastOffset());
+      resolve(batch.lastOffset);
     }
   }
 
-  private async decodeBatch(batch: EachBatchPayload['batch']): Promise<void> {
+  private async decodeBatch(batch: TailBatch): Promise<void> {
     const isHistory = batch.topic === this.options.app.historyTopic;
-    for (const message of batch.messages) {
+    for (const message of batch.records) {
       if (message.value === null || message.key === null) continue;
       if (isHistory) {
         // The key names the raw record it came from (ProfileProcessor's history sequence is the input offset

@@ -1,19 +1,19 @@
-import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { isStreamsError, kafkajsSecurityOptions, type StreamsApp } from '../../streams/index.ts';
-import type { ClientSecurity } from '../client-security.ts';
+import { isStreamsError, type StreamsApp } from '../../streams/index.ts';
 import type { DsrGateway } from '../../api/dsr-gateway.ts';
 import type { KeyOwner, Unavailable } from '../../api/profile-lookup.ts';
 import type { DsrRequested, DsrStatus } from '../../profiles/erasure.ts';
 import { DSR_STATUS_STORE } from '../topology/dsr-processors.ts';
 import { unavailable } from './streams-profile-lookup.ts';
+import { createKeyedProducer, type KeyedProducer } from '../kafka/keyed-producer.ts';
+import type { ClientSecurity } from '../client-security.ts';
 
 /**
- * `POST /v1/dsr` writes to the DSR topic (JSON keyed by request id; kafkajs' default partitioner is
- * Java's murmur2, so the request lands on the partition whose task keeps its status), and
+ * `POST /v1/dsr` writes to the DSR topic (JSON keyed by request id, partitioned as Java's murmur2 does,
+ * so the request lands on the partition whose task keeps its status), and
  * `GET /v1/dsr/:id` reads the `dsr-status` store through interactive queries.
  */
 export class StreamsDsrGateway implements DsrGateway {
-  private readonly producer: Producer;
+  private readonly producer: KeyedProducer;
 
   constructor(
     private readonly app: StreamsApp,
@@ -22,8 +22,7 @@ export class StreamsDsrGateway implements DsrGateway {
     clientId = 'profile-stream-dsr',
     security?: ClientSecurity,
   ) {
-    process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-    this.producer = new Kafka({ clientId, brokers, ...kafkajsSecurityOptions(security?.kafka), logLevel: logLevel.ERROR, retry: { retries: 3 } }).producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = createKeyedProducer({ brokers, clientId, security: security?.kafka });
   }
 
   async connect(): Promise<void> {
@@ -35,7 +34,7 @@ export class StreamsDsrGateway implements DsrGateway {
   }
 
   async submit(request: DsrRequested): Promise<void> {
-    await this.producer.send({ topic: this.dsrTopic, acks: -1, messages: [{ key: request.request_id, value: JSON.stringify(request), timestamp: String(request.requested_ms) }] });
+    await this.producer.send(this.dsrTopic, [{ key: request.request_id, value: JSON.stringify(request), timestamp: request.requested_ms }]);
   }
 
   async ownerOfRequest(requestId: string): Promise<KeyOwner> {

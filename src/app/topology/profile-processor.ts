@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Processor, ProcessorContext, KeyValueStore } from '../../streams/index.ts';
 import { Record } from '../../streams/index.ts';
 import { enrich } from '../../profiles/enrich.ts';
-import type { IntegrationConfig } from '../../config/integrations-config.ts';
+import type { IntegrationConfig } from '../../profiles/integration.ts';
 import { mergeBatch } from '../../profiles/merge-batch.ts';
 import type { RecentBatches } from '../../profiles/batch-dedup.ts';
 import type { IdentityChange } from '../../profiles/identity-merge.ts';

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import type { AudienceMembershipChange } from '../../../src/schema/audience-memb
 import type { Batch, BatchEvent } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { partitionForKey } from '../../../src/streams/index.ts';
-import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv, uniqueName } from '../../support/stack-env.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { attrs, batch, consent, customEvent, decision, identities, screenView } from '../../unit/profiles/support/batches.ts';
 import { acceptFutureTimestamps } from '../retention/future-timestamps.ts';
@@ -266,7 +265,7 @@ describe('calculated attributes and audiences over the real pipeline (500 users,
 
   async function listen(): Promise<void> {
     const registry = createSchemaRegistry(schemaRegistryUrl());
-    listener = new Kafka({ clientId: 'audience-listener', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({ groupId: `audience-listener-${randomUUID()}`, readUncommitted: false });
+    listener = new Kafka({ clientId: 'audience-listener', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).consumer({ groupId: uniqueName('audience-listener'), readUncommitted: false });
     await listener.connect();
     await listener.subscribe({ topic: app.audienceMembershipsTopic, fromBeginning: true });
     await listener.run({

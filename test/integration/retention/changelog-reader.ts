@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
+import { uniqueName } from '../../support/stack-env.ts';
 
 export interface ChangelogEntry {
   readonly key: string;
@@ -18,7 +18,7 @@ export async function readToEnd(brokers: string[], topic: string, timeoutMs = 30
   const remaining = new Set([...ends].filter(([p, end]) => end > starts.get(p)!).map(([p]) => p));
   const entries: ChangelogEntry[] = [];
   if (remaining.size === 0) return entries;
-  const consumer = kafka.consumer({ groupId: `test-changelog-${randomUUID()}`, readUncommitted: false });
+  const consumer = kafka.consumer({ groupId: uniqueName('changelog-reader'), readUncommitted: false });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

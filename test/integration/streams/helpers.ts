@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { kafkaBrokers } from '../../support/stack-env.ts';
+import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
 import { partitionForKey, type StreamsApp } from '../../../src/streams/index.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -65,7 +65,7 @@ export async function storeContents<V>(app: StreamsApp, store: string): Promise<
 
 /** Reads a topic from the beginning until `count` records arrived (read committed). */
 export async function readTopic(topic: string, count: number, timeoutMs = 30_000): Promise<Array<{ key: string; value: Buffer | null; headers: { [k: string]: string } }>> {
-  const consumer = kafka().consumer({ groupId: `reader-${topic}-${Math.random().toString(36).slice(2)}`, readUncommitted: false, maxWaitTimeInMs: 100 });
+  const consumer = kafka().consumer({ groupId: uniqueName('reader'), readUncommitted: false, maxWaitTimeInMs: 100 });
   const out: Array<{ key: string; value: Buffer | null; headers: { [k: string]: string } }> = [];
   await consumer.connect();
   try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UserAggregates } from '../../../src/audiences/aggregates.ts';
-import { parseAudiencesConfig, type AudienceDefinition } from '../../../src/config/audiences-config.ts';
+import { parseAudiencesConfig } from '../../../src/config/audiences-config.ts';
+import { type AudienceDefinition } from '../../../src/audiences/audience-definition.ts';
 import { recompute } from '../../../src/audiences/calculation-state.ts';
 import { compileDefinitions } from '../../../src/audiences/definitions.ts';
 import { diffMemberships, evaluateAudiences, nextAudienceChangeAt, type AudienceMemberships } from '../../../src/audiences/evaluate-audience.ts';

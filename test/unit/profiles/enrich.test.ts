@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { enrich } from '../../../src/profiles/enrich.ts';
-import { parseIntegrationsConfig, type IntegrationConfig } from '../../../src/config/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
+import { type IntegrationConfig } from '../../../src/profiles/integration.ts';
 import { mergeBatch } from '../../../src/profiles/merge-batch.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { enrich } from '../../../src/profiles/enrich.ts';
 import { forwardingDecision } from '../../../src/profiles/forwarding-decision.ts';
-import { parseIntegrationsConfig, type IntegrationConfig } from '../../../src/config/integrations-config.ts';
+import { parseIntegrationsConfig } from '../../../src/config/integrations-config.ts';
+import { type IntegrationConfig } from '../../../src/profiles/integration.ts';
 import { mergeBatch } from '../../../src/profiles/merge-batch.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { DAY, T0, attrs, batch, consent, customEvent, decision, screenView } from './support/batches.ts';
