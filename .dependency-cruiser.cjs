@@ -12,7 +12,7 @@ const IO_LIBRARIES = [
  * The only modules of the service that talk to a Kafka client: the runtime's port adapters and the app's
  * (`src/app/kafka/`). stack/, bench/ and test/ are tooling that drives a broker directly.
  */
-const KAFKA_PORT_MODULES = '^src/(streams/internals/kafkajs-adapter[.]ts|streams/internals/platformatic/|app/kafka/)';
+const KAFKA_PORT_MODULES = '^src/(streams/internals/kafkajs-(adapter|security)[.]ts|streams/internals/platformatic/|app/kafka/)';
 
 module.exports = {
   forbidden: [
