@@ -325,7 +325,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     if (this.#closing || this.#suspended || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
     await this.#mutex
       .run(async () => {
-        if (this.#closing) return;
+        // Checked again inside: an outage may have begun while this tick waited for the mutex.
+        if (this.#closing || this.#suspended) return;
         const now = this.#config.clock.now();
         for (const t of this.#tasks.values()) if (t.task.state === 'RUNNING') await t.task.punctuate(now);
         await this.#maybeCommit();
@@ -542,7 +543,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   #fatal(err: unknown, what: string): void {
     if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
-    if (this.#port?.isUnavailable(err)) return this.#recovery.report(err, what);
+    // During an outage, work that was under way when it began fails for want of a broker or a group member
+    // (e.g. a commit with no live membership): part of the outage, not a new fatal error.
+    if (this.#suspended || this.#port?.isUnavailable(err)) return this.#recovery.report(err, what);
     const code = kafkaSecurityFailure(err)?.code ?? (err instanceof StreamsError ? err.code : 'PS_ERR_FATAL');
     this.#config.logger.error({ err: errorMessage(err), code, stack: (err as Error)?.stack }, `stream runtime stopped: ${what}: ${errorMessage(err)}`);
     this.#machine.moveTo('ERROR');

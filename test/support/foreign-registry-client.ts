@@ -21,6 +21,13 @@ export async function registerAsAnotherClient(subject: string, schema: object, c
   return registered.json.id as number;
 }
 
+/** Registers `schema` under `subject` and sets nothing else: what a subject nobody configured looks like. */
+export async function registerOnlyAsAnotherClient(subject: string, schema: object): Promise<number> {
+  const registered = await call('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schema: JSON.stringify(schema) });
+  if (registered.status !== 200) throw new Error(`registering ${subject}: HTTP ${registered.status} ${JSON.stringify(registered.json)}`);
+  return registered.json.id as number;
+}
+
 export async function compatibilityOf(subject: string): Promise<unknown> {
   return (await call('GET', `/config/${encodeURIComponent(subject)}`)).json.compatibilityLevel;
 }
