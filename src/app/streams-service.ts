@@ -86,8 +86,20 @@ export class StreamsService implements Service {
     const outage = this.app.outage;
     const ready = this.app.state === 'RUNNING' && restoring.length === 0 && outage === undefined;
     const detail: Record<string, unknown> = { state: this.app.state, tasks: tasks.length, restoring };
-    if (outage) detail.reason = `Kafka unavailable since ${new Date(outage.since).toISOString()} (${outage.reason}); processing resumes by itself when it answers`;
+    if (outage) {
+      const since = new Date(outage.since).toISOString();
+      detail.reason = outage.part === 'group membership'
+        ? `rejoining the group since ${since} (${outage.reason})`
+        : `${outage.part === 'kafka' ? 'Kafka' : 'the schema registry'} unavailable since ${since} (${outage.reason}); processing resumes by itself when it answers`;
+    }
     return { ready, detail };
+  }
+
+  /** What this instance is waiting for (for /health): nothing, Kafka, or the schema registry. */
+  down(): Array<{ part: string; since: string; reason: string }> {
+    const outage = this.app.outage;
+    if (!outage || outage.part === 'group membership') return [];
+    return [{ part: outage.part, since: new Date(outage.since).toISOString(), reason: outage.reason }];
   }
 
   async start(): Promise<void> {

@@ -77,6 +77,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #pendingAssignments = 0;
   #assignor: StickyTaskAssignor | undefined;
   readonly #recovery: OutageRecovery;
+  /** Assignments received so far: tells whether a rebalance came after tasks were dropped. */
+  #assignmentsSeen = 0;
   /** During an outage: tasks open for reads only, nothing processed or committed until the rejoin. */
   #suspended = false;
   /** Names this process in standby assignments (Kafka Streams' process id): new for every run. */
@@ -403,6 +405,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   #onAssigned(assignment: readonly TopicPartitions[]): void {
+    this.#assignmentsSeen++;
     if (this.#closing) return;
     if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
     // Synchronously, before kafkajs fetches: new partitions stay paused until their task restored.
@@ -518,6 +521,17 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       const o = this.#tasks.get(id);
       if (o) await this.#closeTask(o);
     }
+    // The rebalance usually follows at once. When it does not (kafkajs: the group settled with this member
+    // owning the same partitions, after another member had briefly fenced its producers), the partitions would
+    // stay paused with no task forever: leave and join again, and the assignment recreates the tasks.
+    const seen = this.#assignmentsSeen;
+    const waitMs = Math.min(this.#config.sessionTimeoutMs, 10_000);
+    setTimeout(() => {
+      if (this.#assignmentsSeen !== seen || this.#closing || this.#suspended || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
+      const missing = ids.filter((id) => !this.#tasks.has(id));
+      if (missing.length === 0) return;
+      this.#recovery.report(new StreamsError('PS_ERR_TASK_MIGRATED', `tasks ${missing.join(', ')} were dropped after a refused commit and no rebalance gave them back within ${waitMs} ms`), 'rejoining the group', 'group membership');
+    }, waitMs).unref();
   }
 
   async #closeTask(o: OwnedTask): Promise<void> {
@@ -545,6 +559,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     if (this.#closing || this.state === 'ERROR' || this.state === 'NOT_RUNNING') return;
     // During an outage, work that was under way when it began fails for want of a broker or a group member
     // (e.g. a commit with no live membership): part of the outage, not a new fatal error.
+    // A decode that kept failing because the schema registry is away: waited out the same way, named as such.
+    if (causedBy(err, 'PS_ERR_DESERIALIZATION_UNAVAILABLE')) return this.#recovery.report(err, what, 'schema registry');
     if (this.#suspended || this.#port?.isUnavailable(err)) return this.#recovery.report(err, what);
     const code = kafkaSecurityFailure(err)?.code ?? (err instanceof StreamsError ? err.code : 'PS_ERR_FATAL');
     this.#config.logger.error({ err: errorMessage(err), code, stack: (err as Error)?.stack }, `stream runtime stopped: ${what}: ${errorMessage(err)}`);

@@ -6,7 +6,11 @@ import { errorMessage } from './stream-task.ts';
 export interface Outage {
   readonly since: number;
   readonly reason: string;
+  /** What is away: the brokers, what the decoder needs (the schema registry), or nothing (a rejoin). */
+  readonly part: OutagePart;
 }
+
+export type OutagePart = 'kafka' | 'schema registry' | 'group membership';
 
 /** What recovering needs of the app; each hook does one step. */
 export interface OutageHooks {
@@ -60,13 +64,17 @@ export class OutageRecovery {
   }
 
   /** Something failed because Kafka is unavailable: start recovering, or note it if already doing so. */
-  report(err: unknown, what: string): void {
+  /**
+   * `part`: what is away. `group membership` is not an outage but a member that must leave and join again
+   * (its tasks were dropped and no rebalance gave them back): the same steps, logged as what they are.
+   */
+  report(err: unknown, what: string, part: OutagePart = 'kafka'): void {
     const h = this.hooks;
-    this.#outage = { since: this.#outage?.since ?? h.clock.now(), reason: `${what}: ${errorMessage(err)}` };
+    this.#outage = { since: this.#outage?.since ?? h.clock.now(), reason: `${what}: ${errorMessage(err)}`, part: this.#outage?.part ?? part };
     // A new member can crash while the recovery that made it is still finishing: go round again.
     this.#again = true;
     if (this.#running) return;
-    h.logger.warn({ err: this.#outage.reason }, 'Kafka is unavailable; processing paused until it answers again');
+    h.logger.warn({ err: this.#outage.reason }, part === 'group membership' ? 'leaving and joining the group again' : `${part === 'kafka' ? 'Kafka' : 'the schema registry'} is unavailable; processing paused until it answers again`);
     h.paused();
     this.#running = (async () => {
       while (this.#again && !h.closing()) {
@@ -97,7 +105,7 @@ export class OutageRecovery {
         return;
       } catch (e) {
         if (!h.isUnavailable(e)) throw e;
-        this.#outage = { since: this.#outage?.since ?? h.clock.now(), reason: `waiting for Kafka: ${errorMessage(e)}` };
+        this.#outage = { since: this.#outage?.since ?? h.clock.now(), reason: `waiting for Kafka: ${errorMessage(e)}`, part: 'kafka' };
         await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt)));
       }
     }

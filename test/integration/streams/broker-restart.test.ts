@@ -104,6 +104,7 @@ describe.each(['kafkajs', 'platformatic'] as const)('a broker restart (%s client
     await broker.stop();
     // The runtime notices (a fetch or commit fails) and waits; it must not move to ERROR.
     await eventually(() => app.outage !== undefined, 60_000, 'the outage to be noticed');
+    expect(app.outage?.part).toBe('kafka');
     expect(app.state).toBe('REBALANCING');
     await new Promise((r) => setTimeout(r, 5_000));
     expect(app.state).not.toBe('ERROR');
