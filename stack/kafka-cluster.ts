@@ -98,7 +98,7 @@ export class KafkaCluster {
   async start(java: JavaRuntime): Promise<void> {
     this.#java = java;
     for (const n of this.nodes) {
-      if (isAlive(readPid(n.pidFile) ?? -1)) continue;
+      if (this.#running(n)) continue;
       for (const p of [n.port, n.controllerPort]) {
         if (await portOpen(this.o.host, p)) throw new StackError('PS_ERR_STACK_PORT_TAKEN', `port ${p} (broker ${n.id}) is taken: stop what listens there or choose another base port`);
       }
@@ -124,7 +124,7 @@ export class KafkaCluster {
   /** Starts one (formatted) node again, e.g. after `stopNode`; waits until it is a broker of the cluster again. */
   async startNode(id: number, wait = true): Promise<void> {
     const n = this.#node(id);
-    if (isAlive(readPid(n.pidFile) ?? -1)) return;
+    if (this.#running(n)) return;
     removeFile(n.pidFile);
     if (!this.#java) throw new StackError('PS_ERR_STACK_JAVA_MISSING', 'start the cluster with start(java) before restarting one of its brokers');
     const pid = spawnDetached(this.#java.executable, ['-Xms128m', '-Xmx512m', ...this.#jvm(n), 'kafka.Kafka', n.propsFile], join(n.dir, 'kafka.out'), n.pidFile, n.dir);
@@ -145,6 +145,11 @@ export class KafkaCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => this.stopNode(n.id)));
+  }
+
+  #running(n: ClusterNode): boolean {
+    const pid = readPid(n.pidFile);
+    return pid !== undefined && isAlive(pid);
   }
 
   #node(id: number): ClusterNode {
