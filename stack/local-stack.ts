@@ -1,4 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { KafkaCluster } from './kafka-cluster.ts';
+import { processesMentioning, stopProcess } from './process-control.ts';
+import { StackError } from './stack-errors.ts';
 import { findJava } from './java-runtime.ts';
 import { ensureArtifacts, type Progress } from './stack-artifacts.ts';
 import { kafkaAnswers, kafkaStatus, startKafka, stopKafka, type NodeStatus } from './kafka-node.ts';
@@ -41,20 +45,36 @@ export class LocalStack {
     this.paths = stackPaths(config);
   }
 
-  async up(progress: Progress = () => undefined): Promise<StackEndpoints> {
+  /** `brokers` > 1: a KRaft cluster of that many nodes instead of the single broker (`kafka-cluster.ts`). */
+  async up(progress: Progress = () => undefined, options: { brokers?: number } = {}): Promise<StackEndpoints> {
     const java = await findJava();
     mkdirSync(this.paths.runDir, { recursive: true });
     await ensureArtifacts(this.config, this.paths, progress);
-    progress(`starting Kafka ${brokersOf(this.config)}`);
-    const kafka = await startKafka(this.config, this.paths, java);
-    progress(`Kafka ${kafka === 'reused' ? 'already running' : 'started'} on ${brokersOf(this.config)}`);
+    let kafka: 'started' | 'reused';
+    let brokers = brokersOf(this.config);
+    const nodes = options.brokers ?? 1;
+    if (nodes > 1) {
+      if ((await kafkaStatus(this.config, this.paths)).state === 'running') {
+        throw new StackError('PS_ERR_STACK_PORT_TAKEN', `the single-broker stack runs on ${brokersOf(this.config)}: stop it first (npm run stack:down) to start a ${nodes}-broker cluster`);
+      }
+      const cluster = this.#cluster(nodes);
+      progress(`starting a ${nodes}-broker Kafka cluster on ${cluster.brokers().join(',')}`);
+      await cluster.start(java);
+      kafka = 'started';
+      brokers = cluster.brokers().join(',');
+      progress(`Kafka cluster of ${nodes} brokers running on ${brokers} (replication factor ${Math.min(3, nodes)}, min.insync.replicas ${nodes >= 3 ? 2 : 1})`);
+    } else {
+      progress(`starting Kafka ${brokersOf(this.config)}`);
+      kafka = await startKafka(this.config, this.paths, java);
+      progress(`Kafka ${kafka === 'reused' ? 'already running' : 'started'} on ${brokersOf(this.config)}`);
+    }
     progress(`starting schema registry ${registryUrlOf(this.config)}`);
     const registry = await startRegistry(this.config, this.paths, java);
     progress(`schema registry ${registry === 'reused' ? 'already running' : 'started'} at ${registryUrlOf(this.config)}`);
     return {
-      brokers: brokersOf(this.config),
+      brokers,
       schemaRegistryUrl: registryUrlOf(this.config),
-      kafkaLog: this.paths.kafkaLog,
+      kafkaLog: nodes > 1 ? this.#cluster(nodes).nodes[0]!.logFile : this.paths.kafkaLog,
       registryLog: this.paths.registryLog,
       kafka,
       registry,
@@ -63,8 +83,14 @@ export class LocalStack {
 
   /** Stops both processes (graceful, then forced); returns the pids that were stopped. */
   async down(): Promise<number[]> {
-    const [registry, kafka] = await Promise.all([stopRegistry(this.paths), stopKafka(this.paths)]);
-    return [...registry, ...kafka];
+    const clusterDir = join(this.paths.runDir, 'kafka-cluster');
+    const cluster = processesMentioning(clusterDir);
+    const [registry, kafka] = await Promise.all([stopRegistry(this.paths), stopKafka(this.paths), ...cluster.map((p) => stopProcess(p, 30_000))]);
+    return [...registry, ...kafka, ...cluster];
+  }
+
+  #cluster(nodes: number): KafkaCluster {
+    return new KafkaCluster({ host: this.config.host, basePort: this.config.kafkaPort, nodes, dir: join(this.paths.runDir, 'kafka-cluster'), kafkaLibs: this.paths.kafkaLibs });
   }
 
   /**

@@ -39,12 +39,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'stack',
-    synopsis: 'profile-stream stack up|down|status',
+    synopsis: 'profile-stream stack up|down|status [--brokers N]',
     summary: 'the local Kafka and schema registry (no Docker needed)',
     details:
       'up: fetch (first time) and start both, idempotent. down: stop them. status: what listens on the\n' +
-      'configured ports, checked by asking Kafka and the registry, not only by the pid files.',
-    flags: [help],
+      'configured ports, checked by asking Kafka and the registry, not only by the pid files.\n' +
+      'up --brokers 3: a KRaft cluster of 3 brokers instead of one (ports STACK_KAFKA_PORT, +10, +20; replication\n' +
+      'factor 3, min.insync.replicas 2), so one broker can be stopped without losing acknowledged data.',
+    flags: [{ name: 'brokers', type: 'string', meaning: 'up: how many brokers (1-9; default 1)' }, help],
     env: ['stack'],
     examples: ['npm run stack:status', 'STACK_KAFKA_PORT=19092 npx profile-stream stack status'],
   },

@@ -49,7 +49,7 @@ export async function main(argv: string[], out: CliOutput): Promise<number> {
     return 0;
   }
   const text = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
-  if (command === 'stack') return stackCommand(positionals[0], out);
+  if (command === 'stack') return stackCommand(positionals[0], out, text('brokers'));
   if (command === 'hash-secret') {
     if (!positionals[0]) throw new CliError('PS_ERR_CLI_USAGE', `hash-secret needs the secret\n\n${commandHelp(spec)}`);
     out.info(hashSecret(positionals[0]));

@@ -20,6 +20,8 @@ const FILES = ['README.md', 'src/api/README.md'];
 const NOT_RUN: Record<string, string> = {
   'npm install && npm start': 'installing is what this checkout did; the service is the `npm start` started in beforeAll',
   'npm test': 'this test is part of it',
+  'npm run stack:down && npx profile-stream stack up --brokers 3': 'would stop the stack this test runs on; test/integration/stack/three-brokers.test.ts starts a three-broker cluster of its own',
+  'KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9102,127.0.0.1:9112 SCHEMA_REGISTRY_URL=http://127.0.0.1:8081/apis/ccompat/v7 npm start': 'needs the three-broker cluster above; the service on it is what three-brokers.test.ts checks through the runtime',
   'npm start': 'started in beforeAll, as package.json\'s start script runs it (dist/ is built by the global setup)',
   "curl -N -u demo-key-0001:demo-secret 'http://127.0.0.1:8080/v1/live/stream?environment=all&source=web'":
     'a Server-Sent Events stream never ends by itself; test/integration/ui/workspace-views.test.ts reads it in Chromium and the live stream route tests read it through inject',

@@ -46,7 +46,7 @@ describe('a three-broker cluster', () => {
       stateDir: join(root.path, 'state'),
       processingGuarantee: 'exactly_once',
       commitIntervalMs: 100,
-      logger: { ...quietLogger, warn: (o, m) => warnings.push(`${String(m)} ${JSON.stringify(o)}`), error: (o, m) => warnings.push(`ERROR ${String(m)} ${JSON.stringify(o)}`) },
+      logger: { ...quietLogger, info: (o, m) => warnings.push(`INFO ${String(m)} ${JSON.stringify(o).slice(0, 300)}`), warn: (o, m) => warnings.push(`${String(m)} ${JSON.stringify(o)}`), error: (o, m) => warnings.push(`ERROR ${String(m)} ${JSON.stringify(o)}`) },
       ...fastGroup,
     });
     cleanups.push(() => app.close());
@@ -81,6 +81,7 @@ describe('a three-broker cluster', () => {
     await cluster.startNode(2);
     for (let i = 0; i < 5; i++) await send(40);
 
+    let counted = 0;
     await eventually(async () => {
       if (app.state !== 'RUNNING') return false;
       const got = new Map<string, number>();
@@ -89,8 +90,12 @@ describe('a three-broker cluster', () => {
       } catch {
         return false;
       }
+      counted = [...got.values()].reduce((a, b) => a + b, 0);
       return [...expected].every(([k, v]) => got.get(k) === v);
-    }, 90_000, 'every count exact');
+    }, 90_000, 'every count exact').catch(async (e: Error) => {
+      const ends = await admin.fetchTopicOffsets('in');
+      throw new Error(`${e.message}: counted ${counted} of ${sent}; input ends ${JSON.stringify(ends.map((o) => [o.partition, o.high]))}, processed ${JSON.stringify([...app.lastProcessedOffsets()])}; app ${app.state}, outage ${JSON.stringify(app.outage)}, tasks ${JSON.stringify(app.restoreStatus())}`);
+    });
 
     // Exactly once: per key the committed outputs are 1..n, each once.
     const seen = new Map<string, number[]>();
