@@ -89,7 +89,18 @@ export function createTopicTail(options: TopicTailOptions): TopicTail {
       return (await (await adminClient()).listTopics()).includes(topic);
     },
     async offsets(topic) {
-      return (await (await adminClient()).fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+      const a = await adminClient();
+      // A topic created a moment ago (or whose leader just moved) answers NOT_LEADER_OR_FOLLOWER until the
+      // metadata settles, and kafkajs' admin retries it with the stale metadata: refresh and ask again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return (await a.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+        } catch (error) {
+          if (attempt >= 10 || (error as { retriable?: boolean }).retriable !== true) throw error;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          await a.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        }
+      }
     },
     async run(handlers) {
       const c = kafka.consumer({

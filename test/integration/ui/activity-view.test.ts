@@ -88,7 +88,8 @@ describe('the User Activity View in a real browser (Debian Chromium, headless)',
     await expect(page.locator('#profile').textContent()).resolves.toContain('iPhone15,2');
 
     const entries = page.locator('#timeline > li');
-    await expect(entries.count()).resolves.toBe(3);
+    // The timeline is its own request after the profile's: wait for its three batches, don't count at once.
+    await expect.poll(() => entries.count(), { timeout: 30_000 }).toBe(3);
     // Newest first: the iOS batch heads the timeline.
     await expect(entries.first().locator('summary').first().textContent()).resolves.toContain('ios');
     await entries.first().locator('summary').first().click();
