@@ -225,7 +225,8 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
         peer_alos_peak_rss_mb: peerAlos?.peakRssMb, peer_eos_peak_rss_mb: peerEos?.peakRssMb,
         state_dir_bytes_per_profile: alos ? round(alos.stateBytes / input.workload.distinctUsers, 0) : undefined,
         profiles_changelog_bytes_per_profile: alos?.profilesChangelogBytes !== undefined ? round(alos.profilesChangelogBytes / input.workload.distinctUsers, 0) : undefined,
-        ...writtenPerBatch(alos?.writtenBytes, `${ctx.runId}-ps-alos-${run}`, n),
+        // The application id of the first client's at-least-once run: its topics' names start with it.
+        ...writtenPerBatch(alos?.writtenBytes, `${ctx.runId}-ps-${o.clients[0]}-${SHORT.at_least_once}-${run}`, n),
       });
       log(`run ${run}: ${JSON.stringify(runs.at(-1))}`);
     }

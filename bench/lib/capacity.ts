@@ -40,7 +40,8 @@ function inputs(results: readonly BenchResult[]): Inputs {
   const restore = by('restore');
   const failover = by('failover');
   const sources = [pipeline, memory, restore, failover].filter((r): r is BenchResult => r !== undefined).map((r) => `bench/results/${r.benchmark}.json (${r.size}, ${r.started_at}, load ${r.machine.load_average_at_start} at start)`);
-  const historyKey = memory ? Object.keys(memory.median).find((k) => /history.*_bytes_per_batch$/.test(k)) : undefined;
+  // The history topic's own figure (`history_bytes_per_batch`), not history-days' changelog.
+  const historyKey = memory ? Object.keys(memory.median).find((k) => /(^|_)history_bytes_per_batch$/.test(k)) : undefined;
   const restoreMs = num(restore?.median.restore_ms);
   const changelogMb = num(restore?.parameters.changelog_mb);
   return {
@@ -94,7 +95,7 @@ export function renderCapacity(results: readonly BenchResult[]): string {
     `| state on disk per profile (profiles, dedup, history of the run's batches, identity index) | ${bytes(i.stateBytesPerProfile)} | memory.json median.state_dir_bytes_per_profile (${fmt(i.usersInRun)} users) |`,
     `| profiles changelog per profile (before compaction) | ${bytes(i.profileChangelogBytesPerProfile)} | memory.json median.profiles_changelog_bytes_per_profile |`,
     `| bytes written to Kafka per input batch (all topics) | ${bytes(i.writtenBytesPerBatch)} | memory.json median.written_bytes_per_batch |`,
-    `| history topic bytes per input batch | ${bytes(i.historyBytesPerBatch)} | memory.json median.*history*_bytes_per_batch |`,
+    `| history topic bytes per input batch | ${bytes(i.historyBytesPerBatch)} | memory.json median.history_bytes_per_batch |`,
     `| restore speed | ${fmt(i.restoreMbPerS, 1)} MB/s (${i.restoreMbPerS ? fmt(1024 / i.restoreMbPerS) : 'not measured'} s per GB) | restore.json parameters.changelog_mb / median.restore_ms |`,
     `| peak RSS of one instance | ${fmt(i.peakRssMb)} MB | memory.json median.peak_rss_mb |`,
     `| failover (kill -9 until the survivor runs every task), with / without a standby | ${fmt(i.failoverWith)} / ${fmt(i.failoverWithout)} ms | failover.json median.with/without_standby_failover_ms |`,
