@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { JavaRuntime } from './java-runtime.ts';
 import { isAlive, portOpen, processesMentioning, readPid, removeFile, run, spawnDetached, stopProcess, tailOf, waitUntil } from './process-control.ts';
+import { log4j2Properties } from './kafka-node.ts';
 import { StackError } from './stack-errors.ts';
 
 const START_TIMEOUT_MS = 240_000;
@@ -78,22 +79,6 @@ export class KafkaCluster {
     ].join('\n');
   }
 
-  #log4j(n: ClusterNode): string {
-    return [
-      'status = warn',
-      'appender.file.type = File',
-      'appender.file.name = FILE',
-      `appender.file.fileName = ${n.logFile}`,
-      'appender.file.layout.type = PatternLayout',
-      'appender.file.layout.pattern = [%d] %p %m (%c)%n',
-      'rootLogger.level = INFO',
-      'rootLogger.appenderRef.file.ref = FILE',
-      'logger.state.name = state.change.logger',
-      'logger.state.level = WARN',
-      '',
-    ].join('\n');
-  }
-
   /** Formats the nodes' storage (once, one cluster id) and starts every node; resolves when all N are brokers. */
   async start(java: JavaRuntime): Promise<void> {
     this.#java = java;
@@ -107,7 +92,7 @@ export class KafkaCluster {
     for (const n of this.nodes) {
       mkdirSync(join(n.dir, 'data'), { recursive: true });
       writeFileSync(n.propsFile, this.#properties(n));
-      writeFileSync(join(n.dir, 'log4j2.properties'), this.#log4j(n));
+      writeFileSync(join(n.dir, 'log4j2.properties'), log4j2Properties(n.logFile));
       if (existsSync(join(n.dir, 'data', 'meta.properties'))) continue;
       clusterId ??= (await run(java.executable, [...this.#jvm(n), 'kafka.tools.StorageTool', 'random-uuid'])).output.trim().split(/\s+/).pop();
       const format = await run(java.executable, [...this.#jvm(n), 'kafka.tools.StorageTool', 'format', '-t', clusterId ?? '', '-c', n.propsFile]);

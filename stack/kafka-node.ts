@@ -41,12 +41,13 @@ function serverProperties(config: StackConfig, paths: StackPaths): string {
   ].join('\n');
 }
 
-function log4j2Properties(paths: StackPaths): string {
+/** A broker's log4j2 configuration: one file appender at INFO, the chatty state-change and request loggers at WARN. */
+export function log4j2Properties(logFile: string): string {
   return [
     'status = warn',
     'appender.file.type = File',
     'appender.file.name = FILE',
-    `appender.file.fileName = ${paths.kafkaLog}`,
+    `appender.file.fileName = ${logFile}`,
     'appender.file.layout.type = PatternLayout',
     'appender.file.layout.pattern = [%d] %p %m (%c)%n',
     'rootLogger.level = INFO',
@@ -126,7 +127,7 @@ export async function startKafka(config: StackConfig, paths: StackPaths, java: J
   const propsFile = join(paths.kafkaDir, 'server.properties');
   const logConfig = join(paths.kafkaDir, 'log4j2.properties');
   writeFileSync(propsFile, serverProperties(config, paths));
-  writeFileSync(logConfig, log4j2Properties(paths));
+  writeFileSync(logConfig, log4j2Properties(paths.kafkaLog));
   const classpath = `${paths.kafkaLibs}/*`;
   const jvm = [`-Dlog4j2.configurationFile=${logConfig}`, '-cp', classpath];
   if (!existsSync(join(paths.kafkaData, 'meta.properties'))) {

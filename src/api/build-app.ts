@@ -1,3 +1,4 @@
+import type { RuntimeEnv } from '../config/runtime-env.ts';
 import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -67,23 +68,11 @@ export interface ApiOptions {
   readonly auditLogger?: Logger;
 }
 
-export interface AuthLimits {
-  /** Failed authentications per client address in a window before it gets 429. */
-  readonly maxFailuresPerAddress: number;
-  /** Failed authentications per API key from one address in a window before that pair gets 429. */
-  readonly maxFailuresPerKey: number;
-  readonly windowSeconds: number;
-  /** scrypt checks at once, each on a worker thread of its own. */
-  readonly verifyConcurrency: number;
-  /** scrypt checks waiting at most; beyond, 503 with Retry-After. */
-  readonly verifyQueue: number;
-  /** scrypt checks started per second at most (0: no pacing). */
-  readonly verifyPerSecond: number;
-  /** A refused secret (401, 429, 503) is answered after this long, so a guesser's loop cannot spin. */
-  readonly failureDelayMs: number;
+/** The environment's authentication limits (`RuntimeEnv.auth`), and how many refusals may be held back at once. */
+export type AuthLimits = RuntimeEnv['auth'] & {
   /** Refusals held at once at most; beyond, they are answered at once. */
   readonly maxDelayed: number;
-}
+};
 
 export const AUTH_DEFAULTS: AuthLimits = { maxFailuresPerAddress: 20, maxFailuresPerKey: 5, windowSeconds: 60, verifyConcurrency: 1, verifyQueue: 32, verifyPerSecond: 2, failureDelayMs: 1000, maxDelayed: 10_000 };
 

@@ -40,12 +40,18 @@ export interface RuntimeEnv {
   };
   /** Failed-authentication throttling and the scrypt verifier's bounds (`src/api/README.md`). */
   readonly auth: {
+    /** Failed authentications per client address in a window before it gets 429. */
     readonly maxFailuresPerAddress: number;
+    /** Failed authentications per API key from one address in a window before that pair gets 429. */
     readonly maxFailuresPerKey: number;
     readonly windowSeconds: number;
+    /** scrypt checks at once, each on a worker thread of its own. */
     readonly verifyConcurrency: number;
+    /** scrypt checks waiting at most; beyond, 503 with Retry-After. */
     readonly verifyQueue: number;
+    /** scrypt checks started per second at most (0: no pacing). */
     readonly verifyPerSecond: number;
+    /** A refused secret (401, 429, 503) is answered after this long, so a guesser's loop cannot spin. */
     readonly failureDelayMs: number;
   };
 }
