@@ -7,6 +7,7 @@ import { log, Progress } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
 import { percentile, ratio, round, summarize } from '../lib/stats.ts';
 import { loadWorkload, type EncodedRecord } from '../lib/workload.ts';
+import { stagePercentiles, STAGE_METRICS, type MetricJson, type StageFigures } from '../lib/stage-latency.ts';
 import { createServiceTopics, serviceChild, workerConfig, COMMIT_INTERVAL_MS, type Guarantee } from '../lib/service-under-test.ts';
 
 const SHORT: Record<Guarantee, string> = { at_least_once: 'alos', exactly_once: 'eos' };
@@ -31,6 +32,8 @@ interface LatencyRun {
   p99: number;
   max: number;
   rate: number;
+  /** Where the time went, from the service's own histograms (see stage-latency.ts). */
+  stages: Record<string, StageFigures>;
 }
 
 async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly EncodedRecord[], guarantee: Guarantee, rate: number, seconds: number, run: number): Promise<LatencyRun> {
@@ -79,7 +82,12 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly E
     const deadline = Date.now() + 60_000;
     while (samples.length < total && Date.now() < deadline) await sleep(100);
     if (samples.length < total) throw new Error(`only ${samples.length} of ${total} outputs arrived`);
-    return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), rate: round(achieved, 1) };
+    await consumer.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await child.stop(10_000);
+    const reported = child.events.find((e) => e.event === 'stages') as unknown as { metrics?: MetricJson[] } | undefined;
+    const stages = stagePercentiles(reported?.metrics ?? [], STAGE_METRICS);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), rate: round(achieved, 1), stages };
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
@@ -102,6 +110,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
   const admin = new BenchAdmin(ctx.brokers);
   await admin.connect();
   const runs: Record<string, number | undefined>[] = [];
+  const stageRuns: Array<{ guarantee: Guarantee; run: number; stages: Record<string, StageFigures> }> = [];
   try {
     for (let run = 1; run <= o.runs; run++) {
       const figures: Record<string, number | undefined> = {};
@@ -110,6 +119,8 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
         try {
           const r = await runOnce(ctx, admin, workload.records, g, rate, seconds, run);
           Object.assign(figures, { [`${SHORT[g]}_p50_ms`]: r.p50, [`${SHORT[g]}_p99_ms`]: r.p99, [`${SHORT[g]}_max_ms`]: r.max, [`${SHORT[g]}_achieved_rate`]: r.rate });
+          stageRuns.push({ guarantee: g, run, stages: r.stages });
+          log(`latency ${SHORT[g]} run ${run} stages: ${JSON.stringify(r.stages)}`);
         } catch (e) {
           notes.push(`failed: ${SHORT[g]} run ${run}: ${(e as Error).message.split('\n')[0]}`);
           log(`FAILED latency ${SHORT[g]} run ${run}: ${(e as Error).message}`);
@@ -131,6 +142,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
     parameters: { rate_batches_per_s: rate, seconds: round(seconds, 1), partitions: o.partitions, commit_interval_ms: COMMIT_INTERVAL_MS },
     ...s,
     runs,
+    stages: stageRuns,
     ratios: { eos_p99_vs_alos_p99: ratio(s.median.eos_p99_ms, s.median.alos_p99_ms) },
     targets: [
       { label: 'at-least-once p99 ≤ 20 ms', key: 'alos_p99_ms', op: '<=', value: 20 },

@@ -24,6 +24,8 @@ export interface BenchResult extends Summary {
   /** Units of each figure, for the tables ("batches/s", "ms", "MB"). */
   readonly units: Record<string, string>;
   readonly notes: string[];
+  /** Latency benchmark: where the time went per run, from the service's own histograms. */
+  readonly stages?: unknown;
 }
 
 /** Writes `<dir>/<benchmark>.json` (the benchmarks' results, and the chaos suite's). */

@@ -2,7 +2,8 @@
  * One profile-stream instance in its own process, so the harness can read its peak RSS and give it a
  * clean heap: `node --import tsx bench/workers/service-worker.ts '<json WorkerConfig>'`.
  * Prints JSON lines on stdout: `{"event":"running"}`, `{"event":"restore","ms":…}`, `{"event":"api","port":…}`.
- * SIGTERM closes it cleanly (commit, close stores) and prints `{"event":"closed"}`.
+ * SIGTERM prints the runtime's latency histograms (`{"event":"stages",metrics}`), closes it cleanly (commit, close
+ * stores) and prints `{"event":"closed"}`.
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -13,6 +14,7 @@ import { StreamsService } from '../../src/app/streams-service.ts';
 import { readRuntimeEnv } from '../../src/config/runtime-env.ts';
 import { workspaceViewSources } from '../../src/app/adapters/workspace-view-sources.ts';
 import { benchDeployment } from '../lib/deployment.ts';
+import { STAGE_METRICS } from '../lib/stage-latency.ts';
 
 export interface WorkerConfig {
   applicationId: string;
@@ -24,7 +26,7 @@ export interface WorkerConfig {
   guarantee: 'at_least_once' | 'exactly_once';
   commitIntervalMs: number;
   /** The runtime's Kafka client (default: the runtime's). */
-  kafkaClient?: 'kafkajs' | 'platformatic';
+  kafkaClient?: 'platformatic';
   /** Serve the Profile API on this port (0: none). */
   apiPort?: number;
   apiKey?: { key: string; secret: string; workspace: string };
@@ -97,6 +99,9 @@ process.on('SIGTERM', () => {
   if (closing) return;
   closing = true;
   void (async () => {
+    // Before closing: the close's own commit is not part of the run's latency.
+    const metrics = await service.app.metrics.registry.getMetricsAsJSON();
+    emit({ event: 'stages', metrics: metrics.filter((m) => (STAGE_METRICS as readonly string[]).includes(m.name)) });
     await api?.close();
     await views?.close();
     await service.close();

@@ -83,6 +83,9 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     throw new AppConfigError(`PROCESSING_GUARANTEE=${guarantee}: expected at_least_once or exactly_once`);
   }
   const kafkaClient = env.KAFKA_CLIENT || DEFAULT_KAFKA_CLIENT;
+  if (kafkaClient === 'kafkajs') {
+    throw new AppConfigError('KAFKA_CLIENT=kafkajs: the kafkajs runtime port was removed (platformatic measured faster and recovers from crashes and broker restarts in seconds, kafkajs is unmaintained); unset KAFKA_CLIENT');
+  }
   if (!(KAFKA_CLIENTS as readonly string[]).includes(kafkaClient)) {
     throw new AppConfigError(`KAFKA_CLIENT=${kafkaClient}: expected ${KAFKA_CLIENTS.join(' or ')}`);
   }

@@ -291,19 +291,29 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     for (let from = 0; from < batch.records.length; from += RECORDS_PER_STEP) {
       if (!batch.isRunning()) return;
       const records = batch.records.slice(from, from + RECORDS_PER_STEP);
+      const waiting = performance.now();
       const done = await this.#mutex.run(async () => {
         const owned = id === undefined ? undefined : this.#tasks.get(id);
         // Not ours yet (restoring) or any more: leave the offsets unresolved so the records are fetched again.
         if (!owned || owned.task.state !== 'RUNNING' || this.#closing || this.state === 'ERROR') return false;
         const started = performance.now();
+        this.metrics.lockWait.observe((started - waiting) / 1000);
+        const subtopology = String(owned.task.subTopologyId);
+        this.#observeStage(records, 'fetched', subtopology);
         try {
           await owned.task.process(batch.topic, records);
         } catch (err) {
           this.#fatal(err, `processing failed in task ${owned.task.id}`);
           return false;
         }
+        this.#observeStage(records, 'processed', subtopology);
         try {
-          await sendOutputsEarly(owned.unit, { partitionsOf: (t: string) => this.#partitionCount(t), producer: this.#producer, exactlyOnce: this.#exactlyOnce });
+          await sendOutputsEarly(owned.unit, {
+            partitionsOf: (t: string) => this.#partitionCount(t),
+            producer: this.#producer,
+            exactlyOnce: this.#exactlyOnce,
+            onAcked: (sent) => this.#observeStage(sent, 'acked', subtopology),
+          });
         } catch (err) {
           this.#fatal(err, `sending outputs of task ${owned.task.id} failed`);
           return false;
@@ -321,6 +331,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       });
       if (!done) return;
     }
+  }
+
+  #observeStage(records: ReadonlyArray<{ readonly timestamp: number }>, stage: 'fetched' | 'processed' | 'acked', subtopology: string): void {
+    const now = this.#config.clock.now();
+    const h = this.metrics.recordLatency.labels(stage, subtopology);
+    for (const r of records) h.observe(Math.max(0, now - r.timestamp) / 1000);
   }
 
   async #tick(): Promise<void> {
@@ -361,6 +377,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     // Settling may have dropped tasks (a migrated commit): only units still owned are committed.
     const live = (units ?? [...this.#tasks.values()].map((t) => t.unit)).filter((u) => u.task.state === 'RUNNING' && this.#tasks.get(u.task.id)?.unit === u);
     if (live.length === 0 || !this.#consumer) return;
+    const blocking = performance.now();
     const commit = await beginCommit(live, {
       groupId: this.#config.applicationId,
       partitionsOf: (t) => this.#partitionCount(t),
@@ -368,6 +385,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       exactlyOnce: this.#exactlyOnce,
       commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
     });
+    this.metrics.commitBlocking.observe((performance.now() - blocking) / 1000);
     const inFlight = { commit, started: performance.now() };
     this.#inFlight = inFlight;
     if (wait) return this.#settleInFlight();

@@ -41,7 +41,7 @@ export function recentStartTimeMs(batches: number, intervalMs = 1000): number {
   return Date.now() - (batches + 60) * intervalMs;
 }
 
-const TEST_CLIENTS = ['kafkajs', 'platformatic'] as const;
+const TEST_CLIENTS = ['platformatic'] as const;
 export type TestKafkaClient = (typeof TEST_CLIENTS)[number];
 
 /** The Kafka client the runtime uses in tests: `KAFKA_CLIENT` when set, else the runtime's default. */

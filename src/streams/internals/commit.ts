@@ -1,6 +1,6 @@
 import { StreamsError } from '../errors.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from './kafka-port.ts';
-import type { Drained } from './record-collector.ts';
+import type { Drained, OutgoingRecord } from './record-collector.ts';
 import { changelogOffsetKey } from './restore.ts';
 import type { TaskDb } from './rocksdb-task-db.ts';
 import { StateMachine } from './state-machine.ts';
@@ -29,12 +29,23 @@ export interface CommitUnit {
  * shared producer; exactly-once: the task's open transaction), so producing overlaps processing and
  * outputs leave within a fetch instead of a commit interval. Changelog records stay for the commit.
  */
-export async function sendOutputsEarly(unit: CommitUnit, ctx: Pick<CommitContext, 'partitionsOf' | 'producer' | 'exactlyOnce'>): Promise<void> {
+export async function sendOutputsEarly(
+  unit: CommitUnit,
+  ctx: Pick<CommitContext, 'partitionsOf' | 'producer' | 'exactlyOnce'> & { readonly onAcked?: (records: readonly OutgoingRecord[]) => void },
+): Promise<void> {
   const records = await unit.task.collector.drainOutputs(ctx.partitionsOf);
   if (records.length === 0) return;
   const sending = ctx.exactlyOnce ? unit.producer!.sendInTransaction(records) : ctx.producer!.send(records);
   // Settled here so a failure is not an unhandled rejection before the commit looks at it.
-  unit.inFlight.push(sending.then(() => undefined, (err: unknown) => err ?? new Error('send failed')));
+  unit.inFlight.push(
+    sending.then(
+      () => {
+        ctx.onAcked?.(records);
+        return undefined;
+      },
+      (err: unknown) => err ?? new Error('send failed'),
+    ),
+  );
 }
 
 export interface CommitContext {

@@ -21,4 +21,23 @@ export class StreamsMetrics {
   readonly consumerLag = new Gauge({ name: 'streams_consumer_lag', help: 'High watermark minus next offset', labelNames: ['topic', 'partition'], registers: [this.registry] });
   readonly deadLetters = new Counter({ name: 'streams_dead_letter_records_total', help: 'Records sent to the dead-letter topic', labelNames: ['task'], registers: [this.registry] });
   readonly state = new Gauge({ name: 'streams_state', help: 'App state (1 for the current one)', labelNames: ['state'], registers: [this.registry] });
+  /**
+   * Like Kafka Streams' record-e2e-latency (KIP-613): now minus the record's timestamp, at each stage a
+   * record passes. `fetched`: handed to its task; `processed`: its processors done; `acked`: an output
+   * the producer got acknowledged (timestamp forwarded from the input). Read one after another they say
+   * where a record's time goes: before the runtime, in the task queue, or on the way out.
+   */
+  readonly recordLatency = new Histogram({
+    name: 'streams_record_e2e_latency_seconds',
+    help: 'Now minus the record timestamp when a record reaches a stage (fetched, processed, acked) of a sub-topology',
+    labelNames: ['stage', 'subtopology'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  /** Time processing waited for the runtime's lock (held by commits, punctuators and rebalances). */
+  readonly lockWait = new Histogram({ name: 'streams_process_lock_wait_seconds', help: 'Time a processing step waited for the lock commits and punctuators hold', buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  /** The part of a commit that excludes processing (flush caches, hand records to the producer). */
+  readonly commitBlocking = new Histogram({ name: 'streams_commit_blocking_seconds', help: 'Part of a commit during which processing waits', buckets: LATENCY_BUCKETS, registers: [this.registry] });
 }
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

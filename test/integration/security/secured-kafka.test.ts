@@ -15,7 +15,7 @@ import { startSecuredBroker, USER, type SecuredBroker } from './secured-broker.t
 
 const { Kafka, logLevel } = kafkajs;
 const BIN = resolve('bin/profile-stream.js');
-const CLIENTS = ['platformatic', 'kafkajs'] as const;
+const CLIENTS = ['platformatic'] as const;
 /** A certificate that did not sign the broker's: trusting only it must fail the TLS handshake. */
 const OTHER_CA = resolve('test/unit/config/fixtures/client-cert.pem');
 

@@ -33,7 +33,7 @@ async function privateBroker(root: string): Promise<{ brokers: string; start(): 
   };
 }
 
-describe.each(['kafkajs', 'platformatic'] as const)('a broker restart (%s client)', (kafkaClient) => {
+describe.each(['platformatic'] as const)('a broker restart (%s client)', (kafkaClient) => {
   const cleanups: Array<() => Promise<void>> = [];
   // After each test, not all: the next client's test starts its private broker on the same ports.
   afterEach(async () => {
