@@ -31,6 +31,16 @@ const FETCH_FAILURE_BUDGET_MS = 60_000;
 const FETCH_DEADLINE_MS = 15_000;
 /** Leaving the group is best effort once the brokers are gone: a close must end. */
 const CLOSE_DEADLINE_MS = 10_000;
+/**
+ * No connection open and every attempt to open one refused for this long: the brokers are gone (stopped,
+ * restarting), not slow. A loaded machine answers late but does not refuse connections, so this can be
+ * short; it lets the runtime start its outage recovery while the brokers are away instead of finding out
+ * from the fetch deadline, possibly after they are back.
+ */
+const UNREACHABLE_AFTER_MS = 2_000;
+/** A fetch is watched this often for the deadline, the brokers' reachability and a stop. */
+const FETCH_WATCH_MS = 200;
+const STOPPED = Symbol('stopped');
 
 /** `work`, or a PS_ERR_KAFKA_UNAVAILABLE error once `ms` passed without its answer. */
 function withinDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
@@ -108,6 +118,55 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
     }));
   };
 
+  // Reachability from the consumer's own connections: opened, closed, and attempts refused.
+  const openConnections = new Set<unknown>();
+  let refusedSince: number | undefined;
+  consumer.on('client:broker:connect', (e: { connection: unknown }) => {
+    openConnections.add(e.connection);
+    refusedSince = undefined;
+  });
+  consumer.on('client:broker:disconnect', (e: { connection: unknown }) => {
+    openConnections.delete(e.connection);
+  });
+  consumer.on('client:broker:failed', () => {
+    if (openConnections.size === 0) refusedSince ??= Date.now();
+  });
+  const unreachableFor = (): number => (refusedSince === undefined || openConnections.size > 0 ? 0 : Date.now() - refusedSince);
+
+  /**
+   * `work` (a fetch), unless first: the consumer stops (STOPPED, so a stop never waits for a fetch the
+   * library keeps retrying), no broker accepts a connection for UNREACHABLE_AFTER_MS, or nothing answered
+   * within FETCH_DEADLINE_MS (both PS_ERR_KAFKA_UNAVAILABLE).
+   */
+  const watchFetch = <T>(work: Promise<T>): Promise<T | typeof STOPPED> => {
+    work.catch(() => undefined); // an answer after giving up is dropped, not an unhandled rejection
+    const started = Date.now();
+    return new Promise<T | typeof STOPPED>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (!running) {
+          clearInterval(timer);
+          resolve(STOPPED);
+        } else if (unreachableFor() >= UNREACHABLE_AFTER_MS) {
+          clearInterval(timer);
+          reject(new StreamsError('PS_ERR_KAFKA_UNAVAILABLE', `no broker accepted a connection for ${unreachableFor()} ms`));
+        } else if (Date.now() - started >= FETCH_DEADLINE_MS) {
+          clearInterval(timer);
+          reject(new StreamsError('PS_ERR_KAFKA_UNAVAILABLE', `fetch got no answer from the brokers within ${FETCH_DEADLINE_MS} ms`));
+        }
+      }, FETCH_WATCH_MS);
+      work.then(
+        (v) => {
+          clearInterval(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          clearInterval(timer);
+          reject(err as Error);
+        },
+      );
+    });
+  };
+
   const assigned = new Map<string, { topic: string; partition: number }>();
   const positions = new Map<string, bigint>();
   const paused = new Set<string>();
@@ -182,11 +241,9 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
       const at = epoch;
       let fetched: FetchedPartition[];
       try {
-        fetched = await withinDeadline(
-          fetchPartitions(consumer, wanted, { isolationLevel: opts.readCommitted ? 1 : 0, maxWaitTime: 250, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 }),
-          FETCH_DEADLINE_MS,
-          'fetch',
-        );
+        const answer = await watchFetch(fetchPartitions(consumer, wanted, { isolationLevel: opts.readCommitted ? 1 : 0, maxWaitTime: 250, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 }));
+        if (answer === STOPPED) return;
+        fetched = answer;
         failingSince = undefined;
       } catch (err) {
         if (!running) return;
