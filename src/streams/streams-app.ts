@@ -196,6 +196,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         this.#suspended = true;
         const consumer = this.#consumer;
         this.#consumer = undefined;
+        // A produce or transaction call the library keeps retrying while the brokers are away would hold the
+        // lock (a commit in flight) until it gives up, ~17 s per call: closed producers fail such calls now.
+        // The rejoin opens new ones; an exactly-once transaction left open is aborted when the task's next
+        // producer fences it.
+        const producers = [this.#producer, ...[...this.#tasks.values()].map((t) => t.producer)];
+        await Promise.all(producers.map((p) => withDeadline(p?.close() ?? Promise.resolve(), 5_000)));
         await withDeadline(consumer?.stop() ?? Promise.resolve(), 10_000);
         await this.#rebalances.catch(() => undefined);
         await this.#mutex.run(async () => {

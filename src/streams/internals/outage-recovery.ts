@@ -51,6 +51,10 @@ export class OutageRecovery {
   #outage: Outage | undefined;
   #running: Promise<void> | undefined;
   #again = false;
+  /** A report counts again only once the rejoin began: what fails before it is the work being stopped. */
+  #rejoining = false;
+  /** Set before the first step runs (a step may report synchronously), cleared when recovery ends. */
+  #active = false;
 
   constructor(private readonly hooks: OutageHooks) {}
 
@@ -71,27 +75,36 @@ export class OutageRecovery {
   report(err: unknown, what: string, part: OutagePart = 'kafka'): void {
     const h = this.hooks;
     this.#outage = { since: this.#outage?.since ?? h.clock.now(), reason: `${what}: ${errorMessage(err)}`, part: this.#outage?.part ?? part };
-    // A new member can crash while the recovery that made it is still finishing: go round again.
+    // A new member can crash while the recovery that made it is still finishing: go round again. Failures
+    // of the old work while it is being stopped (a commit, a heartbeat) are the same outage.
+    if (this.#active) {
+      if (this.#rejoining) this.#again = true;
+      return;
+    }
+    this.#active = true;
     this.#again = true;
-    if (this.#running) return;
     h.logger.warn({ err: this.#outage.reason }, part === 'group membership' ? 'leaving and joining the group again' : `${part === 'kafka' ? 'Kafka' : 'the schema registry'} is unavailable; processing paused until it answers again`);
     h.paused();
     this.#running = (async () => {
       while (this.#again && !h.closing()) {
         this.#again = false;
+        this.#rejoining = false;
         await h.stopProcessing();
         await this.#rejoinWhenBack();
       }
+      this.#rejoining = false;
       if (h.closing()) return;
       h.logger.info({ downForMs: h.clock.now() - (this.#outage?.since ?? 0) }, 'Kafka answers again; rejoined the group');
       this.#outage = undefined;
     })()
       .catch((e: unknown) => {
         this.#running = undefined;
+        this.#active = false;
         h.fatal(e);
       })
       .finally(() => {
         this.#running = undefined;
+        this.#active = false;
       });
   }
 
@@ -101,6 +114,7 @@ export class OutageRecovery {
       try {
         await h.probe();
         if (h.closing()) return;
+        this.#rejoining = true;
         await h.rejoin();
         return;
       } catch (e) {

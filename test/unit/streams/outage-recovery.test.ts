@@ -58,6 +58,21 @@ describe('OutageRecovery', () => {
     expect(r.outage).toBeUndefined();
   });
 
+  it('failures of the work being stopped are the same outage: no second round for them', async () => {
+    const { h, calls } = hooks({ brokerUpAfter: 1 });
+    const r = new OutageRecovery(h);
+    h.stopProcessing = async () => {
+      calls.push('stop');
+      // The commit the stop interrupts fails, and the old heartbeat too: reported, but nothing new.
+      r.report(down, 'commit failed');
+      r.report(down, 'heartbeat failed');
+    };
+    r.report(down, 'consumer crashed');
+    await r.settled();
+    expect(calls).toEqual(['paused', 'stop', 'probe', 'probe', 'rejoin']);
+    expect(r.outage).toBeUndefined();
+  });
+
   it('an error that is not an outage while recovering is fatal', async () => {
     const { h, calls } = hooks({ probe: async () => Promise.reject(new Error('topic authorization failed')) });
     const r = new OutageRecovery(h);

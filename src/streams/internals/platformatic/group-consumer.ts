@@ -38,7 +38,7 @@ const CLOSE_DEADLINE_MS = 10_000;
  * from the fetch deadline, possibly after they are back.
  */
 const UNREACHABLE_AFTER_MS = 2_000;
-/** A fetch is watched this often for the deadline, the brokers' reachability and a stop. */
+/** A fetch is watched this often for its deadline and a stop, the brokers for their reachability. */
 const FETCH_WATCH_MS = 200;
 const STOPPED = Symbol('stopped');
 
@@ -134,9 +134,23 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
   const unreachableFor = (): number => (refusedSince === undefined || openConnections.size > 0 ? 0 : Date.now() - refusedSince);
 
   /**
-   * `work` (a fetch), unless first: the consumer stops (STOPPED, so a stop never waits for a fetch the
-   * library keeps retrying), no broker accepts a connection for UNREACHABLE_AFTER_MS, or nothing answered
-   * within FETCH_DEADLINE_MS (both PS_ERR_KAFKA_UNAVAILABLE).
+   * Watched apart from the fetch loop, which may be waiting for the runtime (a commit the library keeps
+   * retrying holds the lock) when the brokers go: heartbeats keep trying to connect, so refusals show here.
+   */
+  let watchdog: NodeJS.Timeout | undefined;
+  const watchReachability = (h: GroupConsumerHandlers): void => {
+    watchdog = setInterval(() => {
+      const ms = unreachableFor();
+      if (!running || ms < UNREACHABLE_AFTER_MS) return;
+      clearInterval(watchdog);
+      h.onCrash(new StreamsError('PS_ERR_KAFKA_UNAVAILABLE', `no broker accepted a connection for ${ms} ms`), false);
+    }, FETCH_WATCH_MS);
+    watchdog.unref();
+  };
+
+  /**
+   * `work` (a fetch), unless first the consumer stops (STOPPED, so a stop never waits for a fetch the
+   * library keeps retrying) or nothing answered within FETCH_DEADLINE_MS (PS_ERR_KAFKA_UNAVAILABLE).
    */
   const watchFetch = <T>(work: Promise<T>): Promise<T | typeof STOPPED> => {
     work.catch(() => undefined); // an answer after giving up is dropped, not an unhandled rejection
@@ -146,9 +160,6 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
         if (!running) {
           clearInterval(timer);
           resolve(STOPPED);
-        } else if (unreachableFor() >= UNREACHABLE_AFTER_MS) {
-          clearInterval(timer);
-          reject(new StreamsError('PS_ERR_KAFKA_UNAVAILABLE', `no broker accepted a connection for ${unreachableFor()} ms`));
         } else if (Date.now() - started >= FETCH_DEADLINE_MS) {
           clearInterval(timer);
           reject(new StreamsError('PS_ERR_KAFKA_UNAVAILABLE', `fetch got no answer from the brokers within ${FETCH_DEADLINE_MS} ms`));
@@ -323,6 +334,7 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
         if (running) h.onCrash(err, false);
       });
       await consumer.joinGroup({});
+      watchReachability(h);
       loop = fetchLoop().catch((err: unknown) => {
         if (running) h.onCrash(err as Error, false);
       });
@@ -363,6 +375,7 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
     },
     async stop() {
       running = false;
+      clearInterval(watchdog);
       poke();
       await loop?.catch(() => undefined);
       // A clean stop leaves the group at once (a static member too), so its tasks move without waiting.
