@@ -7,7 +7,7 @@ import { log, Progress } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
 import { percentile, ratio, round, summarize } from '../lib/stats.ts';
 import { loadWorkload, type EncodedRecord } from '../lib/workload.ts';
-import { stagePercentiles, STAGE_METRICS, type MetricJson, type StageFigures } from '../lib/stage-latency.ts';
+import { stagePercentiles, STAGE_METRICS, type MetricJson } from '../lib/stage-latency.ts';
 import { createServiceTopics, serviceChild, workerConfig, COMMIT_INTERVAL_MS, type Guarantee } from '../lib/service-under-test.ts';
 
 const SHORT: Record<Guarantee, string> = { at_least_once: 'alos', exactly_once: 'eos' };
@@ -33,7 +33,7 @@ interface LatencyRun {
   max: number;
   rate: number;
   /** Where the time went, from the service's own histograms (see stage-latency.ts). */
-  stages: Record<string, StageFigures>;
+  stages: Record<string, unknown>;
 }
 
 async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly EncodedRecord[], guarantee: Guarantee, rate: number, seconds: number, run: number): Promise<LatencyRun> {
@@ -85,8 +85,8 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly E
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await child.stop(10_000);
-    const reported = child.events.find((e) => e.event === 'stages') as unknown as { metrics?: MetricJson[] } | undefined;
-    const stages = stagePercentiles(reported?.metrics ?? [], STAGE_METRICS);
+    const reported = child.events.find((e) => e.event === 'stages') as unknown as { metrics?: MetricJson[]; eventLoop?: Record<string, number>; gc?: Record<string, number> } | undefined;
+    const stages: Record<string, unknown> = { ...stagePercentiles(reported?.metrics ?? [], STAGE_METRICS), event_loop_delay: reported?.eventLoop, gc_pauses: reported?.gc };
     return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), rate: round(achieved, 1), stages };
   } finally {
     await consumer.disconnect().catch(() => undefined);
@@ -110,7 +110,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
   const admin = new BenchAdmin(ctx.brokers);
   await admin.connect();
   const runs: Record<string, number | undefined>[] = [];
-  const stageRuns: Array<{ guarantee: Guarantee; run: number; stages: Record<string, StageFigures> }> = [];
+  const stageRuns: Array<{ guarantee: Guarantee; run: number; stages: Record<string, unknown> }> = [];
   try {
     for (let run = 1; run <= o.runs; run++) {
       const figures: Record<string, number | undefined> = {};
@@ -120,6 +120,15 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
           const r = await runOnce(ctx, admin, workload.records, g, rate, seconds, run);
           Object.assign(figures, { [`${SHORT[g]}_p50_ms`]: r.p50, [`${SHORT[g]}_p99_ms`]: r.p99, [`${SHORT[g]}_max_ms`]: r.max, [`${SHORT[g]}_achieved_rate`]: r.rate });
           stageRuns.push({ guarantee: g, run, stages: r.stages });
+          // The in-process bounds on latency beside it: event-loop delay and GC pauses.
+          const loop = r.stages.event_loop_delay as Record<string, number> | undefined;
+          const gc = r.stages.gc_pauses as Record<string, number> | undefined;
+          Object.assign(figures, {
+            [`${SHORT[g]}_event_loop_delay_p99_ms`]: loop ? round(loop.p99_ms!, 1) : undefined,
+            [`${SHORT[g]}_event_loop_delay_max_ms`]: loop ? round(loop.max_ms!, 1) : undefined,
+            [`${SHORT[g]}_gc_pause_p99_ms`]: gc?.p99_ms,
+            [`${SHORT[g]}_gc_pause_max_ms`]: gc?.max_ms,
+          });
           log(`latency ${SHORT[g]} run ${run} stages: ${JSON.stringify(r.stages)}`);
         } catch (e) {
           notes.push(`failed: ${SHORT[g]} run ${run}: ${(e as Error).message.split('\n')[0]}`);

@@ -6,6 +6,7 @@
  * stores) and prints `{"event":"closed"}`.
  */
 import { Writable } from 'node:stream';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import pino from 'pino';
 import { ApiKeyStore, hashSecret } from '../../src/api/api-keys.ts';
 import { buildApi } from '../../src/api/build-app.ts';
@@ -41,6 +42,19 @@ export interface WorkerConfig {
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
+
+// What bounds latency from inside the process: how late the event loop ran timers (every record waits for
+// the loop), and the garbage collector's pauses, which stop it. Reported with the stage histograms.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+const gcPauses: number[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push(e.duration);
+}).observe({ entryTypes: ['gc'] });
+const pausePercentile = (q: number): number => {
+  const sorted = [...gcPauses].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+};
 const emit = (event: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ ...event, t: Date.now() })}\n`);
 };
@@ -101,7 +115,12 @@ process.on('SIGTERM', () => {
   void (async () => {
     // Before closing: the close's own commit is not part of the run's latency.
     const metrics = await service.app.metrics.registry.getMetricsAsJSON();
-    emit({ event: 'stages', metrics: metrics.filter((m) => (STAGE_METRICS as readonly string[]).includes(m.name)) });
+    emit({
+      event: 'stages',
+      metrics: metrics.filter((m) => (STAGE_METRICS as readonly string[]).includes(m.name)),
+      eventLoop: { p50_ms: loopDelay.percentile(50) / 1e6, p99_ms: loopDelay.percentile(99) / 1e6, max_ms: loopDelay.max / 1e6 },
+      gc: { pauses: gcPauses.length, total_ms: Math.round(gcPauses.reduce((a, b) => a + b, 0)), p50_ms: pausePercentile(0.5), p99_ms: pausePercentile(0.99), max_ms: pausePercentile(1) },
+    });
     await api?.close();
     await views?.close();
     await service.close();
