@@ -85,7 +85,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   readonly #processId = randomUUID();
   #standbys: StandbyTasks | undefined;
   /** The last commit while its acks and RocksDB write are pending (processing goes on meanwhile). */
-  #inFlight: { readonly commit: InFlightCommit; readonly started: number } | undefined;
+  #inFlight: { readonly commit: InFlightCommit; readonly started: number; done: boolean } | undefined;
 
   constructor(topology: Topology, config: StreamsConfig) {
     super();
@@ -369,6 +369,10 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   async #maybeCommit(): Promise<void> {
     if (this.#config.clock.now() - this.#lastCommit < this.#config.commitIntervalMs) return;
+    // The commit interval is a least interval: while the last commit still waits for its acks, the next one
+    // would only wait for it with the lock held, and every record behind it with it. It comes at the next
+    // step or tick after the last one settled.
+    if (this.#inFlight && !this.#inFlight.done) return;
     await this.#commitAll(undefined, false);
   }
 
@@ -392,8 +396,16 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       commitInputOffsets: (offsets) => this.#consumer!.commit(offsets),
     });
     this.metrics.commitBlocking.observe((performance.now() - blocking) / 1000);
-    const inFlight = { commit, started: performance.now() };
+    const inFlight = { commit, started: performance.now(), done: false };
     this.#inFlight = inFlight;
+    commit.settled.then(
+      () => {
+        inFlight.done = true;
+      },
+      () => {
+        inFlight.done = true;
+      },
+    );
     if (wait) return this.#settleInFlight();
     // A failure is handled as soon as it is known, not at the next commit interval.
     commit.settled.catch(() => {
