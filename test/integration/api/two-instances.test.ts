@@ -16,7 +16,7 @@ import { planTopics } from '../../../src/app/topology/topic-plan.ts';
 import { rawTopicFor } from '../../../src/config/app-config.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { sampleBatches } from '../../../src/generator/sample-batches.ts';
-import { referenceFold } from '../../support/reference-fold.ts';
+import { independentProfile } from '../../support/independent-profile-reference.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { kafkaBrokers, recentStartTimeMs, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
@@ -49,7 +49,7 @@ describe('Profile API on two instances over the real pipeline', () => {
   const batches: Batch[] = [...sampleBatches({ seed: 5, users: 200, batches: 600, sources: ['web', 'ios'], startTimeMs: recentStartTimeMs(600), workspaceId: '1' })];
   const byUser = new Map<string, Batch[]>();
   for (const b of batches) byUser.set(b.mpid!, [...(byUser.get(b.mpid!) ?? []), b]);
-  const expected = new Map([...byUser].map(([mpid, list]) => [mpid, referenceFold(list)!]));
+  const expected = new Map([...byUser].map(([mpid, list]) => [mpid, independentProfile(list)!]));
   const instances: Instance[] = [];
   let producer: BatchProducer;
 
