@@ -11,7 +11,8 @@ export interface EventuallyOptions {
  * The one polling helper of the tests: calls `probe` until it gives something other than `undefined` or
  * `false`, and returns that. A probe that throws fails at once with its own error (a wrong answer is not
  * "not yet"); running out of time fails naming `what` (STYLE.md: every wait has a deadline, every failure
- * is loud). Built on `vi.waitUntil`, which does the scheduling.
+ * is loud). `what` may be a function, read at the timeout, to say what was last seen. Built on
+ * `vi.waitUntil`, which does the scheduling.
  *
  * @example safe — wait for a value and use it:
  * const profile = await eventually('the profile of 42', () => store.get('42'));
@@ -19,7 +20,7 @@ export interface EventuallyOptions {
  * await eventually('ready', async () => { try { return await check(); } catch { return false; } });
  */
 export async function eventually<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   options: EventuallyOptions = {},
 ): Promise<T> {
@@ -40,6 +41,6 @@ export async function eventually<T>(
     ).then((found) => found.value);
   } catch (error) {
     if (failure !== undefined) throw failure.error;
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: error });
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`, { cause: error });
   }
 }

@@ -28,6 +28,11 @@ describe('eventually', () => {
     await expect(eventually('the moon', () => undefined, { timeoutMs: 50, intervalMs: 5 })).rejects.toThrow('timed out after 50 ms waiting for the moon');
   });
 
+  it('says what was last seen when given a function for what it waits for', async () => {
+    let last = 0;
+    await expect(eventually(() => `ten, last ${last}`, () => (++last === 10 ? last : undefined), { timeoutMs: 30, intervalMs: 20 })).rejects.toThrow(/waiting for ten, last [1-9]$/);
+  });
+
   it('fails at once with the error of a probe that throws', async () => {
     const started = Date.now();
     const wrong = new Error('wrong answer');
