@@ -151,6 +151,26 @@ describe('mergeBatch against the independent reference', () => {
     );
   });
 
+  it('rejects a batch over the attribute count or the size limit exactly when the reference does, near both edges', () => {
+    fc.assert(
+      fc.property(batchFields, fc.integer({ min: 97, max: 103 }), fc.integer({ min: -3, max: 3 }), (f, count, byteDelta) => {
+        const b = toBatch(f, 0);
+        for (let i = Object.keys(b.user_attributes).length; i < count; i++) b.user_attributes[`a${i}`] = i;
+        const size = 128 * 1024 + byteDelta;
+        const broken = referenceLimitBroken(b, { serializedBytes: () => size });
+        let rejected = false;
+        try {
+          mergeBatch(undefined, b, { recordTimestampMs: T0, serializedBytes: size });
+        } catch (error) {
+          if (!(error instanceof LimitExceededError)) throw error;
+          rejected = true;
+        }
+        expect(rejected, broken ?? 'within every limit').toBe(broken !== undefined);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('changes nothing when any batch already merged is merged again', () => {
     fc.assert(
       fc.property(batchesAndOrder, ([batches, shuffled]) => {
