@@ -51,6 +51,14 @@ module.exports = {
       from: { path: '^src/', pathNot: KAFKA_PORT_MODULES },
       to: { path: 'node_modules/(kafkajs|@platformatic/kafka)/' },
     },
+    {
+      name: 'independent-oracle-shares-nothing',
+      comment:
+        'test/support/independent-* compute expected values from the documented rules: they may read the data types of a batch and a profile, nothing else of src (no merge, no helper), or they would check the code against itself.',
+      severity: 'error',
+      from: { path: '^test/support/independent-' },
+      to: { path: '^src/', pathNot: '^src/schema/(batch|profile-state)[.]ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -1,4 +1,5 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { ensureTopics } from '../../src/app/kafka/topic-admin.ts';
 
 export function benchKafka(brokers: readonly string[], clientId: string): Kafka {
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -14,7 +15,7 @@ export interface TopicToCreate {
 /** Topics a benchmark run owns: created up front, deleted afterwards (the machine's disk is shared). */
 export class BenchAdmin {
   private readonly admin: Admin;
-  constructor(brokers: readonly string[]) {
+  constructor(private readonly brokers: readonly string[]) {
     this.admin = benchKafka(brokers, 'bench-admin').admin();
   }
 
@@ -26,31 +27,9 @@ export class BenchAdmin {
     return this.admin.disconnect();
   }
 
+  /** Creates what is missing and waits for leaders, with the service's own topic creation (`ensureTopics`). */
   async create(topics: readonly TopicToCreate[]): Promise<void> {
-    const existing = new Set(await this.admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length === 0) return;
-    await this.admin.createTopics({
-      waitForLeaders: false,
-      topics: missing.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.partitions,
-        replicationFactor: -1,
-        configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
-    // A new topic's leaders can take a moment to be known to every request path: wait until offsets answer.
-    for (const t of missing) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const offsets = await this.admin.fetchTopicOffsets(t.topic);
-          if (offsets.length === t.partitions) break;
-        } catch (e) {
-          if (attempt > 100) throw e;
-        }
-        await sleep(100);
-      }
-    }
+    await ensureTopics([...this.brokers], topics.map((t) => ({ topic: t.topic, partitions: t.partitions, purpose: 'benchmark', config: t.config ?? {} })));
   }
 
   /** Deletes every topic whose name starts with one of the prefixes. */

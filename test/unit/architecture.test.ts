@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 // The layering STYLE.md asks for, as dependency-cruiser rules (.dependency-cruiser.cjs): no cycles; src/streams
 // imports nothing of the app; the domain imports no I/O library, not even through another module; only the
-// Kafka port modules import a Kafka client.
+// Kafka port modules import a Kafka client; the independent test oracles (test/support/independent-*) import nothing of
+// src but the batch and profile types.
 const ROOTS = ['src', 'bench', 'test', 'stack'];
 
 let options: ICruiseOptions;
@@ -34,7 +35,7 @@ describe('dependencies point one way', () => {
 
   it('has every rule, with no allowed list of exceptions', () => {
     const names = options.ruleSet?.forbidden?.map((r) => r.name);
-    expect(names).toEqual(['no-cycles', 'streams-stands-alone', 'domain-imports-no-io', 'domain-imports-no-wiring', 'kafka-client-only-in-ports']);
+    expect(names).toEqual(['no-cycles', 'streams-stands-alone', 'domain-imports-no-io', 'domain-imports-no-wiring', 'kafka-client-only-in-ports', 'independent-oracle-shares-nothing']);
     expect(options.ruleSet?.allowed ?? []).toEqual([]);
     expect(options.ruleSet?.required ?? []).toEqual([]);
   });
@@ -50,5 +51,13 @@ describe('dependencies point one way', () => {
     expect(found.some((v) => v.startsWith('domain-imports-no-io: src/config/yaml-document.ts -> node_modules/yaml/'))).toBe(true);
     expect(found.some((v) => v.startsWith('domain-imports-no-io: src/config/yaml-document.ts -> fs/promises'))).toBe(true);
     expect(found.some((v) => v.startsWith('kafka-client-only-in-ports: src/app/kafka/keyed-producer.ts -> node_modules/kafkajs/'))).toBe(true);
+  });
+
+  // The same check for the oracle rule: aimed at a test that does import the merge, it must report it.
+  it('the independent-oracle rule reports an import of the code under test', async () => {
+    const aimed: IForbiddenRuleType = { ...rule('independent-oracle-shares-nothing'), from: { path: '^test/unit/profiles/merge-batch[.]test[.]ts$' } };
+    const found = await violations({ ...options, ruleSet: { forbidden: [aimed] } }, ['test/unit/profiles/merge-batch.test.ts']);
+    expect(found).toContain('independent-oracle-shares-nothing: test/unit/profiles/merge-batch.test.ts -> src/profiles/merge-batch.ts');
+    expect(found.some((v) => v.includes('-> src/schema/batch.ts'))).toBe(false);
   });
 });

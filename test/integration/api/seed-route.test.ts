@@ -18,6 +18,7 @@ import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-
 import type { Deployment } from '../../../src/config/deployment.ts';
 import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
+import { eventually } from '../../support/eventually.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { readTopic } from '../../support/topic-reader.ts';
 import { attrs, batch, customEvent } from '../../unit/profiles/support/batches.ts';
@@ -25,16 +26,6 @@ import { attrs, batch, customEvent } from '../../unit/profiles/support/batches.t
 const DAY = 24 * 60 * 60 * 1000;
 const auth = { authorization: `Basic ${Buffer.from('key-ws1-seed:secret-seed').toString('base64')}` };
 const keys = new ApiKeyStore([{ key: 'key-ws1-seed', workspaces: ['1'], secretHash: hashSecret('secret-seed') }]);
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('seeding calculated attributes over HTTP, through the seeding topic, into the running pipeline', () => {
   const base = testDeployment({ partitions: 3, sources: ['web'] }).deployment;

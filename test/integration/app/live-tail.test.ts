@@ -13,18 +13,9 @@ import type { Batch } from '../../../src/schema/batch.ts';
 import type { HistoryRecord } from '../../../src/schema/history-record.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';
 import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { eventually } from '../../support/eventually.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { batch, customEvent, screenView } from '../../unit/profiles/support/batches.ts';
-
-async function until<T>(what: string, f: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The Live Stream's tail against the real broker and registry. The pipeline's part (the history record of
@@ -63,7 +54,7 @@ describe('LiveTail', () => {
     const sub = await t.subscribe(['1'], (e) => seen.push(e));
     expect(t.stats().state).toBe('live');
     await producer.send(raw, [b('w2', '501', { workspace_id: '2' }), ...['a', 'b', 'c', 'd'].map((id) => b(id, '502'))]);
-    await until('four batches of workspace 1', () => seen.filter((e) => e.kind === 'batch').length === 4);
+    await eventually('four batches of workspace 1', () => seen.filter((e) => e.kind === 'batch').length === 4, { timeoutMs: 15_000, intervalMs: 50 });
     expect(seen.map((e) => e.entry.batch_id)).toEqual(['a', 'b', 'c', 'd']);
     sub.unsubscribe();
     const again = await t.subscribe(['1', '2'], () => {});
@@ -79,7 +70,7 @@ describe('LiveTail', () => {
     // As the profile processor writes it: on the user's raw partition, keyed with the raw offset × 100 + the raw topic's index.
     const [partition, offset] = seen[3]!.entry.id.split(':').slice(-2).map(Number) as [number, number];
     await historyProducer.send({ topic: deployment.app.historyTopic, messages: [{ partition, key: historyKey('502', record.processed_timestamp_ms, BigInt(offset) * 100n), value: await history.serialize(deployment.app.historyTopic, record) }] });
-    const update = await until('the update of d', () => updates.find((e) => e.kind === 'update'));
+    const update = await eventually('the update of d', () => updates.find((e) => e.kind === 'update'), { timeoutMs: 15_000, intervalMs: 50 });
     expect(update.entry.batch_id).toBe('d');
     expect(update.entry.processed_ms).toBe(record.processed_timestamp_ms);
     expect(update.entry.forwarding?.map((f) => [f.integration, f.forwarded])).toEqual([['all', true], ['ads', true]]);
@@ -94,7 +85,7 @@ describe('LiveTail', () => {
     for (let i = 0; i < burst.length; i += 500) await producer.send(raw, burst.slice(i, i + 500));
     await producer.send(raw, [b('last', '700')]);
     // The last batch shows within seconds although 32 KiB/s would need ~2 minutes for the whole burst.
-    await until('the batch after the burst', () => seen.find((e) => e.entry.batch_id === 'last'), 20_000);
+    await eventually('the batch after the burst', () => seen.find((e) => e.entry.batch_id === 'last'), { timeoutMs: 20_000, intervalMs: 50 });
     const stats = t.stats();
     expect(stats.skipped).toBeGreaterThan(0);
     expect(stats.decoded).toBeLessThan(3000);
@@ -109,7 +100,7 @@ describe('LiveTail', () => {
     const mine = (await groups()).filter((g) => !before.has(g));
     expect(mine).toHaveLength(1);
     sub.unsubscribe();
-    await until('the tail stopped', () => t.stats().state === 'stopped', 5000);
+    await eventually('the tail stopped', () => t.stats().state === 'stopped', { timeoutMs: 5000, intervalMs: 50 });
     const deadline = Date.now() + 10_000;
     while ((await groups()).includes(mine[0]!)) {
       if (Date.now() > deadline) throw new Error(`group ${mine[0]} still there 10 s after the tail stopped`);

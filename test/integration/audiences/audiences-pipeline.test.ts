@@ -19,6 +19,7 @@ import type { Batch, BatchEvent } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { partitionForKey } from '../../../src/streams/index.ts';
 import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv, uniqueName } from '../../support/stack-env.ts';
+import { eventually } from '../../support/eventually.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { attrs, batch, consent, customEvent, decision, identities, screenView } from '../../unit/profiles/support/batches.ts';
 import { acceptFutureTimestamps } from '../retention/future-timestamps.ts';
@@ -284,14 +285,6 @@ describe('calculated attributes and audiences over the real pipeline (500 users,
     });
   }
 
-  async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
   /**
    * Makes "read to the end" exact without trusting offsets: a transaction's commit markers reach the
    * output partitions and the consumer-offsets partition at different moments, so neither the group's
@@ -315,7 +308,7 @@ describe('calculated attributes and audiences over the real pipeline (500 users,
         consent_state: consent({}, decision(settles % 2 === 0, stamp)),
       });
     }));
-    await until(`${what}: every partition's marker change`, async () => markers.every((m) => (seen.get(m)?.length ?? 0) >= settles));
+    await eventually(`${what}: every partition's marker change`, async () => markers.every((m) => (seen.get(m)?.length ?? 0) >= settles), { timeoutMs: 60_000 });
     const flips = Array.from({ length: settles }, (_, i) => (i % 2 === 0 ? 'add:big-spenders' : 'delete:big-spenders'));
     expect(Object.fromEntries(markers.map((m) => [m, seen.get(m)!.map((x) => x.text)])), `${what}: marker changes`).toEqual(Object.fromEntries(markers.map((m) => [m, flips])));
   }
@@ -338,12 +331,13 @@ describe('calculated attributes and audiences over the real pipeline (500 users,
   /** Waits for the stores to reach the reference at `nowMs` (the service works asynchronously), then asserts it: a failure shows the diff. */
   async function expectStoresAtReference(nowMs: number, what: string): Promise<void> {
     const wanted = Object.fromEntries(mpids.map((m) => [m, { values: reference.get(m)!.values(nowMs), memberships: reference.get(m)!.memberships(nowMs) }]));
-    let actual = Object.fromEntries(await storedValues());
-    const deadline = Date.now() + 60_000;
-    while (JSON.stringify(actual) !== JSON.stringify(wanted) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
+    let actual: unknown;
+    const reached = async () => {
       actual = Object.fromEntries(await storedValues());
-    }
+      return JSON.stringify(actual) === JSON.stringify(wanted);
+    };
+    // On a timeout the assertion below fails with the diff, which says more than "timed out".
+    await eventually(`${what}: the stores at the reference`, reached, { timeoutMs: 60_000, intervalMs: 250 }).catch(() => undefined);
     expect(actual, what).toEqual(wanted);
   }
 

@@ -23,6 +23,7 @@ import { fromJsonBatch } from '../../../src/schema/json-batch.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';
 import { partitionForKey } from '../../../src/streams/index.ts';
 import { kafkaBrokers, kafkaClientEnv, schemaRegistryUrl, uniqueName } from '../../support/stack-env.ts';
+import { eventually } from '../../support/eventually.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 
 function freePort(): Promise<number> {
@@ -103,11 +104,7 @@ describe('identity resolution (IDSync) on two instances over the real stack', ()
     [a, b] = await Promise.all([startInstance(), startInstance()]);
     await Promise.all([a.service.start(), b.service.start()]);
     // Both instances own partitions before the tests race them.
-    const deadline = Date.now() + 120_000;
-    while (!(await ownedBy(a)).length || !(await ownedBy(b)).length) {
-      if (Date.now() > deadline) throw new Error('the two instances never both got partitions');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await eventually('both instances own partitions', async () => (await ownedBy(a)).length > 0 && (await ownedBy(b)).length > 0, { timeoutMs: 120_000, intervalMs: 200 });
   }, 240_000);
 
   afterAll(async () => {
@@ -137,18 +134,17 @@ describe('identity resolution (IDSync) on two instances over the real stack', ()
 
   const post = (instance: Instance, url: string, payload: unknown) => instance.api.inject({ method: 'POST', url, headers: auth, payload: payload as object });
 
-  /** Retries while the answer is "not yet" (404, or 503 while a partition moves); returns the last answer. */
-  async function eventually(request: () => Promise<{ statusCode: number; body: string }>, until: (code: number) => boolean = (code) => code === 200, timeoutMs = 60_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const res = await request();
-      if (until(res.statusCode) || Date.now() > deadline) return res;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  /** Retries while the answer is "not yet" (404, or 503 while a partition moves); fails with the last answer after `timeoutMs`. */
+  async function answered(request: () => Promise<{ statusCode: number; body: string }>, accept: (code: number) => boolean = (code) => code === 200, timeoutMs = 60_000) {
+    let last: { statusCode: number; body: string } | undefined;
+    return eventually(() => `an accepted answer (last: ${last?.statusCode} ${last?.body})`, async () => {
+      last = await request();
+      return accept(last.statusCode) ? last : undefined;
+    }, { timeoutMs });
   }
   const profileByCustomerId = (instance: Instance, customerId: string) =>
-    eventually(() => post(instance, '/userprofile/v1/resolve/o/a/1?fields=user_identities,user_attributes', { environment_type: 'production', identity: { type: 'customer_id', value: customerId } }));
-  const search = (instance: Instance, known: Record<string, string>) => eventually(() => post(instance, '/v1/search', { known_identities: known }));
+    answered(() => post(instance, '/userprofile/v1/resolve/o/a/1?fields=user_identities,user_attributes', { environment_type: 'production', identity: { type: 'customer_id', value: customerId } }));
+  const search = (instance: Instance, known: Record<string, string>) => answered(() => post(instance, '/v1/search', { known_identities: known }));
   const mpidOf = (res: { body: string }) => (JSON.parse(res.body) as { mpid: string }).mpid;
 
   it('accepts the documentation\'s batch without MPID verbatim, gives it an MPID, and finds it by customer id and by email; a batch with only the email lands on the same profile', async () => {
@@ -171,7 +167,7 @@ describe('identity resolution (IDSync) on two instances over the real stack', ()
     expect(identified.statusCode, identified.body).toBe(200);
     expect(JSON.parse(identified.body)).toEqual({ context: null, mpid, matched_identities: { email }, is_ephemeral: false, is_logged_in: true });
     expect((await post(b, '/v2/events', { user_identities: { email }, user_attributes: { tier: 'gold' } })).statusCode).toBe(202);
-    const reread = await eventually(async () => {
+    const reread = await answered(async () => {
       const res = await profileByCustomerId(a, customerid);
       return res.body.includes('"tier"') ? res : { ...res, statusCode: 0 };
     });
@@ -267,7 +263,7 @@ describe('identity resolution (IDSync) on two instances over the real stack', ()
     expect([ia.statusCode, ib.statusCode], `${ia.body} ${ib.body}`).toEqual([200, 200]);
     expect(mpidOf(ia)).toBe(mpidOf(ib));
     for (const u of users) {
-      const profile = await eventually(async () => {
+      const profile = await answered(async () => {
         const res = await profileByCustomerId(a, u);
         return res.body.includes('"email"') ? res : { ...res, statusCode: 0 };
       });

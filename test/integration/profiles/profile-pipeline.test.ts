@@ -13,7 +13,7 @@ import { readRuntimeEnv } from '../../../src/config/runtime-env.ts';
 import { SeededRandom } from '../../../src/generator/seeded-random.ts';
 import { sampleBatches } from '../../../src/generator/sample-batches.ts';
 import { enrich } from '../../../src/profiles/enrich.ts';
-import { referenceFold } from '../../support/reference-fold.ts';
+import { independentProfile } from '../../support/independent-profile-reference.ts';
 import { createSchemaRegistry } from '../../../src/schema/avro-serde.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { EnrichedBatch } from '../../../src/schema/enriched-batch.ts';
@@ -48,7 +48,7 @@ describe('profiles from batches of 1,000 users, three sources, shuffled, 4 parti
   const batches = shuffled(generated, 99);
   const byUser = new Map<string, Batch[]>();
   for (const b of batches) byUser.set(b.mpid!, [...(byUser.get(b.mpid!) ?? []), b]);
-  const expected = new Map([...byUser].map(([mpid, list]) => [mpid, referenceFold(list)!]));
+  const expected = new Map([...byUser].map(([mpid, list]) => [mpid, independentProfile(list)!]));
 
   async function startService(): Promise<StreamsService> {
     const s = new StreamsService({ deployment, env: env(stateDir), brokers: kafkaBrokers(), schemaRegistryUrl: schemaRegistryUrl(), logger, commitIntervalMs: 100 });
@@ -91,7 +91,7 @@ describe('profiles from batches of 1,000 users, three sources, shuffled, 4 parti
     await rm(stateDir, { recursive: true, force: true });
   });
 
-  it('every profile equals the reference fold over the same batches sorted by event time', async () => {
+  it('every profile equals the independent reference (the documented merge rules) over the same batches', async () => {
     const enrichedAll = await readTopic(kafkaBrokers(), deployment.integrations[0]!.outputTopic, batches.length, 180_000);
     expect(enrichedAll).toHaveLength(batches.length);
     expect(byUser.size).toBeGreaterThan(USERS * 0.6);

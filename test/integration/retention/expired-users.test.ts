@@ -23,6 +23,7 @@ import { createSchemaRegistry } from '../../../src/schema/avro-serde.ts';
 import type { AudienceMembershipChange } from '../../../src/schema/audience-membership-change.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { kafkaBrokers, schemaRegistryUrl, kafkaClientEnv } from '../../support/stack-env.ts';
+import { eventually } from '../../support/eventually.ts';
 import { testDeployment } from '../../support/test-deployment.ts';
 import { attrs, batch, customEvent, identities } from '../../unit/profiles/support/batches.ts';
 import { latestByKey, readToEnd } from './changelog-reader.ts';
@@ -31,16 +32,6 @@ import { ShiftedClock } from './shifted-clock.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const auth = { authorization: `Basic ${Buffer.from('key-ws1:secret-one').toString('base64')}` };
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('expired users over the real pipeline: audience deletes on expiry, erasure by identity after expiry', () => {
   const base = testDeployment({ partitions: 2, sources: ['web'] }).deployment;

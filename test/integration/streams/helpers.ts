@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
+import { eventually as pollUntil } from '../../support/eventually.ts';
 import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
 import { partitionForKey, type StreamsApp } from '../../../src/streams/index.ts';
 
@@ -46,14 +47,9 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove():
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** Polls `check` until it returns true (or throws on timeout with the last value seen). */
+/** Polls `check` until it returns true: the shared `eventually` of test/support, in the argument order these suites use. */
 export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await pollUntil(what, check, { timeoutMs });
 }
 
 /** Every key/value of a store across the app's local tasks. */

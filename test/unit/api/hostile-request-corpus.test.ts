@@ -6,7 +6,7 @@ import { API_ERRORS } from '../../../src/api/errors.ts';
 import { parseCalculatedAttributesConfig } from '../../../src/config/calculated-attributes-config.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { parseJsonBatch } from '../../../src/schema/json-batch.ts';
-import { referenceFold } from '../../support/reference-fold.ts';
+import { independentProfile } from '../../support/independent-profile-reference.ts';
 import { MemoryLookup } from './support/memory-lookup.ts';
 
 /**
@@ -99,11 +99,12 @@ describe('the hostile request corpus', () => {
   const cases = corpus();
 
   beforeAll(async () => {
+    // Bob's batch carries no time, so the Kafka record's (any fixed one) stands in, as in the processor.
     const { batch: bob } = parseJsonBatch({ mpid: MPID, user_identities: { customer_id: 'bob-1' }, user_attributes: { tier: 'gold' } }, { source: 'web', workspaceId: 'ws1' });
     app = await buildApi({
       readiness: { readiness: () => ({ ready: true, detail: {} }) },
       keys,
-      lookup: new MemoryLookup(new Map([[MPID, referenceFold([bob])!]])),
+      lookup: new MemoryLookup(new Map([[MPID, independentProfile([bob], { recordTimestampMs: Date.UTC(2025, 0, 1) })!]])),
       ingest: { sink: { send: async (_topic, batches) => void produced.push([...batches]) }, rawTopicOf: (s) => (s === 'web' ? 'app.raw.web' : undefined), defaultSource: 'web' },
       dsr: { submit: async () => {}, ownerOfRequest: async () => ({ local: true }), getStatus: async () => ({ status: undefined }) },
       seeds: { sink: { sendSeeds: async () => {} }, calculatedAttributes },

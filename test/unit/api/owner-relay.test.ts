@@ -4,7 +4,7 @@ import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
 import { FORWARDED_HEADER } from '../../../src/api/forwarder.ts';
 import type { KeyOwner } from '../../../src/api/profile-lookup.ts';
-import { referenceFold } from '../../support/reference-fold.ts';
+import { independentProfile } from '../../support/independent-profile-reference.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import type { ProfileState } from '../../../src/schema/profile-state.ts';
 import { attrs, batch, identities } from '../profiles/support/batches.ts';
@@ -36,7 +36,7 @@ describe('requests for keys another instance owns', () => {
 
   let front: FastifyInstance;
   beforeAll(async () => {
-    const all = new Map([[bob.mpid!, referenceFold([bob])!]]);
+    const all = new Map([[bob.mpid!, independentProfile([bob])!]]);
     // The identity index lives apart from the profiles, as the repartitioned sub-topology does.
     await instance('identity', all);
     await instance('profile', all);

@@ -3,7 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
-import { referenceFold } from '../../support/reference-fold.ts';
+import { independentProfile } from '../../support/independent-profile-reference.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { attrs, batch, identities } from '../profiles/support/batches.ts';
 import { MemoryLookup, basic } from './support/memory-lookup.ts';
@@ -21,7 +21,7 @@ describe('Profile API', () => {
     { key: 'key-ws1-0001', workspaces: ['ws1'], secretHash: hashSecret('secret-one') },
     { key: 'key-ws2-0002', workspaces: ['ws2'], secretHash: hashSecret('secret-two') },
   ]);
-  const lookup = new MemoryLookup(new Map([[bob.mpid!, referenceFold([bob])!]]));
+  const lookup = new MemoryLookup(new Map([[bob.mpid!, independentProfile([bob])!]]));
   let app: FastifyInstance;
   const url = `/userprofile/v1/1/2/ws1/${bob.mpid}?fields=user_identities,user_attributes,audience_memberships`;
   const auth = { authorization: basic('key-ws1-0001', 'secret-one') };
@@ -113,7 +113,7 @@ describe('Profile API', () => {
   });
 
   it('gives calculated attributes with their definition version, overriding same-named user attributes, and when each audience was joined', async () => {
-    const folded = referenceFold([bob])!;
+    const folded = independentProfile([bob])!;
     const ws1 = folded.workspaces['ws1']!;
     const profile = {
       ...folded,
@@ -152,7 +152,7 @@ describe('Profile API', () => {
       { key: 'key-ws1-0001', workspaces: ['ws1'], secretHash: hashSecret('secret-one') },
       { key: 'key-both-003', workspaces: ['ws1', 'ws2'], secretHash: hashSecret('secret-both') },
     ]);
-    const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[both.mpid!, referenceFold([both, other])!]])), keys: twoKeys });
+    const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[both.mpid!, independentProfile([both, other])!]])), keys: twoKeys });
     const path = (ws: string) => `/userprofile/v1/1/2/${ws}/${both.mpid}?fields=user_attributes`;
     const ws1 = await api.inject({ url: path('ws1'), headers: auth });
     const ws2ByWs1Key = await api.inject({ url: path('ws2'), headers: auth });
@@ -210,7 +210,7 @@ describe('two instances: a request for a user the other instance owns', () => {
 
   beforeAll(async () => {
     // b owns everything; a owns nothing and knows b's address, as the assignment's host map would say.
-    b = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[bob.mpid!, referenceFold([bob])!]])), keys });
+    b = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[bob.mpid!, independentProfile([bob])!]])), keys });
     addressB = (await b.listen({ host: '127.0.0.1', port: 0 })).replace('http://', '');
     a = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map(), () => ({ local: false, applicationServer: addressB })), keys });
   });
