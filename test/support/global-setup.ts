@@ -6,7 +6,7 @@ import { kafkaAnswers } from '../../stack/kafka-node.ts';
 import { LocalStack } from '../../stack/local-stack.ts';
 import { stackConfig } from '../../stack/stack-config.ts';
 import { dockerAnswers, startContainers } from './container-stack.ts';
-import { removeRunLeftovers } from './run-leftovers.ts';
+import { leftoversSince, removeRunLeftovers, stackContents } from './run-leftovers.ts';
 import { RUN_PREFIX_ENV } from './stack-env.ts';
 
 /**
@@ -62,10 +62,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const brokers = process.env.KAFKA_BROKERS.split(',');
   const registryUrl = process.env.SCHEMA_REGISTRY_URL;
   const stopStack = teardown;
+  const before = await stackContents(brokers, registryUrl);
   teardown = async () => {
     try {
       const removed = await removeRunLeftovers(brokers, registryUrl, prefix);
       console.log(`[cleanup] removed this run's ${removed.topics} topics, ${removed.groups} groups and ${removed.subjects} subjects (prefix ${prefix})`);
+      // The stack must hold what it held before the run: a name a test made without the run's prefix stays
+      // behind on the user's stack, so it fails the run here (issue 16).
+      const left = leftoversSince(before, await stackContents(brokers, registryUrl));
+      if (left.length > 0) throw new Error(`the test run left ${left.length} name(s) without its prefix on the stack: ${left.slice(0, 20).join(', ')}`);
+      console.log(`[cleanup] the stack holds what it held before the run (${before.topics.size} topics, ${before.subjects.size} subjects then; other runs' own names aside)`);
     } finally {
       await stopStack();
     }

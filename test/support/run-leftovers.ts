@@ -31,3 +31,34 @@ export async function removeRunLeftovers(brokers: string[], registryUrl: string,
   }
   return { topics: topics.length, groups: groups.length, subjects: subjects.length };
 }
+
+/** The topics and subjects a stack holds (to compare a run's end with its start). */
+export interface StackContents {
+  readonly topics: ReadonlySet<string>;
+  readonly subjects: ReadonlySet<string>;
+}
+
+export async function stackContents(brokers: string[], registryUrl: string): Promise<StackContents> {
+  const admin = new Kafka({ clientId: 'profile-stream-test-contents', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = new Set(await admin.listTopics());
+    const subjects = new Set((await (await fetch(`${registryUrl.replace(/\/$/, '')}/subjects`)).json()) as string[]);
+    return { topics, subjects };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Names the stack holds now and did not at the start, other than another run's (its own prefix:
+ * `psrun-` test runs, `bench-` and `chaos-` benchmark runs, all removed by whoever made them) and Kafka's
+ * internal topics: what this run left behind without its prefix.
+ */
+export function leftoversSince(before: StackContents, after: StackContents): string[] {
+  const foreign = (name: string): boolean => /^(psrun-|bench-|chaos-|__|_schemas)/.test(name);
+  return [
+    ...[...after.topics].filter((t) => !before.topics.has(t) && !foreign(t)).map((t) => `topic ${t}`),
+    ...[...after.subjects].filter((s) => !before.subjects.has(s) && !foreign(s)).map((s) => `subject ${s}`),
+  ];
+}
