@@ -1,8 +1,10 @@
 import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import { isStreamsError, StreamsError } from '../../errors.ts';
 import { Mutex } from '../mutex.ts';
 import { OpenTransaction } from '../open-transaction.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from '../kafka-port.ts';
 import { chunksBySize } from '../produce-chunks.ts';
+import { CoalescingSender } from '../coalescing-sender.ts';
 import type { OutgoingRecord } from '../record-collector.ts';
 import type { BaseClientOptions } from './client-options.ts';
 import { commitError, withBrokerErrors } from './errors.ts';
@@ -83,10 +85,10 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
     for (const chunk of chunksBySize(records)) out.push(...toResults((await send(toMessages(chunk))).offsets));
     return out;
   };
+  const coalesced = new CoalescingSender(async (chunk) => toResults((await serially(() => producer.send({ messages: toMessages(chunk), acks: -1 }))).offsets));
   return {
     send(records) {
-      if (records.length === 0) return Promise.resolve([]);
-      return serially(() => sendChunks(records, (messages) => producer.send({ messages, acks: -1 })));
+      return coalesced.send(records);
     },
     sendInTransaction(records) {
       if (records.length === 0) return Promise.resolve([]);
@@ -109,7 +111,9 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
           const results = records.length === 0 ? [] : await sendChunks(records, (messages) => txn.send({ messages }));
           if (offsets.length > 0) {
             const group = options.groupMetadata(groupId);
-            if (!group) throw new Error(`no live membership of group ${groupId} in this process to commit offsets with`);
+            // Between memberships (the coordinator moved with a broker, a rejoin under way): the tasks migrate,
+            // as when the generation is over; their transaction is aborted and the rejoin gives them back.
+            if (!group) throw new StreamsError('PS_ERR_TASK_MIGRATED', `transaction commit refused: this process has no live membership of group ${groupId} (rejoining)`);
             await txn.addConsumer({ groupId } as never);
             for (const o of offsets) {
               // addOffset commits `offset + 1` of the message it is given: hand it the last consumed offset.
@@ -123,7 +127,7 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
           // next transaction can begin.
           await txn.abort().catch(() => txn.cancel().catch(() => undefined));
           const mapped = commitError(err, 'transaction commit');
-          if (mapped !== err) options.onMigrated(groupId);
+          if (mapped !== err || isStreamsError(err, 'PS_ERR_TASK_MIGRATED')) options.onMigrated(groupId);
           throw mapped;
         }
       });
