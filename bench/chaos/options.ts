@@ -19,6 +19,8 @@ const DEFAULT_MATRIX: ReadonlyArray<[ScenarioName, KafkaClientName, Guarantee]> 
   ['registry', 'platformatic', 'exactly_once'],
   ['storm', 'platformatic', 'exactly_once'],
   ['storm', 'kafkajs', 'exactly_once'],
+  ['elastic', 'platformatic', 'exactly_once'],
+  ['brokers3', 'platformatic', 'exactly_once'],
 ];
 
 type Size = Omit<ScenarioSpec, 'scenario' | 'client' | 'guarantee' | 'seed'>;
@@ -30,12 +32,20 @@ export const SIZES: Record<'standard' | 'quick', Record<ScenarioName, Size>> = {
     broker: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [10, 60], stormIntervalSeconds: 0, steadySeconds: 5 },
     registry: { instances: 2, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [20], stormIntervalSeconds: 0, steadySeconds: 5 },
     storm: { instances: 1, partitions: 4, users: 200, rate: 40, faults: 6, outageSeconds: [], stormIntervalSeconds: 5, steadySeconds: 5 },
+    // 1 -> 2 -> 3 -> 2 -> 1 one instance at a time, then 1 -> 3 -> 1 two at a time.
+    elastic: { instances: 1, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 5, steps: [2, 3, 2, 1, 3, 1], standbyReplicas: 1 },
+    brokers3: {
+      instances: 2, partitions: 4, users: 200, rate: 40, faults: 0, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 5,
+      brokerStops: [{ seconds: 15, signal: 'SIGTERM' }, { seconds: 15, signal: 'SIGKILL' }, { seconds: 15, signal: 'SIGTERM' }, { seconds: 15, signal: 'SIGKILL' }],
+    },
   },
   quick: {
     kill: { instances: 2, partitions: 2, users: 40, rate: 20, faults: 1, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 2 },
     broker: { instances: 1, partitions: 2, users: 40, rate: 20, faults: 0, outageSeconds: [10], stormIntervalSeconds: 0, steadySeconds: 2 },
     registry: { instances: 1, partitions: 2, users: 40, rate: 20, faults: 0, outageSeconds: [8], stormIntervalSeconds: 0, steadySeconds: 2 },
     storm: { instances: 1, partitions: 2, users: 40, rate: 20, faults: 2, outageSeconds: [], stormIntervalSeconds: 4, steadySeconds: 2 },
+    elastic: { instances: 1, partitions: 4, users: 40, rate: 20, faults: 0, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 2, steps: [3, 1], standbyReplicas: 1 },
+    brokers3: { instances: 1, partitions: 2, users: 40, rate: 20, faults: 0, outageSeconds: [], stormIntervalSeconds: 0, steadySeconds: 2, brokerStops: [{ seconds: 8, signal: 'SIGKILL' }] },
   },
 };
 
@@ -45,9 +55,10 @@ export interface ChaosCommand {
 }
 
 export function chaosUsage(): string {
-  return `usage: npm run chaos [-- <${SCENARIOS.join('|')}>...] [--client kafkajs,platformatic] [--guarantee exactly_once,at_least_once] [--quick] [--seed N]
+  return `usage: npm run chaos [-- <${SCENARIOS.join('|')}>...] [--client kafkajs,platformatic] [--guarantee exactly_once,at_least_once] [--quick] [--seed N] [--standby N]
 Without --client/--guarantee: kill on platformatic and kafkajs (exactly-once) and platformatic at-least-once; broker and storm on
-both clients (exactly-once); registry on platformatic (exactly-once). With them: every chosen scenario on every chosen pair.
+both clients (exactly-once); registry, elastic and brokers3 on platformatic (exactly-once). With them: every chosen scenario on every chosen pair.
+--standby N: STANDBY_REPLICAS of every instance (default: 1 for elastic, 0 elsewhere).
 --quick: one short fault of each kind (what the chaos test in npm test runs). Results: bench/results/chaos/*.json and RELIABILITY.md.`;
 }
 
@@ -55,7 +66,7 @@ export function parseChaosCommand(argv: readonly string[]): ChaosCommand {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { client: { type: 'string' }, guarantee: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, help: { type: 'boolean' } },
+    options: { client: { type: 'string' }, guarantee: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, standby: { type: 'string' }, help: { type: 'boolean' } },
   });
   if (values.help) throw new Error(chaosUsage());
   const bad = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
@@ -73,8 +84,10 @@ export function parseChaosCommand(argv: readonly string[]): ChaosCommand {
   const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : Number(values.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed >= 1_000_000) throw new Error(`--seed ${values.seed}: expected an integer from 0 to 999999`);
   const size = values.quick ? 'quick' : 'standard';
+  const standby = values.standby === undefined ? undefined : Number(values.standby);
+  if (standby !== undefined && !(Number.isInteger(standby) && standby >= 0 && standby <= 3)) throw new Error(`--standby ${values.standby}: expected an integer from 0 to 3`);
   const pairs: Array<[ScenarioName, KafkaClientName, Guarantee]> = clients || guarantees
     ? scenarios.flatMap((s) => (clients ?? ['platformatic']).flatMap((c) => (guarantees ?? ['exactly_once']).map((g) => [s, c, g] as [ScenarioName, KafkaClientName, Guarantee])))
     : DEFAULT_MATRIX.filter(([s]) => scenarios.includes(s));
-  return { size, specs: pairs.map(([scenario, client, guarantee]) => ({ scenario, client, guarantee, seed, ...SIZES[size][scenario] })) };
+  return { size, specs: pairs.map(([scenario, client, guarantee]) => ({ scenario, client, guarantee, seed, ...SIZES[size][scenario], ...(standby !== undefined ? { standbyReplicas: standby } : {}) })) };
 }
