@@ -1,6 +1,5 @@
 import type { ApiCounts, ApiTally } from './api-prober.ts';
 import type { ScaleStep } from './elastic.ts';
-import type { InputAudit } from './input-audit.ts';
 import type { UnexpectedExit } from './instance.ts';
 import type { FaultRecord, ScenarioSpec, ScenarioTarget } from './scenario.ts';
 
@@ -20,7 +19,6 @@ export interface ScenarioOutcome {
   readonly faults: readonly FaultRecord[];
   readonly steps: readonly ScaleStep[];
   readonly availability: (ApiTally & { right_ratio: number }) | undefined;
-  readonly input: InputAudit | undefined;
   readonly error: string | undefined;
   readonly resumeDeadlineMs: number;
 }
@@ -43,9 +41,6 @@ export function scenarioTargets(o: ScenarioOutcome): ScenarioTarget[] {
     { label: 'API answers other than 200-right, 404, 503', wanted: '0', measured: String(o.api.wrong_body + otherStatuses), met: o.api.wrong_body + otherStatuses === 0 },
     { label: 'every fault resumed (outputs flow on every partition)', wanted: `within ${o.resumeDeadlineMs / 1000} s`, measured: `${faults.filter((f) => f.resume_ms !== undefined).length} of ${faults.length}`, met: faults.every((f) => f.resume_ms !== undefined) },
   ];
-  if (o.input) {
-    targets.push({ label: 'acknowledged batches the input topic holds (Kafka kept every acknowledged write)', wanted: 'all', measured: o.input.acked_missing === 0 ? 'all' : `${o.input.acked_missing} missing`, met: o.input.acked_missing === 0 });
-  }
   if (spec.scenario === 'kill' || spec.scenario === 'broker') {
     const worst = Math.max(0, ...faults.map((f) => f.resume_ms ?? Infinity));
     const what = spec.scenario === 'kill' ? 'processing resumes after kill -9 + immediate restart' : 'processing resumes after the broker is back';

@@ -26,6 +26,8 @@ export interface ScaleStep {
 }
 
 const STEP_DEADLINE_MS = 120_000;
+/** Longer than a Profile API request takes on a busy machine (the prober gives up after 5 s; most take < 100 ms). */
+const DRAIN_MS = 1000;
 
 /**
  * Every task RUNNING on exactly one of `members` and each member with at least one (when there are
@@ -58,8 +60,9 @@ async function waitSettled(members: readonly ChaosInstance[], allTasks: Readonly
 /**
  * Elastic instances under load (issue 18): from `spec.instances`, to each instance count of `spec.steps` in
  * turn, while the load flows and the API is queried through the instances in rotation. A join starts the
- * next instances (each with its own state directory, empty); a leave stops the newest ones with SIGTERM, so
- * they commit and leave the group at once. Each step is waited out (rebalanced, lag caught up) before the
+ * next instances (each with its own state directory, empty); a leave takes the newest ones out of the API's
+ * rotation, waits a second for requests on their way, and stops them with SIGTERM, so they commit and leave
+ * the group at once. Each step is waited out (rebalanced, lag caught up) before the
  * pause and the next one, and recorded as a fault too (outputs and API 200 again after it).
  */
 export const elastic: FaultScript = async (ctx) => {
@@ -72,9 +75,11 @@ export const elastic: FaultScript = async (ctx) => {
   let live = spec.instances;
   for (const target of spec.steps ?? []) {
     const before = live;
-    const startedAt = Date.now();
     const joining = instances.slice(before, target);
     const leaving = instances.slice(target, before);
+    // Out of the API's rotation first, so no request is on its way to them when they get SIGTERM.
+    await Promise.all(leaving.map((i) => i.drain(DRAIN_MS)));
+    const startedAt = Date.now();
     if (joining.length > 0) await Promise.all(joining.map((i) => i.start(false)));
     if (leaving.length > 0) await Promise.all(leaving.map((i) => i.stop()));
     const endedAt = Date.now();

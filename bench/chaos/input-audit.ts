@@ -24,7 +24,7 @@ export interface InputAudit {
  * seen writing 1,010 records for 1,000 acknowledged sends across a leader change): what the input holds
  * is checked against them, and a batch written twice is reported as the producer's doing.
  */
-export async function auditInput(o: { brokers: readonly string[]; registryUrl: string; topic: string; groupId: string; acked: ReadonlyMap<string, SentBatch> }): Promise<InputAudit> {
+export async function auditInput(o: { brokers: readonly string[]; registryUrl: string; topic: string; groupId: string; acked: ReadonlyMap<string, SentBatch> }): Promise<{ audit: InputAudit; held: ReadonlySet<string> }> {
   const kafka = benchKafka(o.brokers, `${o.groupId}-client`);
   const admin = kafka.admin();
   await admin.connect();
@@ -52,7 +52,7 @@ export async function auditInput(o: { brokers: readonly string[]; registryUrl: s
   await consumer.disconnect();
   if (records < want) throw new Error(`read ${records} of the input's ${want} records within 120 s`);
   const missing = [...o.acked.keys()].filter((id) => !copies.has(id));
-  return {
+  const audit: InputAudit = {
     records,
     batches: copies.size,
     duplicate_copies: [...copies.values()].reduce((s, n) => s + n - 1, 0),
@@ -60,4 +60,5 @@ export async function auditInput(o: { brokers: readonly string[]; registryUrl: s
     acked_missing_examples: missing.slice(0, 10),
     unacknowledged_written: [...copies.keys()].filter((id) => !o.acked.has(id)).length,
   };
+  return { audit, held: new Set(copies.keys()) };
 }

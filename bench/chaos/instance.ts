@@ -29,6 +29,7 @@ export class ChaosInstance {
   #expectingExit = false;
   #apiUp = false;
   #admitted = false;
+  #drained = false;
   readonly exits: UnexpectedExit[];
 
   constructor(readonly name: string, readonly config: WorkerConfig, exits: UnexpectedExit[]) {
@@ -50,7 +51,16 @@ export class ChaosInstance {
    * as a probe with a failure threshold would not). Taken out before a clean stop, as a balancer drains it.
    */
   get inRotation(): boolean {
-    return this.answering && this.#admitted;
+    return this.answering && this.#admitted && !this.#drained;
+  }
+
+  /**
+   * Out of the rotation, then a pause for the requests already on their way to finish, before a clean stop
+   * (a load balancer's deregistration delay, or Kubernetes' preStop sleep).
+   */
+  async drain(ms: number): Promise<void> {
+    this.#drained = true;
+    await sleep(ms);
   }
 
   /** The last task report of the process running now (undefined before its runtime is RUNNING). */
@@ -77,6 +87,7 @@ export class ChaosInstance {
     this.#expectingExit = false;
     this.#apiUp = false;
     this.#admitted = false;
+    this.#drained = false;
     const child = BenchChild.node(this.name, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(this.config)]);
     this.#child = child;
     void child.waitFor('api', timeoutMs).then(async () => {

@@ -18,7 +18,7 @@ import { LoadAverageSampler, type LoadAverageSummary } from './load-average.ts';
 import { OutputAudit, type TopicAudit } from './output-audit.ts';
 import { freePort, PrivateCluster, PrivateNode } from './private-stack.ts';
 import { ReadinessSampler, type SampledAnswer } from './readiness-sampler.ts';
-import { judgeBody, mpidOf } from './reference.ts';
+import { batchId, judgeBody, mpidOf, type HeldBatches } from './reference.ts';
 
 export const SCENARIOS = ['kill', 'broker', 'registry', 'storm', 'elastic', 'brokers3'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -273,6 +273,9 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   const profileExamples: string[] = [];
   let deadLetters: Record<string, number> = {};
   let input: InputAudit | undefined;
+  // Until the input is read back: every acknowledged batch, each user's batches all there.
+  let expected: ReadonlyMap<string, SentBatch> = load.acked;
+  let held: HeldBatches;
   let scriptStarted: number | undefined;
   let loadStopped: number | undefined;
   loadAverage.start();
@@ -310,18 +313,25 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     await sleep(spec.steadySeconds * 1000);
     loadStopped = Date.now();
     await load.stop();
-    log(`${appId}: ${load.sent} batches sent; draining`);
+    // What the service must have processed is what the input holds, read back (not the producer's acknowledgements).
+    const readBack = await auditInput({ brokers, registryUrl, topic: rawTopic, groupId: `${appId}-input-audit`, acked: load.acked });
+    input = readBack.audit;
+    expected = new Map([...readBack.held].map((id) => [id, load.handed.get(id)!] as const).filter(([, b]) => b !== undefined));
+    held = (user, k) => readBack.held.has(batchId(runTag, user, k));
+    log(`${appId}: ${load.sent} batches acknowledged, ${expected.size} on the input topic; draining`);
     // A transaction a fault left open holds read-committed readers back until the coordinator aborts it
     // (transaction timeout + the broker's cleanup interval, ~40 s): the drain waits longer than that.
     const drainDeadline = Date.now() + 120_000;
-    while (!audit.complete(load.acked) && Date.now() < drainDeadline) await sleep(250);
+    while (!audit.complete(expected) && Date.now() < drainDeadline) await sleep(250);
     await sleep(3000); // anything arriving now is a duplicate
     await prober.stop();
     await sampler.stop();
+    prober.rejudge(held);
 
-    // Every user's profile from the API, equal to the oracle's after all of that user's batches.
+    // Every user's profile from the API, equal to the oracle's after all of that user's batches the input holds.
     for (let user = 0; user < spec.users; user++) {
-      const k = load.attempted[user]!;
+      let k = load.attempted[user]!;
+      while (k > 0 && held && !held(user, k)) k--;
       if (k === 0) continue;
       profilesChecked++;
       let why = 'no answer';
@@ -330,7 +340,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
         const port = ports[user % Math.max(1, ports.length)];
         const answer = port === undefined ? undefined : await getProfile(port, mpidOf(mpidBase, user)).catch(() => undefined);
         if (answer?.status === 200) {
-          const v = judgeBody(answer.body, runTag, mpidBase, user, k);
+          const v = judgeBody(answer.body, runTag, mpidBase, user, k, held);
           why = v.right ? (v.k === k ? '' : `shows batch ${v.k} of ${k}`) : v.why;
           if (why === '') break;
         } else if (answer) {
@@ -344,7 +354,6 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       }
     }
     deadLetters = await deadLettersByCode(brokers, deployment.app.deadLetterTopic, `${appId}-dlq-count`);
-    input = await auditInput({ brokers, registryUrl, topic: rawTopic, groupId: `${appId}-input-audit`, acked: load.acked });
   } catch (e) {
     error = (e as Error).stack ?? String(e);
     log(`${appId}: the scenario failed: ${(e as Error).message}`);
@@ -357,13 +366,14 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     loadAverage.stop();
   }
 
-  const topics = audit.audit(load.acked);
+  const topics = audit.audit(expected);
   const lost = Object.values(topics).reduce((s, t) => s + t.lost, 0);
   const duplicated = Object.values(topics).reduce((s, t) => s + t.duplicated, 0);
   const tally = scriptStarted === undefined ? undefined : prober.tally(scriptStarted, loadStopped ?? Date.now());
   const availability = tally && { ...tally, right_ratio: tally.requests === 0 ? 0 : tally.right / tally.requests };
-  const targets = scenarioTargets({ spec, exits, lost, duplicated, staleEnrichment: audit.staleEnrichment, deadLetters, profilesChecked, profilesWrong, api: prober.counts, faults, steps, availability, input, error, resumeDeadlineMs: RESUME_DEADLINE_MS });
-  const flags = `${spec.scenario} --client ${spec.client} --guarantee ${spec.guarantee} --seed ${spec.seed}`;
+  const targets = scenarioTargets({ spec, exits, lost, duplicated, staleEnrichment: audit.staleEnrichment, deadLetters, profilesChecked, profilesWrong, api: prober.counts, faults, steps, availability, error, resumeDeadlineMs: RESUME_DEADLINE_MS });
+  const standbyFlag = resultName(spec).includes('-standby') ? ` --standby ${spec.standbyReplicas ?? 0}` : '';
+  const flags = `${spec.scenario} --client ${spec.client} --guarantee ${spec.guarantee} --seed ${spec.seed}${standbyFlag}`;
   return {
     benchmark: resultName(spec),
     kind: 'chaos',
