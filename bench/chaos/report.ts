@@ -47,6 +47,9 @@ merge rule and sharing no code with \`src/profiles\`): each user's batch *k* set
   Resume is measured twice per outage: from the broker being gone (processing should not wait for it) and
   from it answering again.`;
 
+/** The scenario, and its standby count when the run used another than the scenario's default. */
+const scenarioName = (r: ChaosResult): string => (r.benchmark.includes('-standby') ? `${r.scenario} (STANDBY_REPLICAS=${r.parameters.standbyReplicas ?? 0})` : r.scenario);
+
 const ms = (v: number | undefined): string => (v === undefined ? '**not resumed**' : v.toLocaleString('en-US'));
 
 function apiCell(r: ChaosResult): string {
@@ -58,7 +61,7 @@ function summaryTable(results: ChaosResult[]): string {
   const rows = results.map((r) => {
     const resumes = r.faults.map((f) => ms(f.resume_ms)).join(' / ') || '—';
     const apiResumes = r.faults.map((f) => ms(f.api_resume_ms)).join(' / ') || '—';
-    return `| ${r.scenario} | ${r.client} | ${r.guarantee} | ${r.batches.toLocaleString('en-US')} | ${r.faults_injected} | ${r.lost ? `**${r.lost}**` : 0} | ${r.duplicated ? `**${r.duplicated}**` : 0} | ${r.profiles_checked - r.profiles_wrong} / ${r.profiles_checked} | ${apiCell(r)} | ${resumes} | ${apiResumes} | ${r.passed ? 'passed' : r.error ? `**did not finish** (${r.error.split('\n')[0]!.replace(/^Error: /, '').replaceAll('|', '/').slice(0, 120)}; its lost count is every batch not drained)` : '**failed**'} |`;
+    return `| ${scenarioName(r)} | ${r.client} | ${r.guarantee} | ${r.batches.toLocaleString('en-US')} | ${r.faults_injected} | ${r.lost ? `**${r.lost}**` : 0} | ${r.duplicated ? `**${r.duplicated}**` : 0} | ${r.profiles_checked - r.profiles_wrong} / ${r.profiles_checked} | ${apiCell(r)} | ${resumes} | ${apiResumes} | ${r.passed ? 'passed' : r.error ? `**did not finish** (${r.error.split('\n')[0]!.replace(/^Error: /, '').replaceAll('|', '/').slice(0, 120)}; its lost count is every batch not drained)` : '**failed**'} |`;
   });
   return [
     '| scenario | client | guarantee | batches | faults | lost | duplicated | profiles right / checked | API answers by status | resume after each fault (ms, outputs) | API 200 again (ms) | |',
@@ -71,7 +74,7 @@ function section(r: ChaosResult): string {
   const p = r.parameters;
   const m = r.machine;
   const lines = [
-    `## ${r.scenario} — ${r.client}, ${r.guarantee}`,
+    `## ${scenarioName(r)} — ${r.client}, ${r.guarantee}`,
     '',
     `${r.started_at}, ${r.duration_s} s; load average ${m.load_average_at_start} on ${m.cores} cores at start${r.load_average_during ? ` (during: ${r.load_average_during.min}–${r.load_average_during.max}, mean ${r.load_average_during.mean})` : ''}; Node ${m.node}, Kafka ${m.kafka}. ` +
       `${p.instances} instance(s)${r.scenario === 'storm' ? ' always up, 2 joining and leaving' : ''}${p.steps ? ` then ${p.steps.join(' -> ')}` : ''}${p.standbyReplicas ? `, STANDBY_REPLICAS=${p.standbyReplicas}` : ''}, ${p.partitions} partitions, ${p.users} users, ${p.rate} batches/s. ` +

@@ -34,7 +34,7 @@ describe.concurrent('chaos suite, quick variant of the scale-out scenarios (exac
 
   const check = (r: ChaosResult): void => {
     const a = r.api_availability;
-    console.log(`${r.benchmark}: ${r.batches} batches; ${r.steps?.map((s) => `${s.instances_before} -> ${s.instances_after} rebalanced ${s.rebalance_ms ?? '-'} ms, caught up ${s.catch_up_ms ?? '-'} ms`).join('; ') ?? ''}` +
+    console.log(`${r.benchmark}: ${r.batches} batches; ${r.steps?.map((s) => `${s.instances_before} -> ${s.instances_after} rebalanced ${s.rebalance_ms ?? '-'} ms, caught up ${s.catch_up_ms ?? '-'} ms`).join('; ') ?? ''}; ` +
       `${r.faults.map((f) => `${f.kind} resumed after ${f.resume_ms ?? '-'} ms`).join('; ')}; API right ${a ? `${a.right} of ${a.requests}` : '-'}, 503 by reason ${JSON.stringify(r.api.not_ready_reasons)}; load ${JSON.stringify(r.load_average_during)}`);
     expect(r.error).toBeUndefined();
     expect(r.exits).toEqual([]);
