@@ -128,6 +128,23 @@ export class KafkaCluster {
     removeFile(n.pidFile);
   }
 
+  /** kill -9 one node (no controlled shutdown: its leaderships move only once the controller notices it is gone); resolves once it is gone. */
+  async killNode(id: number): Promise<void> {
+    const n = this.#node(id);
+    const pids = new Set(processesMentioning(n.dir));
+    const pid = readPid(n.pidFile);
+    if (pid !== undefined && isAlive(pid)) pids.add(pid);
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    await waitUntil(async () => [...pids].every((p) => !isAlive(p)), { timeoutMs: 30_000 });
+    removeFile(n.pidFile);
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((n) => this.stopNode(n.id)));
   }

@@ -1,4 +1,6 @@
 import { sleep } from '../lib/kafka.ts';
+import { log } from '../lib/progress.ts';
+import { elastic } from './elastic.ts';
 import type { FaultRecord, FaultScript, ScenarioName } from './scenario.ts';
 
 const PAUSE_BETWEEN_FAULTS_MS = 3000;
@@ -79,4 +81,36 @@ const storm: FaultScript = async (ctx) => {
   }
 };
 
-export const FAULT_SCRIPTS: Record<ScenarioName, FaultScript> = { kill, broker, registry, storm };
+/**
+ * One broker of the private three-broker cluster (replication factor 3, min.insync.replicas 2) stopped at a
+ * time, each for its outage length, in turn brokers 1, 2, 3, ...: with SIGTERM (controlled shutdown: it
+ * hands its leaderships over first) or kill -9 (the controller notices after its session times out), then
+ * started again. Two records per outage: the stop (processing should not wait for the broker to come back:
+ * resume is measured from the broker being gone) and the restart (from it answering again).
+ */
+const brokers3: FaultScript = async (ctx) => {
+  const cluster = ctx.cluster!.cluster;
+  for (const [i, stop] of (ctx.spec.brokerStops ?? []).entries()) {
+    const id = (i % cluster.nodes.length) + 1;
+    const stoppedAt = Date.now();
+    if (stop.signal === 'SIGKILL') await cluster.killNode(id);
+    else await cluster.stopNode(id);
+    const goneAt = Date.now();
+    const how = stop.signal === 'SIGKILL' ? 'kill -9' : 'SIGTERM';
+    const down = ctx.record(`broker ${id} of 3 stopped (${how})`, `down ${stop.seconds} s; resume measured from the broker being gone`, stoppedAt, goneAt);
+    await sleep(Math.max(0, stop.seconds * 1000 - (Date.now() - stoppedAt)));
+    const restartAt = Date.now();
+    await cluster.startNode(id);
+    const backAt = Date.now();
+    const back = ctx.record(`broker ${id} of 3 started again`, `after ${how}; resume measured from it answering`, restartAt, backAt);
+    const resumed = await ctx.waitResumed(backAt);
+    back.resume_ms = resumed.resume;
+    back.api_resume_ms = resumed.api;
+    down.resume_ms = ctx.audit.flowedAfter(goneAt, ctx.spec.partitions);
+    down.api_resume_ms = ctx.prober.answeredAfter(goneAt, ctx.spec.partitions);
+    log(`${ctx.spec.scenario}: broker ${id} ${how}: outputs flow ${down.resume_ms ?? 'NOT'} ms after it was gone, ${back.resume_ms ?? 'NOT'} ms after it was back (API ${down.api_resume_ms ?? '-'} / ${back.api_resume_ms ?? '-'} ms)`);
+    await sleep(PAUSE_BETWEEN_FAULTS_MS);
+  }
+};
+
+export const FAULT_SCRIPTS: Record<ScenarioName, FaultScript> = { kill, broker, registry, storm, elastic, brokers3 };

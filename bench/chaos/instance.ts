@@ -1,7 +1,15 @@
 import { join } from 'node:path';
-import { BenchChild, REPO_ROOT } from '../lib/child.ts';
+import { BenchChild, REPO_ROOT, type ChildEvent } from '../lib/child.ts';
+import { sleep } from '../lib/kafka.ts';
 import { log } from '../lib/progress.ts';
 import type { WorkerConfig } from '../workers/service-worker.ts';
+
+/** What a worker started with `reportTasksMs` last said about its tasks, and when (its clock). */
+export interface TaskReport {
+  readonly t: number;
+  readonly active: ReadonlyArray<{ taskId: string; state: string }>;
+  readonly standby: ReadonlyArray<{ taskId: string; lag: string }>;
+}
 
 /** An exit nobody asked for (the issue's "no exit"), with how the process ended. */
 export interface UnexpectedExit {
@@ -20,6 +28,8 @@ export class ChaosInstance {
   #child: BenchChild | undefined;
   #expectingExit = false;
   #apiUp = false;
+  #admitted = false;
+  #drained = false;
   readonly exits: UnexpectedExit[];
 
   constructor(readonly name: string, readonly config: WorkerConfig, exits: UnexpectedExit[]) {
@@ -35,6 +45,35 @@ export class ChaosInstance {
     return this.#child !== undefined && !this.#child.hasExited && this.#apiUp && !this.#expectingExit;
   }
 
+  /**
+   * In a load balancer's rotation: answering, and its /ready said 200 at least once since it started (a
+   * readiness probe admits an instance once; a short unreadiness during a rebalance does not take it out,
+   * as a probe with a failure threshold would not). Taken out before a clean stop, as a balancer drains it.
+   */
+  get inRotation(): boolean {
+    return this.answering && this.#admitted && !this.#drained;
+  }
+
+  /**
+   * Out of the rotation, then a pause for the requests already on their way to finish, before a clean stop
+   * (a load balancer's deregistration delay, or Kubernetes' preStop sleep).
+   */
+  async drain(ms: number): Promise<void> {
+    this.#drained = true;
+    await sleep(ms);
+  }
+
+  /** The last task report of the process running now (undefined before its runtime is RUNNING). */
+  lastTasks(): TaskReport | undefined {
+    const e = this.#child?.events.findLast((x) => x.event === 'tasks');
+    return e as (ChildEvent & TaskReport) | undefined;
+  }
+
+  /** Store restore time the process running now reported since `since` (ms, summed). */
+  restoreMsSince(since: number): number {
+    return (this.#child?.events ?? []).filter((e) => e.event === 'restore' && e.t >= since).reduce((s, e) => s + Number(e.ms ?? 0), 0);
+  }
+
   get up(): boolean {
     return this.#child !== undefined && !this.#child.hasExited;
   }
@@ -47,10 +86,15 @@ export class ChaosInstance {
   async start(waitRunning = true, timeoutMs = 180_000): Promise<void> {
     this.#expectingExit = false;
     this.#apiUp = false;
+    this.#admitted = false;
+    this.#drained = false;
     const child = BenchChild.node(this.name, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(this.config)]);
     this.#child = child;
-    void child.waitFor('api', timeoutMs).then(() => {
-      if (this.#child === child) this.#apiUp = true;
+    void child.waitFor('api', timeoutMs).then(async () => {
+      if (this.#child !== child) return;
+      this.#apiUp = true;
+      while (this.#child === child && !child.hasExited && !(await this.#readyNow())) await sleep(250);
+      if (this.#child === child && !child.hasExited) this.#admitted = true;
     }, () => undefined);
     void child.exited.then(() => {
       if (this.#child !== child || this.#expectingExit) return;
@@ -62,6 +106,16 @@ export class ChaosInstance {
       }, 1000).unref();
     });
     if (waitRunning) await child.waitFor('running', timeoutMs);
+  }
+
+  async #readyNow(): Promise<boolean> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.port}/ready`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.status === 200;
+    } catch {
+      return false;
+    }
   }
 
   /** When the process last started (spawned) reported its stream runtime RUNNING (its own clock). */

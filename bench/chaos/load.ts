@@ -47,6 +47,8 @@ export function partitionOfKey(topic: string, key: string, partitions: number): 
  */
 export class ChaosLoad {
   readonly acked = new Map<string, SentBatch>();
+  /** Every batch handed to the producer, acknowledged or not, by id. */
+  readonly handed = new Map<string, SentBatch>();
   /** Per user, how many batches were handed to the producer (acknowledged or in flight). */
   readonly attempted: number[];
   sendFailures = 0;
@@ -99,7 +101,9 @@ export class ChaosLoad {
         this.#lastTime = Math.max(Date.now(), this.#lastTime + 1);
         const batch = fromJsonBatch(batchJson(this.o.runTag, this.o.mpidBase, user, k, this.#lastTime));
         const value = await this.#serde.serialize(this.o.rawTopic, batch);
-        chunk.push({ key: batch.mpid!, value, id: batchId(this.o.runTag, user, k), sent: { user, k, partition: this.partitionOfUser[user]! } });
+        const sent = { user, k, partition: this.partitionOfUser[user]! };
+        chunk.push({ key: batch.mpid!, value, id: batchId(this.o.runTag, user, k), sent });
+        this.handed.set(batchId(this.o.runTag, user, k), sent);
       }
       const firstTry = Date.now();
       for (;;) {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { findJava, type JavaRuntime } from '../../stack/java-runtime.ts';
+import { KafkaCluster } from '../../stack/kafka-cluster.ts';
 import { startKafka, stopKafka } from '../../stack/kafka-node.ts';
 import { startRegistry, stopRegistry } from '../../stack/registry-node.ts';
 import { ensureArtifacts } from '../../stack/stack-artifacts.ts';
@@ -73,5 +74,58 @@ export class PrivateNode {
   async stop(): Promise<void> {
     if (this.kind === 'kafka') await stopKafka(this.paths);
     else await stopRegistry(this.paths);
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A base port for a KafkaCluster of `nodes` (node i on base + 10·(i−1) and the port after it) whose ports
+ * are all free now: tried at random in 20000–59990, as the kernel's own picks (32768 and up on Linux) may
+ * land between them later, but not before the cluster binds them a few seconds after.
+ */
+async function freeClusterBase(nodes: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const base = 20_000 + 10 * Math.floor(Math.random() * 4000);
+    const ports = Array.from({ length: nodes }, (_, i) => [base + 10 * i, base + 10 * i + 1]).flat();
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
+  }
+  throw new Error(`no free base port for a ${nodes}-broker cluster after 200 tries`);
+}
+
+/**
+ * A KRaft cluster of the chaos run's own (stack/kafka-cluster.ts, as `profile-stream stack up --brokers 3`
+ * starts it: replication factor 3, min.insync.replicas 2), on free ports with its data under `root`, the jars
+ * of the shared stack's cache. The scenario stops and kills its brokers one at a time.
+ */
+export class PrivateCluster {
+  private constructor(readonly cluster: KafkaCluster, private readonly java: JavaRuntime) {}
+
+  static async create(root: string, nodes: number): Promise<PrivateCluster> {
+    const config: StackConfig = { ...stackConfig(), runDir: join(root, 'cluster') };
+    const paths = stackPaths(config);
+    mkdirSync(paths.runDir, { recursive: true });
+    await ensureArtifacts(config, paths, (m) => log(m));
+    const cluster = new KafkaCluster({ host: '127.0.0.1', basePort: await freeClusterBase(nodes), nodes, dir: paths.runDir, kafkaLibs: paths.kafkaLibs });
+    return new PrivateCluster(cluster, await findJava());
+  }
+
+  get brokers(): string[] {
+    return this.cluster.brokers();
+  }
+
+  start(): Promise<void> {
+    return this.cluster.start(this.java);
+  }
+
+  stop(): Promise<void> {
+    return this.cluster.stop();
   }
 }

@@ -13,11 +13,19 @@
  * shows, for a k the producer has sent.
  */
 
-/** Attributes the Profile API shows after a user's first `k` batches (mParticle's API gives strings). */
-export function expectedAttributes(runTag: string, user: number, k: number): Record<string, string> {
+/**
+ * Which of a user's batches the input topic holds (`undefined`: all that were sent). The load producer's
+ * acknowledgements are not proof: a kafkajs producer can see a batch acknowledged that a leader change then
+ * dropped, and the service can only be asked to have processed what the input holds.
+ */
+export type HeldBatches = ((user: number, k: number) => boolean) | undefined;
+
+/** Attributes the Profile API shows after a user's batches up to `k` (those the input holds; mParticle's API gives strings). */
+export function expectedAttributes(runTag: string, user: number, k: number, held?: HeldBatches): Record<string, string> {
   const out: Record<string, string> = { seq: String(k), last_batch: batchId(runTag, user, k) };
   for (let slot = 0; slot < 3; slot++) {
-    const last = k - ((((k - slot) % 3) + 3) % 3);
+    let last = k - ((((k - slot) % 3) + 3) % 3);
+    while (last >= 1 && held && !held(user, last)) last -= 3;
     if (last >= 1) out[`slot_${slot}`] = String(last);
   }
   return out;
@@ -61,7 +69,7 @@ export function batchJson(runTag: string, base: bigint, user: number, k: number,
 /** What a Profile API body (`fields=user_identities,user_attributes`) says, judged against the oracle. */
 export type BodyVerdict = { right: true; k: number } | { right: false; why: string };
 
-export function judgeBody(body: unknown, runTag: string, base: bigint, user: number, sentUpTo: number): BodyVerdict {
+export function judgeBody(body: unknown, runTag: string, base: bigint, user: number, sentUpTo: number, held?: HeldBatches): BodyVerdict {
   const b = body as { mpid?: unknown; user_identities?: unknown; user_attributes?: Record<string, unknown> } | null;
   if (!b || typeof b !== 'object') return { right: false, why: 'not a JSON object' };
   if (b.mpid !== mpidOf(base, user)) return { right: false, why: `mpid ${String(b.mpid)}` };
@@ -72,7 +80,8 @@ export function judgeBody(body: unknown, runTag: string, base: bigint, user: num
   const k = Number(attrs.seq);
   if (!Number.isInteger(k) || k < 1) return { right: false, why: `seq ${String(attrs.seq)}` };
   if (k > sentUpTo) return { right: false, why: `seq ${k} but only ${sentUpTo} batches were sent` };
-  const want = expectedAttributes(runTag, user, k);
+  if (held && !held(user, k)) return { right: false, why: `seq ${k}, a batch the input topic does not hold` };
+  const want = expectedAttributes(runTag, user, k, held);
   const got = Object.fromEntries(Object.entries(attrs).sort(([a], [b2]) => a.localeCompare(b2)));
   const exp = Object.fromEntries(Object.entries(want).sort(([a], [b2]) => a.localeCompare(b2)));
   if (JSON.stringify(got) !== JSON.stringify(exp)) return { right: false, why: `attributes ${JSON.stringify(got)} for seq ${k}, expected ${JSON.stringify(exp)}` };

@@ -12,8 +12,9 @@ and checks everything against an independent reference (\`bench/chaos/reference.
 merge rule and sharing no code with \`src/profiles\`): each user's batch *k* sets \`seq\` = *k*, \`slot_(k mod 3)\`
 = *k* and \`last_batch\`, so the profile after any *k* batches is known.
 
-- **lost / duplicated**: every acknowledged batch must appear exactly once on each enriched topic (\`all\` and
-  \`ads\`), read committed by a consumer of its own; a duplicate is the same batch id at a second offset.
+- **lost / duplicated**: every batch the input topic holds must appear exactly once on each enriched topic
+  (\`all\` and \`ads\`), read committed by a consumer of its own; a duplicate is the same batch id at a second
+  offset. (Before the elastic and brokers3 scenarios, the basis was the load producer's acknowledgements.)
 - **profiles checked**: after the drain, every user's Profile API answer must equal the reference after all of
   that user's batches.
 - **API answers**: the Profile API is polled all through (random users of the run and MPIDs nobody sent, at
@@ -25,7 +26,29 @@ merge rule and sharing no code with \`src/profiles\`): each user's batch *k* set
   so the checker's own reconnect is not counted), and until a Profile API request sent after it got a right
   200 for a user of every partition.
 - The broker and registry that are stopped are private ones (own ports, own data directory): the shared stack
-  is never touched.`;
+  is never touched.
+- **input topic**: after the load stops the input is read back, and it, not the load producer's
+  acknowledgements, is what the service must have processed: a kafkajs producer can see a send acknowledged
+  whose records a leader change then drops (kafkajs#1303), and the reference's profiles and API judgements
+  then skip those batches. An acknowledged batch the input does not hold is reported beside the checks (the
+  load producer's or Kafka's loss, not the service's); a batch the producer's retries wrote twice must be
+  dropped by the service as a replay (it is a duplicate only if it shows twice on an enriched topic).
+- **elastic** (issue 18): 1 -> 2 -> 3 -> 2 -> 1 instances one at a time, then 1 -> 3 -> 1 two at a time, with
+  STANDBY_REPLICAS=1; a leave is a clean stop (SIGTERM: the instance commits and leaves the group at once). The
+  API is asked through the instances a load balancer would route to: admitted once their \`/ready\` said 200,
+  drained before their SIGTERM. Per step: *rebalanced* when every task is RUNNING on exactly one instance of the
+  new set (each with at least one), *caught up* when after that the group's committed lag on the input, read
+  from the broker, is at most one second of input. **Availability** counts every request sent from the first
+  step until the load stopped: right is a right 200 (or 404 for an MPID nobody sent); a 503 counts against it
+  like any other answer that is not the profile, because a client asking for an existing profile did not get
+  it (the 503 is an allowed answer, it says retry, but the issue's >= 99.9% is about answers that serve).
+- **brokers3**: a private three-broker cluster (\`stack up --brokers 3\`: replication factor 3,
+  min.insync.replicas 2), one broker stopped at a time (SIGTERM or kill -9, in turn) and started again.
+  Resume is measured twice per outage: from the broker being gone (processing should not wait for it) and
+  from it answering again.`;
+
+/** The scenario, and its standby count when the run used another than the scenario's default. */
+const scenarioName = (r: ChaosResult): string => (r.benchmark.includes('-standby') ? `${r.scenario} (STANDBY_REPLICAS=${r.parameters.standbyReplicas ?? 0})` : r.scenario);
 
 const ms = (v: number | undefined): string => (v === undefined ? '**not resumed**' : v.toLocaleString('en-US'));
 
@@ -38,7 +61,7 @@ function summaryTable(results: ChaosResult[]): string {
   const rows = results.map((r) => {
     const resumes = r.faults.map((f) => ms(f.resume_ms)).join(' / ') || '—';
     const apiResumes = r.faults.map((f) => ms(f.api_resume_ms)).join(' / ') || '—';
-    return `| ${r.scenario} | ${r.client} | ${r.guarantee} | ${r.batches.toLocaleString('en-US')} | ${r.faults_injected} | ${r.lost ? `**${r.lost}**` : 0} | ${r.duplicated ? `**${r.duplicated}**` : 0} | ${r.profiles_checked - r.profiles_wrong} / ${r.profiles_checked} | ${apiCell(r)} | ${resumes} | ${apiResumes} | ${r.passed ? 'passed' : r.error ? `**did not finish** (${r.error.split('\n')[0]!.replace(/^Error: /, '').replaceAll('|', '/').slice(0, 120)}; its lost count is every batch not drained)` : '**failed**'} |`;
+    return `| ${scenarioName(r)} | ${r.client} | ${r.guarantee} | ${r.batches.toLocaleString('en-US')} | ${r.faults_injected} | ${r.lost ? `**${r.lost}**` : 0} | ${r.duplicated ? `**${r.duplicated}**` : 0} | ${r.profiles_checked - r.profiles_wrong} / ${r.profiles_checked} | ${apiCell(r)} | ${resumes} | ${apiResumes} | ${r.passed ? 'passed' : r.error ? `**did not finish** (${r.error.split('\n')[0]!.replace(/^Error: /, '').replaceAll('|', '/').slice(0, 120)}; its lost count is every batch not drained)` : '**failed**'} |`;
   });
   return [
     '| scenario | client | guarantee | batches | faults | lost | duplicated | profiles right / checked | API answers by status | resume after each fault (ms, outputs) | API 200 again (ms) | |',
@@ -51,23 +74,28 @@ function section(r: ChaosResult): string {
   const p = r.parameters;
   const m = r.machine;
   const lines = [
-    `## ${r.scenario} — ${r.client}, ${r.guarantee}`,
+    `## ${scenarioName(r)} — ${r.client}, ${r.guarantee}`,
     '',
-    `${r.started_at}, ${r.duration_s} s; load average ${m.load_average_at_start} on ${m.cores} cores at start; Node ${m.node}, Kafka ${m.kafka}. ` +
-      `${p.instances} instance(s)${r.scenario === 'storm' ? ' always up, 2 joining and leaving' : ''}, ${p.partitions} partitions, ${p.users} users, ${p.rate} batches/s. ` +
+    `${r.started_at}, ${r.duration_s} s; load average ${m.load_average_at_start} on ${m.cores} cores at start${r.load_average_during ? ` (during: ${r.load_average_during.min}–${r.load_average_during.max}, mean ${r.load_average_during.mean})` : ''}; Node ${m.node}, Kafka ${m.kafka}. ` +
+      `${p.instances} instance(s)${r.scenario === 'storm' ? ' always up, 2 joining and leaving' : ''}${p.steps ? ` then ${p.steps.join(' -> ')}` : ''}${p.standbyReplicas ? `, STANDBY_REPLICAS=${p.standbyReplicas}` : ''}, ${p.partitions} partitions, ${p.users} users, ${p.rate} batches/s. ` +
       `Repeat: \`${r.repro}\`.`,
     '',
     '| fault | at (s) | lasted (ms) | outputs flow again after (ms) | API 200 again after (ms) |',
     '|---|---:|---:|---:|---:|',
     ...r.faults.map((f) => `| ${f.kind}: ${f.detail} | ${f.at_s} | ${f.duration_ms.toLocaleString('en-US')} | ${ms(f.resume_ms)} | ${ms(f.api_resume_ms)} |`),
     '',
+    ...stepsTable(r),
     '| check | wanted | measured | |',
     '|---|---|---|---|',
     ...r.targets.map((t) => `| ${t.label} | ${t.wanted} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`),
     '',
     `Batches ${r.batches.toLocaleString('en-US')} (${r.send_failures} failed sends retried); per topic: ${Object.entries(r.topics).map(([t, a]) => `\`${t.replace(/^.*\.enriched\./, 'enriched.')}\` ${a.records} records, ${a.lost} lost, ${a.duplicated} duplicated, ${a.unexpected} unexpected`).join('; ')}. ` +
       `Dead letters: ${Object.keys(r.dead_letters).length ? Object.entries(r.dead_letters).map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}. ` +
-      `API: ${apiCell(r)}; no answer (instance down) ${r.api.no_answer}; 404 after 200 ${r.api.not_found_after_200}; went back ${r.api.went_back}.`,
+      `API: ${apiCell(r)}; no answer (instance down) ${r.api.no_answer}; 404 after 200 ${r.api.not_found_after_200}; went back ${r.api.went_back}.` +
+      (r.api_availability ? ` From the first fault until the load stopped: ${r.api_availability.right} of ${r.api_availability.requests} answers right (${(r.api_availability.right_ratio * 100).toFixed(2)}%), 503: ${r.api_availability.not_ready_503}.` : '') +
+      (r.api.retried_503 && r.api.not_ready_503 > 0 ? ` Each 503 asked once more after its Retry-After (as a client following it would): ${r.api.retried_503.right} right, ${r.api.retried_503.not_ready_503} 503 again, ${r.api.retried_503.other} other.` : '') +
+      (r.input ? ` Input topic: ${r.input.records} records, ${r.input.batches} batches; ${r.input.duplicate_copies} written twice by the load producer's retries (dropped by the service as replays), ${r.input.acked_missing} batches the load producer saw acknowledged are not on it${r.input.acked_missing ? ` (${r.input.acked_missing_examples.slice(0, 4).join(', ')}; kafkajs' loss across a leader change, not the service's)` : ''}, ${r.input.unacknowledged_written} written without an acknowledgement.` : '') +
+      (r.api.right_given_input ? ` ${r.api.right_given_input} API answers first judged wrong were right for the batches the input holds.` : ''),
     '',
   ];
   const examples = [
@@ -76,6 +104,8 @@ function section(r: ChaosResult): string {
     ...r.profile_examples.map((e) => `profile: ${e}`),
     ...r.api.wrong_examples.map((e) => `API: ${e}`),
   ].slice(0, 12);
+  const reasons = Object.entries(r.api.not_ready_reasons ?? {}).sort(([, a], [, b]) => b - a);
+  if (reasons.length) lines.push('503 answers by reason:', '', ...reasons.map(([why, n]) => `- ${n} × \`${why.replaceAll('`', "'")}\``), '');
   if (examples.length) lines.push('Examples:', '', ...examples.map((e) => `- \`${e.replaceAll('`', "'")}\``), '');
   if (r.exits.length) lines.push('Unexpected exits:', '', ...r.exits.map((e) => `- ${e.instance} at ${new Date(e.at).toISOString()}: \`${e.report.split('\n').slice(-4).join(' ').replaceAll('`', "'").slice(0, 500)}\``), '');
   const view = r.operator_view.filter((v) => v.route === '/health' || !v.answer.startsWith('200'));
@@ -86,6 +116,18 @@ function section(r: ChaosResult): string {
   if (r.notes.length) lines.push(...r.notes.map((n) => `- ${n}`), '');
   if (r.error) lines.push('The scenario did not finish:', '', '```', r.error.slice(0, 1500), '```', '');
   return lines.join('\n');
+}
+
+function stepsTable(r: ChaosResult): string[] {
+  if (!r.steps?.length) return [];
+  return [
+    '| step | at (s) | start (join) / stop (leave) (ms) | rebalanced after (ms) | caught up after (ms) | peak lag (records) | restore (ms) | API during the step: right / 503 / other |',
+    '|---|---:|---:|---:|---:|---:|---:|---|',
+    ...r.steps.map((s) => `| ${s.instances_before} -> ${s.instances_after} | ${s.at_s} | ${ms(s.process_ms)} | ${ms(s.rebalance_ms)} | ${ms(s.catch_up_ms)} | ${s.peak_lag} | ${s.restore_ms.toLocaleString('en-US')} | ${s.api.right} / ${s.api.not_ready_503} / ${s.api.requests - s.api.right - s.api.not_ready_503} |`),
+    '',
+    `Caught up: the group's lag on the input at most ${r.steps[0]!.lag_threshold} records (one second of input) after the step rebalanced; every time is from the step's command (spawn, or SIGTERM).`,
+    '',
+  ];
 }
 
 export function readChaosResults(dir: string): ChaosResult[] {

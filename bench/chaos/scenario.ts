@@ -6,16 +6,21 @@ import { benchDeployment } from '../lib/deployment.ts';
 import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import type { MachineInfo } from '../lib/machine.ts';
 import { log } from '../lib/progress.ts';
-import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts } from './api-prober.ts';
+import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts, type ApiTally } from './api-prober.ts';
+import { scenarioTargets } from './checks.ts';
 import { deadLettersByCode } from './dead-letters.ts';
+import type { ScaleStep } from './elastic.ts';
+import { auditInput, type InputAudit } from './input-audit.ts';
 import { ChaosInstance, type UnexpectedExit } from './instance.ts';
-import { ChaosLoad } from './load.ts';
+import { LagWatcher } from './lag-watcher.ts';
+import { ChaosLoad, type SentBatch } from './load.ts';
+import { LoadAverageSampler, type LoadAverageSummary } from './load-average.ts';
 import { OutputAudit, type TopicAudit } from './output-audit.ts';
-import { freePort, PrivateNode } from './private-stack.ts';
+import { freePort, PrivateCluster, PrivateNode } from './private-stack.ts';
 import { ReadinessSampler, type SampledAnswer } from './readiness-sampler.ts';
-import { judgeBody, mpidOf } from './reference.ts';
+import { batchId, judgeBody, mpidOf, type HeldBatches } from './reference.ts';
 
-export const SCENARIOS = ['kill', 'broker', 'registry', 'storm'] as const;
+export const SCENARIOS = ['kill', 'broker', 'registry', 'storm', 'elastic', 'brokers3'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface ScenarioSpec {
@@ -34,9 +39,15 @@ export interface ScenarioSpec {
   readonly outageSeconds: readonly number[];
   /** storm: seconds between one join or leave and the next. */
   readonly stormIntervalSeconds: number;
-  /** Load before the first fault and after the last one resumed. */
+  /** Load before the first fault and after the last one resumed (elastic: also between steps). */
   readonly steadySeconds: number;
   readonly seed: number;
+  /** elastic: the instance count after each step, in turn (from `instances`). */
+  readonly steps?: readonly number[];
+  /** STANDBY_REPLICAS of every instance (default 0). */
+  readonly standbyReplicas?: number;
+  /** brokers3: each outage of one broker of three (brokers 1, 2, 3, 1, ... in turn) and how it is stopped. */
+  readonly brokerStops?: ReadonlyArray<{ readonly seconds: number; readonly signal: 'SIGTERM' | 'SIGKILL' }>;
 }
 
 /** One fault: when (seconds since the scenario started), how long, and how long the service took to resume. */
@@ -83,6 +94,17 @@ export interface ChaosResult {
   readonly profiles_wrong: number;
   readonly profile_examples: string[];
   readonly api: ApiCounts;
+  /**
+   * Answers to the requests sent from the first fault until the load stopped: `right` is a right 200 for a
+   * user of the run, or 404 for an MPID no batch names; every 503 counts against it.
+   */
+  readonly api_availability?: ApiTally & { readonly right_ratio: number };
+  /** elastic: each scaling step. */
+  readonly steps?: ScaleStep[];
+  /** The input topic read back after the run, against the load producer's acknowledgements. */
+  readonly input?: InputAudit;
+  /** The machine's 1-minute load average sampled through the scenario. */
+  readonly load_average_during?: LoadAverageSummary;
   readonly exits: UnexpectedExit[];
   readonly operator_view: SampledAnswer[];
   readonly targets: ScenarioTarget[];
@@ -108,8 +130,11 @@ const API_RESUME_DEADLINE_MS = 60_000;
 /** Topics and groups of a scenario start with this; cleanup removes only those. */
 const applicationIdOf = (env: ChaosEnvironment, spec: ScenarioSpec): string => `${env.runId}-${spec.scenario}-${spec.client === 'platformatic' ? 'pk' : 'kj'}-${spec.guarantee === 'exactly_once' ? 'eos' : 'alos'}`;
 
-export function resultName(spec: Pick<ScenarioSpec, 'scenario' | 'client' | 'guarantee'>): string {
-  return `chaos-${spec.scenario}-${spec.client}-${spec.guarantee === 'exactly_once' ? 'eos' : 'alos'}`;
+/** The results file's name; a run with other standbys than the scenario's default (elastic 1, else 0) gets its own. */
+export function resultName(spec: Pick<ScenarioSpec, 'scenario' | 'client' | 'guarantee' | 'standbyReplicas'>): string {
+  const standbys = spec.standbyReplicas ?? 0;
+  const suffix = standbys === (spec.scenario === 'elastic' ? 1 : 0) ? '' : `-standby${standbys}`;
+  return `chaos-${spec.scenario}-${spec.client}-${spec.guarantee === 'exactly_once' ? 'eos' : 'alos'}${suffix}`;
 }
 
 /** What a fault script gets: the running scenario's parts, and the resume measurement. */
@@ -119,6 +144,12 @@ export interface FaultContext {
   readonly instances: ChaosInstance[];
   readonly broker: PrivateNode | undefined;
   readonly registry: PrivateNode | undefined;
+  /** brokers3: the private three-broker cluster. */
+  readonly cluster: PrivateCluster | undefined;
+  /** elastic: the group's lag on the input, sampled from the broker. */
+  readonly lag: LagWatcher | undefined;
+  /** elastic: the steps the script took, filled in as it goes. */
+  readonly steps: ScaleStep[];
   readonly audit: OutputAudit;
   readonly prober: ApiProber;
   readonly t0: number;
@@ -148,6 +179,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   let error: string | undefined;
   let broker: PrivateNode | undefined;
   let registry: PrivateNode | undefined;
+  let cluster: PrivateCluster | undefined;
   let brokers = env.brokers;
   let registryUrl = env.registryUrl;
   const runTag = `${appId}-${spec.seed}`;
@@ -161,6 +193,13 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       await broker.start();
       cleanups.push(() => broker!.stop());
       brokers = [broker.brokers];
+    }
+    if (spec.scenario === 'brokers3') {
+      cluster = await PrivateCluster.create(root, 3);
+      log(`${appId}: starting a private three-broker cluster on ${cluster.brokers.join(',')}`);
+      cleanups.push(() => cluster!.stop());
+      await cluster.start();
+      brokers = cluster.brokers;
     }
     if (spec.scenario === 'registry') {
       registry = await PrivateNode.create('registry', root);
@@ -180,7 +219,9 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   const admin = new BenchAdmin(brokers);
   const load = new ChaosLoad({ brokers, registryUrl, rawTopic, partitions: spec.partitions, users: spec.users, ratePerSecond: spec.rate, runTag, mpidBase });
   const audit = new OutputAudit({ brokers, registryUrl, topics: outputTopics, groupId: `${appId}-audit`, runTag });
-  const extras = spec.scenario === 'storm' ? 2 : 0;
+  const extras = spec.scenario === 'storm' ? 2 : spec.scenario === 'elastic' ? Math.max(spec.instances, ...(spec.steps ?? [])) - spec.instances : 0;
+  const lag = spec.scenario === 'elastic' ? new LagWatcher({ brokers, groupId: appId, topic: rawTopic, everyMs: 250 }) : undefined;
+  const loadAverage = new LoadAverageSampler();
   const instances: ChaosInstance[] = [];
   for (let i = 0; i < spec.instances + extras; i++) {
     const stateDir = join(root, `state-${i}`);
@@ -190,9 +231,16 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       // The runtime's defaults (what users get): outputs are visible only after an exactly-once commit.
       commitIntervalMs: spec.guarantee === 'exactly_once' ? 200 : 1000,
       kafkaClient: spec.client, apiPort: await freePort(), apiKey: CHAOS_API_KEY,
+      ...(spec.standbyReplicas ? { standbyReplicas: spec.standbyReplicas } : {}),
+      // The elastic scenario reads from these reports when the group has settled after each step.
+      ...(spec.scenario === 'elastic' ? { reportTasksMs: 100 } : {}),
     }, exits));
   }
-  const livePorts = (): number[] => instances.filter((i) => i.answering).map((i) => i.port);
+  // Elastic: the API is asked through the instances a load balancer would route to (admitted once ready,
+  // drained before a clean stop); elsewhere through every instance whose HTTP API listens.
+  const livePorts = spec.scenario === 'elastic'
+    ? (): number[] => instances.filter((i) => i.inRotation).map((i) => i.port)
+    : (): number[] => instances.filter((i) => i.answering).map((i) => i.port);
   const prober = new ApiProber({ livePorts, sentUpTo: (u) => load.attempted[u]!, users: spec.users, partitionOfUser: load.partitionOfUser }, { runTag, mpidBase, pauseMs: 40 });
   const t0 = Date.now();
   const sampler = new ReadinessSampler(livePorts, t0);
@@ -202,8 +250,9 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     faults.push(r);
     return r;
   };
+  const steps: ScaleStep[] = [];
   const ctx: FaultContext = {
-    spec, instances, broker, registry, audit, prober, t0,
+    spec, instances, broker, registry, cluster, lag, steps, audit, prober, t0,
     record: (kind, detail, startedAt, endedAt) => record(kind, detail, startedAt, endedAt),
     waitResumed: async (endedAt) => {
       const resume = await audit.waitForFlow(endedAt, spec.partitions, RESUME_DEADLINE_MS);
@@ -223,11 +272,18 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   let profilesWrong = 0;
   const profileExamples: string[] = [];
   let deadLetters: Record<string, number> = {};
+  let input: InputAudit | undefined;
+  // Until the input is read back: every acknowledged batch, each user's batches all there.
+  let expected: ReadonlyMap<string, SentBatch> = load.acked;
+  let held: HeldBatches;
+  let scriptStarted: number | undefined;
+  let loadStopped: number | undefined;
+  loadAverage.start();
   try {
     await admin.connect();
     cleanups.push(async () => {
       await admin.deleteByPrefix(appId);
-      await admin.deleteGroups([appId, `${appId}-audit`, `${appId}-dlq-count`]);
+      await admin.deleteGroups([appId, `${appId}-audit`, `${appId}-dlq-count`, `${appId}-input-audit`]);
       await admin.disconnect();
     });
     await admin.create([{ topic: rawTopic, partitions: spec.partitions, config: { 'retention.ms': '-1' } }]);
@@ -243,24 +299,39 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     sampler.start();
     const firstFlow = await audit.waitForFlow(loadStarted, spec.partitions, RESUME_DEADLINE_MS);
     if (firstFlow === undefined) throw new Error(`no output on every partition within ${RESUME_DEADLINE_MS / 1000} s of the load starting`);
+    if (lag) {
+      await lag.start();
+      cleanups.push(() => lag.stop());
+      // Every user's profile exists before the first step, so from then on every request for one should get 200.
+      await waitEveryUserOutput(load.acked, load.attempted, audit, spec.users);
+    }
     await sleep(spec.steadySeconds * 1000);
 
+    scriptStarted = Date.now();
     await script(ctx);
 
     await sleep(spec.steadySeconds * 1000);
+    loadStopped = Date.now();
     await load.stop();
-    log(`${appId}: ${load.sent} batches sent; draining`);
+    // What the service must have processed is what the input holds, read back (not the producer's acknowledgements).
+    const readBack = await auditInput({ brokers, registryUrl, topic: rawTopic, groupId: `${appId}-input-audit`, acked: load.acked });
+    input = readBack.audit;
+    expected = new Map([...readBack.held].map((id) => [id, load.handed.get(id)!] as const).filter(([, b]) => b !== undefined));
+    held = (user, k) => readBack.held.has(batchId(runTag, user, k));
+    log(`${appId}: ${load.sent} batches acknowledged, ${expected.size} on the input topic; draining`);
     // A transaction a fault left open holds read-committed readers back until the coordinator aborts it
     // (transaction timeout + the broker's cleanup interval, ~40 s): the drain waits longer than that.
     const drainDeadline = Date.now() + 120_000;
-    while (!audit.complete(load.acked) && Date.now() < drainDeadline) await sleep(250);
+    while (!audit.complete(expected) && Date.now() < drainDeadline) await sleep(250);
     await sleep(3000); // anything arriving now is a duplicate
     await prober.stop();
     await sampler.stop();
+    prober.rejudge(held);
 
-    // Every user's profile from the API, equal to the oracle's after all of that user's batches.
+    // Every user's profile from the API, equal to the oracle's after all of that user's batches the input holds.
     for (let user = 0; user < spec.users; user++) {
-      const k = load.attempted[user]!;
+      let k = load.attempted[user]!;
+      while (k > 0 && held && !held(user, k)) k--;
       if (k === 0) continue;
       profilesChecked++;
       let why = 'no answer';
@@ -269,7 +340,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
         const port = ports[user % Math.max(1, ports.length)];
         const answer = port === undefined ? undefined : await getProfile(port, mpidOf(mpidBase, user)).catch(() => undefined);
         if (answer?.status === 200) {
-          const v = judgeBody(answer.body, runTag, mpidBase, user, k);
+          const v = judgeBody(answer.body, runTag, mpidBase, user, k, held);
           why = v.right ? (v.k === k ? '' : `shows batch ${v.k} of ${k}`) : v.why;
           if (why === '') break;
         } else if (answer) {
@@ -292,31 +363,17 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   } finally {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => log(`${appId}: cleanup: ${(e as Error).message}`));
     rmSync(root, { recursive: true, force: true });
+    loadAverage.stop();
   }
 
-  const topics = audit.audit(load.acked);
+  const topics = audit.audit(expected);
   const lost = Object.values(topics).reduce((s, t) => s + t.lost, 0);
   const duplicated = Object.values(topics).reduce((s, t) => s + t.duplicated, 0);
-  const deadLettered = Object.values(deadLetters).reduce((s, n) => s + n, 0);
-  const eos = spec.guarantee === 'exactly_once';
-  const otherStatuses = Object.values(prober.counts.other_status).reduce((s, n) => s + n, 0);
-  const targets: ScenarioTarget[] = [
-    { label: 'no unexpected exit', wanted: '0', measured: String(exits.length), met: exits.length === 0 },
-    { label: 'lost', wanted: '0', measured: String(lost), met: lost === 0 },
-    ...(eos ? [{ label: 'duplicated (exactly-once)', wanted: '0', measured: String(duplicated), met: duplicated === 0 }] : []),
-    ...(eos ? [{ label: 'outputs enriched with their own batch\'s state (exactly-once)', wanted: '0 stale', measured: String(audit.staleEnrichment), met: audit.staleEnrichment === 0 }] : []),
-    { label: 'dead-lettered good batches', wanted: '0', measured: String(deadLettered), met: deadLettered === 0 },
-    { label: 'profiles equal to the reference', wanted: `${profilesChecked}`, measured: `${profilesChecked - profilesWrong}`, met: profilesWrong === 0 && profilesChecked > 0 },
-    { label: 'API answers other than 200-right, 404, 503', wanted: '0', measured: String(prober.counts.wrong_body + otherStatuses), met: prober.counts.wrong_body + otherStatuses === 0 },
-    { label: 'every fault resumed (outputs flow on every partition)', wanted: `within ${RESUME_DEADLINE_MS / 1000} s`, measured: `${faults.filter((f) => f.resume_ms !== undefined).length} of ${faults.length}`, met: faults.every((f) => f.resume_ms !== undefined) },
-  ];
-  if (spec.scenario === 'kill' || spec.scenario === 'broker') {
-    const worst = Math.max(0, ...faults.map((f) => f.resume_ms ?? Infinity));
-    const what = spec.scenario === 'kill' ? 'processing resumes after kill -9 + immediate restart' : 'processing resumes after the broker is back';
-    targets.push({ label: `${what} (issue 14)`, wanted: '<= 5000 ms', measured: Number.isFinite(worst) ? `${worst} ms (worst)` : 'not resumed', met: worst <= 5000 });
-  }
-  if (error) targets.push({ label: 'the scenario ran to its end', wanted: 'yes', measured: 'no (see error)', met: false });
-  const flags = `${spec.scenario} --client ${spec.client} --guarantee ${spec.guarantee} --seed ${spec.seed}`;
+  const tally = scriptStarted === undefined ? undefined : prober.tally(scriptStarted, loadStopped ?? Date.now());
+  const availability = tally && { ...tally, right_ratio: tally.requests === 0 ? 0 : tally.right / tally.requests };
+  const targets = scenarioTargets({ spec, exits, lost, duplicated, staleEnrichment: audit.staleEnrichment, deadLetters, profilesChecked, profilesWrong, api: prober.counts, faults, steps, availability, error, resumeDeadlineMs: RESUME_DEADLINE_MS });
+  const standbyFlag = resultName(spec).includes('-standby') ? ` --standby ${spec.standbyReplicas ?? 0}` : '';
+  const flags = `${spec.scenario} --client ${spec.client} --guarantee ${spec.guarantee} --seed ${spec.seed}${standbyFlag}`;
   return {
     benchmark: resultName(spec),
     kind: 'chaos',
@@ -341,6 +398,10 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     profiles_wrong: profilesWrong,
     profile_examples: profileExamples,
     api: prober.counts,
+    ...(availability ? { api_availability: availability } : {}),
+    ...(spec.scenario === 'elastic' ? { steps } : {}),
+    ...(input ? { input } : {}),
+    load_average_during: loadAverage.summary(),
     exits,
     operator_view: sampler.answers(),
     targets,
@@ -349,4 +410,15 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     notes,
     ...(error ? { error } : {}),
   };
+}
+
+/** Waits until the audit saw an output of every user (each user's first batch acknowledged and processed). */
+async function waitEveryUserOutput(acked: ReadonlyMap<string, SentBatch>, attempted: readonly number[], audit: OutputAudit, users: number): Promise<void> {
+  const deadline = Date.now() + RESUME_DEADLINE_MS;
+  for (;;) {
+    const firsts = new Map([...acked].filter(([, b]) => b.k === 1));
+    if (firsts.size === users && attempted.every((k) => k > 0) && audit.complete(firsts)) return;
+    if (Date.now() > deadline) throw new Error(`not every user had an output within ${RESUME_DEADLINE_MS / 1000} s`);
+    await sleep(250);
+  }
 }
