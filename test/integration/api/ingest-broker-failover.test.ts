@@ -5,6 +5,7 @@ import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
 import { BatchProducer } from '../../../src/app/adapters/batch-producer.ts';
 import { ensureTopics } from '../../../src/app/kafka/topic-admin.ts';
+import { createTopicTail } from '../../../src/app/kafka/topic-tail.ts';
 import { createAvroSerde, createSchemaRegistry } from '../../../src/schema/avro-serde.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { SCHEMAS } from '../../../src/schema/schema-catalog.ts';
@@ -67,6 +68,17 @@ describe('POST /v2/events on a three-broker cluster', () => {
     cleanups.push(() => producer.disconnect());
     const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, keys, ingest: { sink: producer, rawTopicOf: () => topic, defaultSource: 'web' } });
     cleanups.push(() => api.close());
+
+    // A topic tail (what `consume`, the Live Stream and the audience reader read with) follows the topic through
+    // the faults: it must deliver every stored record once, in offset order per partition.
+    const tailed = new Map<number, string[]>();
+    const tail = createTopicTail({ brokers, clientId: 'ingest-failover-tail', topics: [topic], fromBeginning: true, maxWaitMs: 200 });
+    cleanups.push(() => tail.stop());
+    await tail.run({
+      onBatch: async (b) => {
+        tailed.set(b.partition, [...(tailed.get(b.partition) ?? []), ...b.records.map((r) => r.offset)]);
+      },
+    });
 
     const outcomes = new Map<string, Outcome>();
     let sent = 0;
@@ -133,6 +145,15 @@ describe('POST /v2/events on a three-broker cluster', () => {
       found.set(batch.source_request_id!, [...(found.get(batch.source_request_id!) ?? []), { partition: r.partition, offset: r.message.offset }]);
     }
 
+    const tailedCount = () => [...tailed.values()].reduce((n, offsets) => n + offsets.length, 0);
+    const deadline = Date.now() + 60_000;
+    while (tailedCount() < stored && Date.now() < deadline) await sleep(200);
+    await sleep(1000); // anything beyond `stored` would be a record delivered twice
+    for (const o of ends) {
+      const expected = Array.from({ length: Number(o.high) - Number(o.low) }, (_, k) => String(Number(o.low) + k));
+      expect(tailed.get(o.partition) ?? [], `tail of partition ${o.partition}`).toEqual(expected);
+    }
+
     const all = [...outcomes];
     const acked = all.filter(([, o]) => o.status === 202);
     const refused = all.filter(([, o]) => o.status !== 202);
@@ -142,6 +163,7 @@ describe('POST /v2/events on a three-broker cluster', () => {
       acknowledged: acked.length,
       refused503: refused.length,
       stored,
+      tailed: tailedCount(),
       ackedMissing: acked.filter(([id]) => !found.has(id)).length,
       ackedDuplicated: acked.filter(([id]) => (found.get(id)?.length ?? 0) > 1).length,
       refusedStored: refused.filter(([id]) => found.has(id)).length,
