@@ -93,8 +93,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'When it stops: after N records with --count N (when fewer are there, it waits for the rest); without\n' +
       '--count, at the end of the topic (--from end: never); with --follow not before Ctrl-C or N records;\n' +
       'and, unless --follow, after --timeout seconds without a new record (default 10).\n' +
-      'Reads committed records only, in a throwaway consumer group (profile-stream-consume-<uuid>) that\n' +
-      'commits nothing. Exit code 0, or 1 when --count N was given and fewer than N records came.',
+      'Reads committed records only, from every partition by direct assignment: it joins no consumer group\n' +
+      'and commits nothing. Exit code 0, or 1 when --count N was given and fewer than N records came.',
     flags: [
       { name: 'count', type: 'string', value: 'N', meaning: 'print N records: the latest N, or the first N from --from' },
       { name: 'from', type: 'string', value: 'beginning|end', meaning: 'start at the first record, or at the end (only new records)' },

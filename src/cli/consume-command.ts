@@ -47,8 +47,8 @@ function startOffsets(offsets: { partition: number; low: string; high: string }[
 
 /**
  * `profile-stream consume TOPIC`: prints records as JSON lines (Avro decoded with the writer's schema
- * from the registry; anything else shown as text, with its headers), read-committed, in a throwaway
- * consumer group that commits nothing. `--help` (command-specs.ts) documents when it stops.
+ * from the registry; anything else shown as text, with its headers), read-committed, by direct
+ * assignment (no consumer group, nothing committed). `--help` (command-specs.ts) documents when it stops.
  */
 export async function consumeCommand(conn: Connection, topic: string | undefined, options: ConsumeOptions, out: CliOutput): Promise<number> {
   if (!topic) throw new CliError('PS_ERR_CLI_USAGE', 'consume needs a topic, e.g. profile-stream consume profile-stream.enriched.analytics --count 10');
@@ -63,8 +63,8 @@ export async function consumeCommand(conn: Connection, topic: string | undefined
   const follow = options.follow === true;
 
   const registry = createSchemaRegistry(registryEndpoint(conn.schemaRegistryUrl, conn.security));
-  // A throwaway group: reading must not move the offsets of any real consumer.
-  const tail = createTopicTail({ brokers: conn.brokers, clientId: 'profile-stream-consume', security: conn.security.kafka, groupId: `profile-stream-consume-${randomUUID()}`, topics: [topic], fromBeginning: true });
+  // Direct assignment, nothing committed: reading must not move the offsets of any real consumer.
+  const tail = createTopicTail({ brokers: conn.brokers, clientId: `profile-stream-consume-${randomUUID().slice(0, 8)}`, security: conn.security.kafka, topics: [topic], fromBeginning: true });
   let ranges: PartitionRange[];
   try {
     if (!(await tail.topicExists(topic))) {

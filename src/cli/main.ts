@@ -14,9 +14,10 @@ import { CliError } from './errors.ts';
 import { kafkaSecurityFailure } from '../streams/index.ts';
 
 /**
- * kafkajs 2.2.4 (in maintenance) schedules its throttle check with `throttledUntil - Date.now()`, negative
- * when nothing is throttled; Node 24 clamps that to 1 ms, as older Nodes did, but now also prints a
- * TimeoutNegativeWarning on every produce. Only that warning is dropped, so a command's stderr is its own.
+ * kafkajs 2.2.4 (in maintenance; still the runtime's `KAFKA_CLIENT=kafkajs` and the stack's broker checks)
+ * schedules its throttle check with `throttledUntil - Date.now()`, negative when nothing is throttled; Node 24
+ * clamps that to 1 ms, as older Nodes did, but now also prints a TimeoutNegativeWarning on every request.
+ * Only that warning is dropped, so a command's stderr is its own.
  */
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {

@@ -10,7 +10,7 @@ import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
 const HOUR_MS = 3_600_000;
 /** Changes kept for the hourly chart: the last day and the hour it started in. */
 const KEEP_MS = 25 * HOUR_MS;
-/** With no record for this long after the group joined, the reader counts as caught up (a topic whose last records are transaction markers never reports lag 0). */
+/** With no record for this long after reading started, the reader counts as caught up (a topic whose last records are transaction markers never reports lag 0). */
 const QUIET_MS = 2_000;
 
 export interface AudienceMembershipReaderOptions {
@@ -25,9 +25,9 @@ export interface AudienceMembershipReaderOptions {
 
 /**
  * Current members and the last day's joins and leaves of every audience, read from the audience membership
- * topic (`<app>.audience-memberships`) from its beginning, in a consumer group of its own per instance, so
- * every instance knows every audience without asking the others. Started by the first question, then kept
- * up to date. A change counts only when it changes membership: an `add` for a member (a replayed record,
+ * topic (`<app>.audience-memberships`) from its beginning, every partition on every instance (no consumer
+ * group), so every instance knows every audience without asking the others. Started by the first question,
+ * then kept up to date. A change counts only when it changes membership: an `add` for a member (a replayed record,
  * at-least-once) is no join.
  */
 export class AudienceMembershipReader implements AudienceMembershipSource {
@@ -75,8 +75,8 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
   private async connect(): Promise<void> {
     const { brokers, logger, topic, applicationId } = this.options;
     const tail = createTopicTail({
-      brokers, clientId: `${applicationId}-audience-reader`, logger, security: this.options.security?.kafka, groupId: `${applicationId}-audience-reader-${randomUUID().slice(0, 8)}`,
-      topics: [topic], fromBeginning: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 200,
+      brokers, clientId: `${applicationId}-audience-reader-${randomUUID().slice(0, 8)}`, logger, security: this.options.security?.kafka,
+      topics: [topic], fromBeginning: true, maxWaitMs: 200,
     });
     this.tail = tail;
     for (const o of await tail.offsets(topic)) if (BigInt(o.high) > BigInt(o.low)) this.targets.set(o.partition, BigInt(o.high));
@@ -145,7 +145,6 @@ export class AudienceMembershipReader implements AudienceMembershipSource {
   async close(): Promise<void> {
     const tail = this.tail;
     this.tail = undefined;
-    // The group committed nothing; stopping removes it.
     await tail?.stop();
   }
 }

@@ -3,7 +3,6 @@ import { createAvroSerde, createSchemaRegistry, type AvroSerde } from '../../sch
 import type { Batch } from '../../schema/batch.ts';
 import { batchIdentities, DEFAULT_IDENTITY_STRATEGY } from '../../identity/identity-strategy.ts';
 import { registryEndpoint, type ClientSecurity } from '../client-security.ts';
-import pino from 'pino';
 import { createKeyedProducer, type KeyedProducer, type RecordPosition } from '../kafka/keyed-producer.ts';
 
 /**
@@ -16,8 +15,7 @@ export class BatchProducer {
   private readonly serde: AvroSerde<Batch>;
 
   constructor(brokers: string[], schemaRegistryUrl: string, clientId = 'profile-stream-producer', security?: ClientSecurity) {
-    // kafkajs's own logger prints retried coordinator errors at ERROR on a fresh broker; ours keeps them at debug.
-    this.producer = createKeyedProducer({ brokers, clientId, logger: pino({ level: 'warn' }, pino.destination(2)), security: security?.kafka });
+    this.producer = createKeyedProducer({ brokers, clientId, security: security?.kafka });
     this.serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(registryEndpoint(schemaRegistryUrl, security)), schema: SCHEMAS.batch });
   }
 

@@ -39,8 +39,9 @@ export interface LiveTailOptions {
 type Subscriber = { readonly workspaces: ReadonlySet<string> | undefined; readonly listener: (event: LiveEvent) => void };
 
 /**
- * The Live Stream's tail: a consumer of the raw topics (and of the history topic, to learn what became of
- * each shown batch) in a group of its own, so it never touches the pipeline's offsets or assignment.
+ * The Live Stream's tail: a reader of the raw topics (and of the history topic, to learn what became of
+ * each shown batch) by direct assignment, in no consumer group, so it never touches the pipeline's offsets
+ * or assignment.
  *
  * What keeps it from slowing the pipeline: it runs only while someone watches (it starts with the first
  * subscriber and stops `idleStopMs` after the last); it decodes at most `maxDecodesPerSecond` raw records
@@ -63,7 +64,7 @@ export class LiveTail implements LiveFeed {
   private readonly subscribers = new Set<Subscriber>();
   private state: LiveFeedStats['state'] = 'stopped';
   private tail: TopicTail | undefined;
-  private groupId = '';
+  private clientId = '';
   private starting: Promise<void> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private tokens: number;
@@ -134,13 +135,13 @@ export class LiveTail implements LiveFeed {
     this.state = 'starting';
     this.tails.clear();
     this.pending.clear();
-    // A group of its own per instance and start: every instance shows every batch, and nothing is committed.
-    this.groupId = `${app.applicationId}-live-tail-${randomUUID().slice(0, 8)}`;
+    // Every partition by direct assignment: every instance shows every batch, no group is joined, nothing is committed.
+    this.clientId = `${app.applicationId}-live-tail-${randomUUID().slice(0, 8)}`;
     const topics = [...app.rawTopics, app.historyTopic];
     // Small fetches: with the read budget below, what the tail reads stays small whatever the pipeline's rate.
     const tail = createTopicTail({
-      brokers, clientId: `${app.applicationId}-live-tail`, logger, security: this.options.security?.kafka, groupId: this.groupId, topics, fromBeginning: false, resolveManually: true,
-      sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitMs: 100, maxBytesPerPartition: 64 * 1024, maxBytes: 512 * 1024,
+      brokers, clientId: this.clientId, logger, security: this.options.security?.kafka, topics, fromBeginning: false, resolveManually: true,
+      maxWaitMs: 100, maxBytesPerPartition: 64 * 1024, maxBytes: 512 * 1024,
     });
     this.tail = tail;
     let seeked = false;
@@ -153,16 +154,15 @@ export class LiveTail implements LiveFeed {
     await tail.run({
       onBatch: (batch, resolve) => this.onBatch(batch, resolve),
       onJoin: (assignment) => {
-        // Read back a few records per partition, once: the page opens on recent batches instead of an empty
-        // list. A later rejoin (the broker restarted) goes on from where the consumer was.
+        // Read back a few records per partition, once: the page opens on recent batches instead of an empty list.
         if (seeked) return;
         seeked = true;
         void this.seekBack(assignment).then(joinedOk, joinFailed);
       },
       onCrash: (error, willRestart) => {
         joinFailed(error);
-        // The consumer restarts after a retriable error by itself; after any other the tail is stopped, and the
-        // next page to subscribe starts a new one instead of waiting on a consumer that reads nothing.
+        // The tail retries a failed fetch by itself; after any other failure it is stopped, and the next page
+        // to subscribe starts a new one instead of waiting on a tail that reads nothing.
         if (!willRestart && this.tail === tail) {
           logger.warn({ err: error }, 'live tail: consumer stopped; the next page restarts it');
           void this.stop();
@@ -172,7 +172,7 @@ export class LiveTail implements LiveFeed {
     const timeout = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('live tail: no partitions assigned within 15 s')), 15_000).unref());
     await Promise.race([joined, timeout]);
     this.state = 'live';
-    logger.info({ groupId: this.groupId }, 'live tail reading');
+    logger.info({ clientId: this.clientId }, 'live tail reading');
   }
 
   private async seekBack(assignment: Readonly<Record<string, number[]>>): Promise<void> {
@@ -194,7 +194,7 @@ export class LiveTail implements LiveFeed {
     this.tail = undefined;
     this.starting = undefined;
     this.state = 'stopped';
-    // The group committed nothing; stopping removes it, which leaves the broker as it was.
+    // Nothing was committed and no group joined: stopping leaves the broker as it was.
     if (tail) await tail.stop();
   }
 

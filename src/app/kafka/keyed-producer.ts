@@ -1,5 +1,7 @@
-import { CompressionTypes, Partitioners, type Message, type Producer } from 'kafkajs';
-import { kafkajsClient, type KafkaClientOptions } from './kafkajs-client.ts';
+import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import { partitionForKey } from '../../streams/index.ts';
+import { kafkaClientError } from './kafka-client-error.ts';
+import { clientOptions, type KafkaClientOptions } from './kafka-client.ts';
 
 /** One record to produce: keyed (the key picks the partition, as any Java producer would), optionally timestamped. */
 export interface KeyedRecord {
@@ -20,7 +22,8 @@ export interface RecordPosition {
 /**
  * What the app produces with outside the stream runtime (ingested batches, seeds, erasure requests): an
  * idempotent producer whose `send` resolves once every record is acknowledged by all in-sync replicas,
- * with where each one landed.
+ * with where each one landed. A failed send rejects with a `KafkaClientError` (or the runtime's
+ * `PS_ERR_KAFKA_AUTHENTICATION` / `PS_ERR_KAFKA_TLS` error); none of its records counts as accepted.
  */
 export interface KeyedProducer {
   connect(): Promise<void>;
@@ -28,39 +31,155 @@ export interface KeyedProducer {
   disconnect(): Promise<void>;
 }
 
+type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
 /**
- * kafkajs behind `KeyedProducer`. kafkajs 2.x's default partitioner is murmur2 like Java's, so a record
- * lands on the partition any Java producer (and the stream runtime) picks for the same key.
+ * Sends waiting while one is in flight go out together, up to this many bytes (the broker refuses a
+ * partition's record batch over `message.max.bytes`, 1 MiB by default; the runtime's chunks are this size
+ * too). A single send larger than this still goes out alone, as it came.
+ */
+const MAX_COALESCED_BYTES = 512 * 1024;
+/** Per-record overhead in a v2 record batch, rounded up (varints, attributes, deltas, header framing). */
+const RECORD_OVERHEAD = 64;
+
+/**
+ * The messages one send produces: each record on the partition Kafka's Java producer (and Kafka Streams,
+ * and the stream runtime) picks for its key, `toPositive(murmur2(utf8 key)) % partitions`. Set here
+ * rather than left to the client: @platformatic/kafka's default partitioner takes murmur2 as unsigned
+ * (`>>> 0`), which puts every key whose hash is negative on another partition unless the count is a
+ * power of two.
+ */
+export function keyedMessages(topic: string, records: readonly KeyedRecord[], partitions: number): Message[] {
+  return records.map((r) => {
+    const key = Buffer.from(r.key, 'utf8');
+    const headers = new Map<Buffer, Buffer>();
+    for (const [k, v] of Object.entries(r.headers ?? {})) headers.set(Buffer.from(k), Buffer.from(v));
+    return {
+      topic,
+      key,
+      value: typeof r.value === 'string' ? Buffer.from(r.value, 'utf8') : r.value,
+      partition: partitionForKey(key, partitions),
+      timestamp: BigInt(r.timestamp ?? Date.now()),
+      headers,
+    };
+  });
+}
+
+interface PendingSend {
+  readonly topic: string;
+  readonly records: readonly KeyedRecord[];
+  readonly bytes: number;
+  resolve(positions: RecordPosition[]): void;
+  reject(error: unknown): void;
+}
+
+function sizeOf(records: readonly KeyedRecord[]): number {
+  let bytes = 0;
+  for (const r of records) {
+    bytes += Buffer.byteLength(r.key) + (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value.length) + RECORD_OVERHEAD;
+    for (const [k, v] of Object.entries(r.headers ?? {})) bytes += k.length + v.length;
+  }
+  return bytes;
+}
+
+/**
+ * @platformatic/kafka behind `KeyedProducer`: idempotent, acks=all, and one produce request in flight
+ * at a time. The one request matters for exactly-once across a leader change: the client retries a
+ * request with the same producer id and sequence numbers, which the new leader recognises as already
+ * written; with several in flight, a retried request the broker no longer remembers (it keeps the last
+ * five per partition) or one overtaken by its successor comes back OUT_OF_ORDER_SEQUENCE_NUMBER, and the
+ * client then resends it under a new producer id, which a broker cannot tell from a new record. Sends
+ * made while one is in flight wait and go out together in the next request, so concurrent callers
+ * (HTTP requests) share round trips instead of queueing one by one.
  */
 export function createKeyedProducer(options: KafkaClientOptions): KeyedProducer {
-  // Kafka's answer gives one base offset per partition; to tell each record its own offset we need to know
-  // which partition the default partitioner picked for each message.
-  const partitionOf = new WeakMap<Message, number>();
-  const createPartitioner = () => {
-    const partitioner = Partitioners.DefaultPartitioner();
-    return (args: Parameters<typeof partitioner>[0]) => {
-      const partition = partitioner(args);
-      partitionOf.set(args.message, partition);
-      return partition;
-    };
+  const producer = new Producer<Buffer, Buffer, Buffer, Buffer>({
+    ...clientOptions(options),
+    idempotent: true,
+    acks: -1,
+    // "No producer yet" in InitProducerId is -1/-1 (the library's default is 0/0).
+    producerId: -1n,
+    producerEpoch: -1,
+    autocreateTopics: false,
+  });
+  const waiting: PendingSend[] = [];
+  let pumping: Promise<void> | undefined;
+  let closed = false;
+
+  const sendTogether = async (group: readonly PendingSend[]): Promise<RecordPosition[][]> => {
+    const topics = [...new Set(group.map((p) => p.topic))];
+    // Cached by the client for a few seconds; the partition count of each topic picks each record's partition.
+    const metadata = await producer.metadata({ topics });
+    const perSend = group.map((p) => {
+      const partitions = metadata.topics.get(p.topic)?.partitionsCount;
+      if (!partitions) throw new Error(`no partitions known for topic ${p.topic}`);
+      return keyedMessages(p.topic, p.records, partitions);
+    });
+    const result = await producer.send({ messages: perSend.flat(), acks: -1 });
+    // One request carries one record batch per partition, in the order given, so a partition's messages
+    // got consecutive offsets from its base offset.
+    const next = new Map((result.offsets ?? []).map((o) => [`${o.topic}:${o.partition}`, o.offset]));
+    return perSend.map((messages) =>
+      messages.map((m) => {
+        const at = `${m.topic}:${m.partition!}`;
+        const offset = next.get(at);
+        if (offset === undefined) throw new Error(`Kafka acknowledged no offset for ${at}`);
+        next.set(at, offset + 1n);
+        return { topic: m.topic, partition: m.partition!, offset: offset.toString() };
+      }),
+    );
   };
-  const producer: Producer = kafkajsClient(options).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner });
+
+  const pump = async (): Promise<void> => {
+    while (waiting.length > 0) {
+      const group = [waiting.shift()!];
+      let bytes = group[0]!.bytes;
+      while (waiting.length > 0 && bytes + waiting[0]!.bytes <= MAX_COALESCED_BYTES) {
+        const p = waiting.shift()!;
+        bytes += p.bytes;
+        group.push(p);
+      }
+      try {
+        const positions = await sendTogether(group);
+        group.forEach((p, i) => p.resolve(positions[i]!));
+      } catch (error) {
+        const failure = kafkaClientError(error, `producing to ${[...new Set(group.map((p) => p.topic))].join(', ')}`);
+        for (const p of group) p.reject(failure);
+      }
+    }
+  };
+
+  const kick = (): void => {
+    if (pumping) return;
+    pumping = pump().finally(() => {
+      pumping = undefined;
+      // A send queued after the loop's last look, before this ran, would wait forever otherwise.
+      if (waiting.length > 0) kick();
+    });
+  };
+
   return {
-    connect: () => producer.connect(),
-    disconnect: () => producer.disconnect(),
-    async send(topic, records) {
-      if (records.length === 0) return [];
-      const messages: Message[] = records.map((r) => ({ key: r.key, value: r.value, ...(r.timestamp === undefined ? {} : { timestamp: String(r.timestamp) }), ...(r.headers ? { headers: { ...r.headers } } : {}) }));
-      const acked = await producer.send({ topic, acks: -1, compression: CompressionTypes.None, messages });
-      // One produce request carries one record batch per partition, so a partition's messages got
-      // consecutive offsets from its base offset, in the order they were given.
-      const next = new Map(acked.map((m) => [m.partition, BigInt(m.baseOffset ?? '-1')]));
-      return messages.map((m) => {
-        const partition = partitionOf.get(m) ?? -1;
-        const offset = next.get(partition) ?? -1n;
-        next.set(partition, offset + 1n);
-        return { topic, partition, offset: offset.toString() };
+    async connect() {
+      try {
+        // Takes a producer id now, which connects and authenticates: bad credentials or no broker fail here, at start.
+        await producer.initIdempotentProducer({});
+      } catch (error) {
+        throw kafkaClientError(error, 'connecting the producer');
+      }
+    },
+    send(topic, records) {
+      if (records.length === 0) return Promise.resolve([]);
+      if (closed) return Promise.reject(new Error('the producer is disconnected'));
+      return new Promise<RecordPosition[]>((resolve, reject) => {
+        waiting.push({ topic, records, bytes: sizeOf(records), resolve, reject });
+        kick();
       });
+    },
+    async disconnect() {
+      if (closed) return;
+      closed = true;
+      while (pumping) await pumping;
+      await producer.close();
     },
   };
 }
