@@ -1,7 +1,6 @@
 import type { ApiCounts, ApiTally } from './api-prober.ts';
-import type { ScaleStep } from './elastic.ts';
 import type { UnexpectedExit } from './instance.ts';
-import type { FaultRecord, ScenarioSpec, ScenarioTarget } from './scenario.ts';
+import type { FaultRecord, ScaleStep, ScenarioSpec, ScenarioTarget } from './scenario-spec.ts';
 
 /** Issue 18: the share of Profile API answers over the elastic run that must be the one a client wanted. */
 export const ELASTIC_AVAILABILITY_TARGET = 0.999;

@@ -1,29 +1,10 @@
 import { sleep } from '../lib/kafka.ts';
 import { log } from '../lib/progress.ts';
-import type { ApiTally } from './api-prober.ts';
 import type { ChaosInstance } from './instance.ts';
 import type { FaultScript } from './scenario.ts';
+import type { ScaleStep } from './scenario-spec.ts';
 
-/** One scaling step of the elastic scenario and what it cost. */
-export interface ScaleStep {
-  readonly instances_before: number;
-  readonly instances_after: number;
-  /** Seconds since the scenario started. */
-  readonly at_s: number;
-  /** Join: from the spawn until the new instances' runtimes were RUNNING; leave: from SIGTERM until the processes exited. */
-  readonly process_ms: number | undefined;
-  /** From the step's command until every task was RUNNING on exactly one instance of the new set, each instance with at least one. */
-  readonly rebalance_ms: number | undefined;
-  /** From the step's command until, after that, the group's lag on the input was at most `lag_threshold` records. */
-  readonly catch_up_ms: number | undefined;
-  readonly lag_threshold: number;
-  /** The largest lag sampled from the command until caught up. */
-  readonly peak_lag: number;
-  /** Restores the instances ran for it (store restore times reported, summed, ms). */
-  readonly restore_ms: number;
-  /** Profile API answers to requests sent from the command until caught up. */
-  readonly api: ApiTally;
-}
+export type { ScaleStep } from './scenario-spec.ts';
 
 const STEP_DEADLINE_MS = 120_000;
 /** Longer than a Profile API request takes on a busy machine (the prober gives up after 5 s; most take < 100 ms). */

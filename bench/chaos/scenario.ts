@@ -9,7 +9,6 @@ import { log } from '../lib/progress.ts';
 import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts, type ApiTally } from './api-prober.ts';
 import { scenarioTargets } from './checks.ts';
 import { deadLettersByCode } from './dead-letters.ts';
-import type { ScaleStep } from './elastic.ts';
 import { auditInput, type InputAudit } from './input-audit.ts';
 import { ChaosInstance, type UnexpectedExit } from './instance.ts';
 import { LagWatcher } from './lag-watcher.ts';
@@ -19,55 +18,9 @@ import { OutputAudit, type TopicAudit } from './output-audit.ts';
 import { freePort, PrivateCluster, PrivateNode } from './private-stack.ts';
 import { ReadinessSampler, type SampledAnswer } from './readiness-sampler.ts';
 import { batchId, judgeBody, mpidOf, type HeldBatches } from './reference.ts';
+import type { FaultRecord, ScaleStep, ScenarioName, ScenarioSpec, ScenarioTarget } from './scenario-spec.ts';
 
-export const SCENARIOS = ['kill', 'broker', 'registry', 'storm', 'elastic', 'brokers3'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
-
-export interface ScenarioSpec {
-  readonly scenario: ScenarioName;
-  readonly client: KafkaClientName;
-  readonly guarantee: Guarantee;
-  /** Instances up all the time (the storm adds two that come and go). */
-  readonly instances: number;
-  readonly partitions: number;
-  readonly users: number;
-  /** Batches per second the load producer sends. */
-  readonly rate: number;
-  /** kill: kills; storm: joins and leaves. */
-  readonly faults: number;
-  /** broker, registry: how long each outage lasts. */
-  readonly outageSeconds: readonly number[];
-  /** storm: seconds between one join or leave and the next. */
-  readonly stormIntervalSeconds: number;
-  /** Load before the first fault and after the last one resumed (elastic: also between steps). */
-  readonly steadySeconds: number;
-  readonly seed: number;
-  /** elastic: the instance count after each step, in turn (from `instances`). */
-  readonly steps?: readonly number[];
-  /** STANDBY_REPLICAS of every instance (default 0). */
-  readonly standbyReplicas?: number;
-  /** brokers3: each outage of one broker of three (brokers 1, 2, 3, 1, ... in turn) and how it is stopped. */
-  readonly brokerStops?: ReadonlyArray<{ readonly seconds: number; readonly signal: 'SIGTERM' | 'SIGKILL' }>;
-}
-
-/** One fault: when (seconds since the scenario started), how long, and how long the service took to resume. */
-export interface FaultRecord {
-  readonly kind: string;
-  detail: string;
-  readonly at_s: number;
-  readonly duration_ms: number;
-  /** From the fault's end until every partition had an output processed again (undefined: not within the deadline). */
-  resume_ms: number | undefined;
-  /** From the fault's end until a Profile API request sent then got a right 200 for a user of every partition. */
-  api_resume_ms: number | undefined;
-}
-
-export interface ScenarioTarget {
-  readonly label: string;
-  readonly wanted: string;
-  readonly measured: string;
-  readonly met: boolean;
-}
+export { SCENARIOS, type ScenarioName, type ScenarioSpec, type FaultRecord, type ScenarioTarget } from './scenario-spec.ts';
 
 export interface ChaosResult {
   /** Results file name (without .json). */

@@ -14,7 +14,7 @@ import { CliError } from './errors.ts';
 import { kafkaSecurityFailure } from '../streams/index.ts';
 
 /**
- * kafkajs 2.2.4 (in maintenance; still the runtime's `KAFKA_CLIENT=kafkajs` and the stack's broker checks)
+ * kafkajs 2.2.4 (in maintenance; still the local stack's broker checks in `stack/`)
  * schedules its throttle check with `throttledUntil - Date.now()`, negative when nothing is throttled; Node 24
  * clamps that to 1 ms, as older Nodes did, but now also prints a TimeoutNegativeWarning on every request.
  * Only that warning is dropped, so a command's stderr is its own.

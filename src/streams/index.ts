@@ -17,7 +17,6 @@ export type { StreamsLogger } from './internals/logger.ts';
 export { KAFKA_CLIENTS, DEFAULT_KAFKA_CLIENT, type KafkaClientName, type KafkaPortFactory, type KafkaPortContext } from './internals/kafka-client.ts';
 export type { KafkaPort } from './internals/kafka-port.ts';
 export { SASL_MECHANISMS, securityProtocolOf, describeKafkaSecurity, type KafkaSecurity, type KafkaTls, type KafkaSasl, type SaslMechanism } from './kafka-security.ts';
-export { kafkajsSecurityOptions } from './internals/kafkajs-security.ts';
 export { kafkaSecurityFailure } from './internals/security-failure.ts';
 export { baseClientOptions as platformaticClientOptions, type BaseClientOptions as PlatformaticClientOptions } from './internals/platformatic/client-options.ts';
 export { brokerErrorIds, isKafkaUnavailable } from './internals/platformatic/errors.ts';

@@ -444,7 +444,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     this.#assignmentsSeen++;
     if (this.#closing) return;
     if (this.state === 'RUNNING') this.#machine.moveTo('REBALANCING');
-    // Synchronously, before kafkajs fetches: new partitions stay paused until their task restored.
+    // Synchronously, before the consumer fetches: new partitions stay paused until their task restored.
     const newIds = new Set<string>();
     const toPause: TopicPartitions[] = [];
     for (const tp of assignment) {
@@ -557,7 +557,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       const o = this.#tasks.get(id);
       if (o) await this.#closeTask(o);
     }
-    // The rebalance usually follows at once. When it does not (kafkajs: the group settled with this member
+    // The rebalance usually follows at once. When it does not (seen with a client whose group settled with this member
     // owning the same partitions, after another member had briefly fenced its producers), the partitions would
     // stay paused with no task forever: leave and join again, and the assignment recreates the tasks.
     const seen = this.#assignmentsSeen;

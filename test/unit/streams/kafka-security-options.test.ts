@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeKafkaSecurity, kafkajsSecurityOptions, type KafkaSecurity } from '../../../src/streams/index.ts';
+import { describeKafkaSecurity, type KafkaSecurity } from '../../../src/streams/index.ts';
+import { kafkajsSecurityOptions } from '../../support/kafkajs-security.ts';
 import { baseClientOptions } from '../../../src/streams/internals/platformatic/client-options.ts';
 
 const SCRAM: KafkaSecurity = { sasl: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'pw' } };

@@ -1,12 +1,12 @@
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
-import type { KafkaSecurity } from '../kafka-security.ts';
+import type { KafkaSecurity } from '../../src/streams/index.ts';
 
 const MECHANISMS = { 'SCRAM-SHA-512': 'scram-sha-512', 'SCRAM-SHA-256': 'scram-sha-256', PLAIN: 'plain' } as const;
 
 /**
- * kafkajs' `ssl` and `sasl` options for `new Kafka({...})`; empty for PLAINTEXT. Every kafkajs client the
- * project opens (the runtime's port, the CLI, topic admin, producers beside the runtime) spreads this in,
- * so none of them can connect with less than the configured security.
+ * kafkajs' `ssl` and `sasl` options for `new Kafka({...})`; empty for PLAINTEXT. profile-stream itself runs on
+ * @platformatic/kafka; tests use kafkajs as a foreign client, and with this it connects to a secured broker
+ * with the same `KafkaSecurity` the service is given.
  */
 export function kafkajsSecurityOptions(security: KafkaSecurity | undefined): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
