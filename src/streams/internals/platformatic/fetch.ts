@@ -25,7 +25,17 @@ export interface FetchLimits {
   readonly maxWaitTime: number;
   readonly maxBytes: number;
   readonly maxBytesPerPartition: number;
+  /**
+   * True while the broker at this address refuses connections. Its partitions are left out of the fetch
+   * (and a fetch already waiting on it is given up) until the metadata names a live leader for them, so one
+   * stopped broker of several does not hold up the partitions the others lead.
+   */
+  readonly brokerDown?: (host: string, port: number) => boolean;
 }
+
+/** How often a fetch waiting on a broker checks whether that broker went down meanwhile. */
+const DOWN_CHECK_MS = 200;
+const GAVE_UP = Symbol('gave up');
 
 type FetchResponse = Awaited<ReturnType<Consumer['fetch']>>;
 
@@ -40,7 +50,15 @@ export const partitionKey = (topic: string, partition: number): string => `${top
 export async function fetchPartitions(consumer: Consumer, positions: readonly FetchPosition[], limits: FetchLimits): Promise<FetchedPartition[]> {
   if (positions.length === 0) return [];
   const topics = [...new Set(positions.map((p) => p.topic))];
-  const metadata = await consumer.metadata({ topics });
+  let metadata = await consumer.metadata({ topics });
+  const down = (node: number): boolean => {
+    const b = metadata.brokers.get(node);
+    return b !== undefined && limits.brokerDown !== undefined && limits.brokerDown(b.host, b.port);
+  };
+  // A leader that refuses connections: the cluster moves its partitions; ask again for who leads them now.
+  if (positions.some((p) => down(metadata.topics.get(p.topic)?.partitions[p.partition]?.leader ?? -1))) {
+    metadata = await consumer.metadata({ topics, forceUpdate: true });
+  }
   const names = new Map<string, string>();
   const byNode = new Map<number, Map<string, FetchPosition[]>>();
   for (const p of positions) {
@@ -49,16 +67,23 @@ export async function fetchPartitions(consumer: Consumer, positions: readonly Fe
     names.set(t.id, p.topic);
     const leader = t.partitions[p.partition]?.leader ?? -1;
     if (leader < 0) throw new Error(`partition ${p.topic}/${p.partition} has no leader`);
+    // Still on the stopped broker: left for a later round (nothing fetched, the position stays).
+    if (down(leader)) continue;
     let perTopic = byNode.get(leader);
     if (!perTopic) byNode.set(leader, (perTopic = new Map()));
     let list = perTopic.get(t.id);
     if (!list) perTopic.set(t.id, (list = []));
     list.push(p);
   }
+  // Every leader wanted is down (the cluster has not moved them yet): wait as a fetch would, not spin.
+  if (byNode.size === 0) {
+    await new Promise((r) => setTimeout(r, limits.maxWaitTime));
+    return [];
+  }
   const requested = new Map(positions.map((p) => [partitionKey(p.topic, p.partition), p.offset]));
   const responses = await Promise.all(
     [...byNode].map(([node, perTopic]) =>
-      consumer.fetch({
+      unlessDown(node, down, consumer.fetch({
         node,
         isolationLevel: limits.isolationLevel,
         maxWaitTime: limits.maxWaitTime,
@@ -68,12 +93,34 @@ export async function fetchPartitions(consumer: Consumer, positions: readonly Fe
           topicId,
           partitions: ps.map((p) => ({ partition: p.partition, fetchOffset: p.offset, partitionMaxBytes: limits.maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })),
         })),
-      }),
+      })),
     ),
   );
   const out: FetchedPartition[] = [];
-  for (const response of responses) collect(response, names, requested, out);
+  for (const response of responses) if (response !== GAVE_UP) collect(response, names, requested, out);
   return out;
+}
+
+/** `fetch`, or GAVE_UP as soon as its broker refuses connections (the library would retry it for ~17 s). */
+function unlessDown(node: number, down: (node: number) => boolean, fetch: Promise<FetchResponse>): Promise<FetchResponse | typeof GAVE_UP> {
+  fetch.catch(() => undefined); // an answer after giving up is dropped, not an unhandled rejection
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (!down(node)) return;
+      clearInterval(timer);
+      resolve(GAVE_UP);
+    }, DOWN_CHECK_MS);
+    fetch.then(
+      (r) => {
+        clearInterval(timer);
+        resolve(r);
+      },
+      (err: unknown) => {
+        clearInterval(timer);
+        reject(err as Error);
+      },
+    );
+  });
 }
 
 function collect(response: FetchResponse, names: ReadonlyMap<string, string>, requested: ReadonlyMap<string, bigint>, out: FetchedPartition[]): void {

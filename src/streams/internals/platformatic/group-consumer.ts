@@ -38,6 +38,8 @@ const CLOSE_DEADLINE_MS = 10_000;
  * from the fetch deadline, possibly after they are back.
  */
 const UNREACHABLE_AFTER_MS = 2_000;
+/** How long a broker that refused a connection is left out of fetches before it is tried again. */
+const REFUSED_FOR_MS = 5_000;
 /** A fetch is watched this often for its deadline and a stop, the brokers for their reachability. */
 const FETCH_WATCH_MS = 200;
 const STOPPED = Symbol('stopped');
@@ -121,16 +123,27 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
   // Reachability from the consumer's own connections: opened, closed, and attempts refused.
   const openConnections = new Set<unknown>();
   let refusedSince: number | undefined;
-  consumer.on('client:broker:connect', (e: { connection: unknown }) => {
+  /**
+   * Brokers (host:port) whose connection attempt was refused lately: their partitions wait for a new leader.
+   * Lately, because a skipped broker gets no new attempt to prove it back: after REFUSED_FOR_MS it is tried
+   * again (a refusal puts it back at once), so a broker that returns and leads again is read again.
+   */
+  const refusing = new Map<string, number>();
+  type BrokerEvent = { connection: unknown; broker?: { host: string; port: number } };
+  const address = (e: BrokerEvent): string => `${e.broker?.host}:${e.broker?.port}`;
+  consumer.on('client:broker:connect', (e: BrokerEvent) => {
     openConnections.add(e.connection);
     refusedSince = undefined;
+    refusing.delete(address(e));
   });
-  consumer.on('client:broker:disconnect', (e: { connection: unknown }) => {
+  consumer.on('client:broker:disconnect', (e: BrokerEvent) => {
     openConnections.delete(e.connection);
   });
-  consumer.on('client:broker:failed', () => {
+  consumer.on('client:broker:failed', (e: BrokerEvent) => {
+    refusing.set(address(e), Date.now());
     if (openConnections.size === 0) refusedSince ??= Date.now();
   });
+  const brokerDown = (host: string, port: number): boolean => Date.now() - (refusing.get(`${host}:${port}`) ?? -Infinity) < REFUSED_FOR_MS;
   const unreachableFor = (): number => (refusedSince === undefined || openConnections.size > 0 ? 0 : Date.now() - refusedSince);
 
   /**
@@ -252,7 +265,7 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
       const at = epoch;
       let fetched: FetchedPartition[];
       try {
-        const answer = await watchFetch(fetchPartitions(consumer, wanted, { isolationLevel: opts.readCommitted ? 1 : 0, maxWaitTime: 250, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 }));
+        const answer = await watchFetch(fetchPartitions(consumer, wanted, { isolationLevel: opts.readCommitted ? 1 : 0, maxWaitTime: 250, maxBytes: 10 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024, brokerDown }));
         if (answer === STOPPED) return;
         fetched = answer;
         failingSince = undefined;
