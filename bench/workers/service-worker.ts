@@ -121,9 +121,10 @@ process.on('SIGTERM', () => {
       eventLoop: { p50_ms: loopDelay.percentile(50) / 1e6, p99_ms: loopDelay.percentile(99) / 1e6, max_ms: loopDelay.max / 1e6 },
       gc: { pauses: gcPauses.length, total_ms: Math.round(gcPauses.reduce((a, b) => a + b, 0)), p50_ms: pausePercentile(0.5), p99_ms: pausePercentile(0.99), max_ms: pausePercentile(1) },
     });
-    await api?.close();
+    // As `start` does: leave the group while the API still answers what is forwarded here.
     await views?.close();
     await service.close();
+    await api?.close();
     emit({ event: 'closed' });
     process.exit(0);
   })();

@@ -97,9 +97,12 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     out.info(`\n${signal}: stopping profile-stream (committing and closing state)...`);
     let code = 0;
     try {
-      await api.close();
+      // The runtime leaves the group first, while the HTTP API still answers: until the other instances have
+      // the tasks, requests they forward here get this instance's answer (its stores, or a 503 once its tasks
+      // closed) instead of a refused connection.
       await views.close();
       await service.close();
+      await api.close();
       await producer.disconnect();
       await dsr.disconnect();
       await seeds.disconnect();
