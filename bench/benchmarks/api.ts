@@ -70,7 +70,7 @@ export async function apiBenchmark(ctx: BenchContext): Promise<BenchResult> {
   let owned: string[] = [];
   let forwarded: string[] = [];
   try {
-    const workload = await loadWorkload({ seed: o.seed + 1, batches: o.apiUsers * 2, users: o.apiUsers, partitions: o.partitions, workspaceId: KEY.workspace }, ctx.registryUrl, 'bench.raw.web');
+    const workload = await loadWorkload({ seed: o.seed + 1, batches: o.apiUsers * 2, users: o.apiUsers, partitions: o.partitions, workspaceId: KEY.workspace }, ctx.registryUrl, ctx.workloadTopic);
     await admin.create([{ topic: rawTopic, partitions: o.partitions, config: { 'retention.ms': '-1' } }]);
     await createServiceTopics(admin, applicationId, rawTopic, o.partitions);
     await produceRecords(ctx.brokers, rawTopic, workload.records, 'producing the API benchmark\'s users');

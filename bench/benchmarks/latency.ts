@@ -104,7 +104,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
   const notes: string[] = [];
   const rate = chooseRate(ctx, notes);
   const wanted = Math.round(rate * o.latencySeconds);
-  const workload = await loadWorkload({ seed: o.seed, batches: o.batches, users: o.users, partitions: o.partitions, workspaceId: '1' }, ctx.registryUrl, 'bench.raw.web');
+  const workload = await loadWorkload({ seed: o.seed, batches: o.batches, users: o.users, partitions: o.partitions, workspaceId: '1' }, ctx.registryUrl, ctx.workloadTopic);
   const seconds = Math.min(o.latencySeconds, workload.records.length / rate);
   if (wanted > workload.records.length) notes.push(`duration cut to ${seconds.toFixed(1)} s: the workload has ${workload.records.length} distinct batches (a repeated batch is a replay and produces no output)`);
   const admin = new BenchAdmin(ctx.brokers);

@@ -141,7 +141,7 @@ export async function liveStreamBenchmark(ctx: BenchContext): Promise<BenchResul
   const runs: Record<string, number | undefined>[] = [];
   let workload: Workload | undefined;
   try {
-    workload = await loadWorkload({ seed: o.seed, batches: o.batches, users: o.users, partitions: o.partitions, workspaceId: KEY.workspace }, ctx.registryUrl, 'bench.raw.web');
+    workload = await loadWorkload({ seed: o.seed, batches: o.batches, users: o.users, partitions: o.partitions, workspaceId: KEY.workspace }, ctx.registryUrl, ctx.workloadTopic);
     for (let run = 1; run <= o.runs; run++) {
       const order = run % 2 === 1 ? [0, PAGES] : [PAGES, 0];
       const r: Record<number, LiveRun> = {};

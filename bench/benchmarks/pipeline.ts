@@ -27,7 +27,7 @@ export async function prepareInput(ctx: BenchContext, admin: BenchAdmin, batches
   const { options: o } = ctx;
   const topic = `${ctx.runId}.raw.web`;
   // Subject `<topic>-value` is registered for a fixed name so the cached workload's schema id stays valid.
-  const workload = await loadWorkload({ seed: o.seed, batches, users: o.users, partitions: o.partitions, workspaceId: '1' }, ctx.registryUrl, 'bench.raw.web');
+  const workload = await loadWorkload({ seed: o.seed, batches, users: o.users, partitions: o.partitions, workspaceId: '1' }, ctx.registryUrl, ctx.workloadTopic);
   await admin.create([{ topic, partitions: o.partitions, config: { 'retention.ms': '-1' } }]);
   log(`workload: ${workload.records.length.toLocaleString('en-US')} batches, ${workload.distinctUsers.toLocaleString('en-US')} users, mean ${Math.round(workload.meanValueBytes)} bytes (Avro)`);
   const ms = await produceRecords(ctx.brokers, topic, workload.records, 'pre-producing raw batches');

@@ -6,6 +6,7 @@ import { benchDeployment } from '../lib/deployment.ts';
 import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import type { MachineInfo } from '../lib/machine.ts';
 import { log } from '../lib/progress.ts';
+import { deleteSubjectsByPrefix } from '../lib/subjects.ts';
 import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts, type ApiTally } from './api-prober.ts';
 import { scenarioTargets } from './checks.ts';
 import { deadLettersByCode } from './dead-letters.ts';
@@ -236,6 +237,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     await admin.connect();
     cleanups.push(async () => {
       await admin.deleteByPrefix(appId);
+      await deleteSubjectsByPrefix(env.registryUrl, appId).catch(() => undefined);
       await admin.deleteGroups([appId, `${appId}-audit`, `${appId}-dlq-count`, `${appId}-input-audit`]);
       await admin.disconnect();
     });

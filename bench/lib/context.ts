@@ -12,4 +12,9 @@ export interface BenchContext {
   readonly kafkaLibs: string;
   /** Unique per harness invocation: prefixes every topic, group and state directory it makes. */
   readonly runId: string;
+  /**
+   * The topic name the pre-encoded workloads register their schema under (`<topic>-value`): one shared
+   * subject for `npm run bench` (the workload cache keeps its schema id), the run's own inside a test run.
+   */
+  readonly workloadTopic: string;
 }

@@ -16,6 +16,7 @@ import { log } from './progress.ts';
 import { renderCapacity } from './capacity.ts';
 import { renderReport } from './report.ts';
 import { readResults, writeResult, type BenchResult } from './results.ts';
+import { deleteSubjectsByPrefix } from './subjects.ts';
 
 export const REPORT_INTRO = `# Benchmarks
 
@@ -43,14 +44,19 @@ export async function connect(): Promise<{ brokers: string[]; registryUrl: strin
   return { brokers: up.brokers.split(','), registryUrl: up.schemaRegistryUrl, kafkaDataDir: paths.kafkaData };
 }
 
-export async function runBenchmarks(names: readonly BenchmarkName[], options: BenchOptions, appendix = ''): Promise<HarnessOutcome> {
+/**
+ * `runIdPrefix` starts every topic, group and subject name the run makes (a test passes its run's prefix);
+ * the subjects are deleted at the end like the topics each benchmark deletes.
+ */
+export async function runBenchmarks(names: readonly BenchmarkName[], options: BenchOptions, appendix = '', runIdPrefix = 'bench'): Promise<HarnessOutcome> {
   const endpoints = await connect();
   const ctx: BenchContext = {
     ...endpoints,
     options,
     machine: machineInfo(),
     kafkaLibs: stackPaths(stackConfig()).kafkaLibs,
-    runId: `bench-${randomUUID().slice(0, 6)}`,
+    runId: `${runIdPrefix}-${randomUUID().slice(0, 6)}`,
+    workloadTopic: runIdPrefix === 'bench' ? 'bench.raw.web' : `${runIdPrefix}.raw.web`,
   };
   log(`${names.join(', ')} at size ${options.size} (${options.runs} run(s), ${options.batches.toLocaleString('en-US')} batches); load average ${ctx.machine.load_average_at_start} on ${ctx.machine.cores} cores`);
   const results: BenchResult[] = [];
@@ -79,6 +85,8 @@ export async function runBenchmarks(names: readonly BenchmarkName[], options: Be
       save(await apiBenchmark(ctx));
     }
   }
+  // The subjects of the topics this run made (each benchmark deletes its topics).
+  await deleteSubjectsByPrefix(ctx.registryUrl, ctx.runId).catch((err: unknown) => log(`could not delete this run's subjects: ${(err as Error).message}`));
   if (options.markdownFile) {
     renderReport(options.resultsDir, options.markdownFile, REPORT_INTRO, appendix);
     // The capacity plan follows the results it is computed from.

@@ -25,12 +25,15 @@ import { RUN_PREFIX_ENV } from './stack-env.ts';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let teardown = async (): Promise<void> => undefined;
+  /** False when this run started a stack (or containers) of its own, removed whole at its end. */
+  let sharedStack = true;
   if (!process.env.KAFKA_BROKERS || !process.env.SCHEMA_REGISTRY_URL) {
     if (await dockerAnswers()) {
       const containers = await startContainers();
       process.env.KAFKA_BROKERS = containers.brokers;
       process.env.SCHEMA_REGISTRY_URL = containers.schemaRegistryUrl;
       teardown = containers.stop;
+      sharedStack = false;
     } else {
       const shared = stackConfig();
       const fresh = !process.env.PROFILE_STREAM_KEEP_STACK && !(await kafkaAnswers(shared));
@@ -40,6 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         const runs = join(shared.cacheDir, 'test-runs');
         mkdirSync(runs, { recursive: true });
         runDir = mkdtempSync(join(runs, 'run-'));
+        sharedStack = false;
         stack = new LocalStack({ ...shared, runDir });
         console.log(`[stack] a stack of this run's own, in ${runDir}`);
       }
@@ -67,9 +71,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       const removed = await removeRunLeftovers(brokers, registryUrl, prefix);
       console.log(`[cleanup] removed this run's ${removed.topics} topics, ${removed.groups} groups and ${removed.subjects} subjects (prefix ${prefix})`);
-      // The stack must hold what it held before the run: a name a test made without the run's prefix stays
-      // behind on the user's stack, so it fails the run here (issue 16).
-      const left = leftoversSince(before, await stackContents(brokers, registryUrl));
+      // A shared stack (the user's, `npm run stack:up`) must hold what it held before the run: a name a test
+      // made without the run's prefix would stay behind there, so it fails the run (issue 16). A stack of
+      // the run's own is removed whole; nothing to compare.
+      const left = sharedStack ? leftoversSince(before, await stackContents(brokers, registryUrl)) : [];
       if (left.length > 0) throw new Error(`the test run left ${left.length} name(s) without its prefix on the stack: ${left.slice(0, 20).join(', ')}`);
       console.log(`[cleanup] the stack holds what it held before the run (${before.topics.size} topics, ${before.subjects.size} subjects then; other runs' own names aside)`);
     } finally {

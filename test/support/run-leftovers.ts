@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { deleteSubjectsByPrefix } from '../../bench/lib/subjects.ts';
 
 /**
  * Removes what one test run left on a shared broker and registry: the topics, consumer groups and subjects
@@ -19,17 +20,8 @@ export async function removeRunLeftovers(brokers: string[], registryUrl: string,
   } finally {
     await admin.disconnect();
   }
-  const base = registryUrl.replace(/\/$/, '');
-  const all = (await (await fetch(`${base}/subjects`)).json()) as string[];
-  const subjects = all.filter((s) => s.startsWith(prefix));
-  for (const subject of subjects) {
-    const path = `${base}/subjects/${encodeURIComponent(subject)}`;
-    // A permanent delete needs the soft delete first (Confluent's API, which Apicurio's ccompat follows).
-    await fetch(path, { method: 'DELETE' });
-    const permanent = await fetch(`${path}?permanent=true`, { method: 'DELETE' });
-    if (!permanent.ok && permanent.status !== 404) throw new Error(`deleting subject ${subject}: ${permanent.status} ${await permanent.text()}`);
-  }
-  return { topics: topics.length, groups: groups.length, subjects: subjects.length };
+  const subjects = await deleteSubjectsByPrefix(registryUrl, prefix);
+  return { topics: topics.length, groups: groups.length, subjects };
 }
 
 /** The topics and subjects a stack holds (to compare a run's end with its start). */

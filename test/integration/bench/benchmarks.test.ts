@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runBenchmarks } from '../../../bench/lib/harness.ts';
 import { parseCommand } from '../../../bench/lib/options.ts';
 import type { BenchResult } from '../../../bench/lib/results.ts';
-import { kafkaBrokers, schemaRegistryUrl } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, uniqueName } from '../../support/stack-env.ts';
 
 /**
  * Every benchmark at a tiny size against the test broker, so the harness cannot rot. Results go to a
@@ -21,12 +21,13 @@ describe('benchmarks at a tiny size', () => {
     process.env.KAFKA_BROKERS = kafkaBrokers().join(',');
     process.env.SCHEMA_REGISTRY_URL = schemaRegistryUrl();
     const { names, options } = parseCommand(
-      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40', '--client', 'kafkajs,platformatic'],
+      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40'],
       {},
       join(dir, 'results'),
       join(dir, 'BENCHMARKS.md'),
     );
-    const outcome = await runBenchmarks(names, options);
+    // The run's names carry this test run's prefix, so what a benchmark leaves is removed with the run's.
+    const outcome = await runBenchmarks(names, options, '', uniqueName('bench'));
     const read = (name: string) => JSON.parse(readFileSync(join(dir, 'results', `${name}.json`), 'utf8')) as BenchResult;
 
     const pipeline = read('pipeline');
@@ -35,10 +36,6 @@ describe('benchmarks at a tiny size', () => {
     expect(pipeline.median.alos_batches_per_s).toBeGreaterThan(0);
     expect(pipeline.median.passthrough_batches_per_s).toBeGreaterThan(0);
     expect(pipeline.ratios).toHaveProperty('alos_vs_passthrough');
-    // Both Kafka clients in the same run, and their ratio.
-    expect(pipeline.median.kafkajs_alos_batches_per_s).toBeGreaterThan(0);
-    expect(pipeline.median.platformatic_alos_batches_per_s).toBeGreaterThan(0);
-    expect(pipeline.ratios.platformatic_vs_kafkajs_alos).toBeGreaterThan(0);
     // The peer needs Maven; when it ran, its enriched output must equal profile-stream's.
     if (pipeline.median.peer_alos_batches_per_s !== undefined) {
       expect(pipeline.parameters.peer_check).toMatchObject({ mismatches: {} });

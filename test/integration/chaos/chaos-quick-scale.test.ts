@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { SIZES } from '../../../bench/chaos/options.ts';
 import { runScenario, type ChaosEnvironment, type ChaosResult, type ScenarioName } from '../../../bench/chaos/scenario.ts';
 import { machineInfo } from '../../../bench/lib/machine.ts';
 import { DEFAULT_KAFKA_CLIENT } from '../../../src/streams/index.ts';
-import { kafkaBrokers, schemaRegistryUrl, testKafkaClient } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 
 /**
  * The scale-out scenarios of issue 18 in their quick size (`npm run chaos -- elastic brokers3 --quick`), each
@@ -26,7 +25,7 @@ describe.concurrent('chaos suite, quick variant of the scale-out scenarios (exac
   const client = testKafkaClient() ?? DEFAULT_KAFKA_CLIENT;
   let env: ChaosEnvironment;
   beforeAll(async () => {
-    env = { brokers: kafkaBrokers(), registryUrl: schemaRegistryUrl(), runId: `chaosqs-${randomUUID().slice(0, 6)}`, tmpRoot: await mkdtemp(join(tmpdir(), 'ps-chaos-scale-')), machine: machineInfo() };
+    env = { brokers: kafkaBrokers(), registryUrl: schemaRegistryUrl(), runId: uniqueName('chaosqs'), tmpRoot: await mkdtemp(join(tmpdir(), 'ps-chaos-scale-')), machine: machineInfo() };
   });
   afterAll(async () => {
     if (env) await rm(env.tmpRoot, { recursive: true, force: true });

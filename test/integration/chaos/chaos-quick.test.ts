@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { SIZES } from '../../../bench/chaos/options.ts';
 import { runScenario, type ChaosEnvironment, type ChaosResult, type ScenarioName } from '../../../bench/chaos/scenario.ts';
 import { machineInfo } from '../../../bench/lib/machine.ts';
 import { DEFAULT_KAFKA_CLIENT } from '../../../src/streams/index.ts';
-import { kafkaBrokers, schemaRegistryUrl, testKafkaClient } from '../../support/stack-env.ts';
+import { kafkaBrokers, schemaRegistryUrl, testKafkaClient, uniqueName } from '../../support/stack-env.ts';
 
 /**
  * `npm run chaos --quick` inside the test suite: one short fault of each kind (a kill -9 with immediate
@@ -23,7 +22,7 @@ describe.concurrent('chaos suite, quick variant (exactly-once)', () => {
   const client = testKafkaClient() ?? DEFAULT_KAFKA_CLIENT;
   let env: ChaosEnvironment;
   beforeAll(async () => {
-    env = { brokers: kafkaBrokers(), registryUrl: schemaRegistryUrl(), runId: `chaosq-${randomUUID().slice(0, 6)}`, tmpRoot: await mkdtemp(join(tmpdir(), 'ps-chaos-')), machine: machineInfo() };
+    env = { brokers: kafkaBrokers(), registryUrl: schemaRegistryUrl(), runId: uniqueName('chaosq'), tmpRoot: await mkdtemp(join(tmpdir(), 'ps-chaos-')), machine: machineInfo() };
   });
   afterAll(async () => {
     if (env) await rm(env.tmpRoot, { recursive: true, force: true });
