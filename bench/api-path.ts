@@ -7,7 +7,8 @@
  *   npx tsx bench/api-path.ts [--trees /tmp/before,.] [--rounds 2] [--seconds 8] [--users 1000]
  *                             [--reads miss|hit] [--connections 64] [--cpu-prof]
  *
- * Prints one JSON line per measurement. `--cpu-prof` writes each API worker's profile of its serving (not its
+ * Prints one JSON line per measurement, with the API worker's CPU time per request (the figure to compare
+ * on a busy machine). `--cpu-prof` writes each API worker's profile of its serving (not its
  * start-up) to bench/tmp/profiles/api-path/tree-<n>-round-<r>.cpuprofile.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -52,7 +53,7 @@ async function start(file: string, args: string[], label: string): Promise<{ chi
   const dir = join(import.meta.dirname, 'tmp', 'profiles', 'api-path');
   mkdirSync(dir, { recursive: true });
   const env = values['cpu-prof'] ? { ...process.env, API_PATH_CPU_PROFILE: join(dir, `${label}.cpuprofile`) } : process.env;
-  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [file, ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout! });
@@ -73,7 +74,16 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function load(port: number, paths: readonly string[], duration: number): Promise<{ rps: number; p50: number; p99: number; bad: number }> {
+/** The worker's CPU time so far (user + system), in microseconds. */
+async function cpuMicros(child: ChildProcess): Promise<number | undefined> {
+  if (!child.send) return undefined;
+  const answer = once(child, 'message') as Promise<[NodeJS.CpuUsage]>;
+  child.send('cpu');
+  const [usage] = await answer;
+  return usage.user + usage.system;
+}
+
+async function load(port: number, paths: readonly string[], duration: number): Promise<{ rps: number; requests: number; p50: number; p99: number; non2xx: number; errors: number }> {
   let i = 0;
   const r = await autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -82,7 +92,7 @@ async function load(port: number, paths: readonly string[], duration: number): P
     headers: { authorization: AUTH },
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
   });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts };
+  return { rps: r.requests.average, requests: r.requests.total, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts };
 }
 
 for (const tree of trees) {
@@ -95,16 +105,23 @@ const hello = await start(join(trees[0]!, 'dist/bench/workers/hello-worker.js'),
 try {
   for (let round = 1; round <= Number(values.rounds); round++) {
     await load(helloPort, ['/hello'], 2);
+    const helloCpuBefore = await cpuMicros(hello.child);
     const h = await load(helloPort, ['/hello'], seconds);
-    process.stdout.write(`${JSON.stringify({ round, tree: 'hello-world', ...h })}\n`);
+    const helloCpu = ((await cpuMicros(hello.child))! - helloCpuBefore!) / h.requests;
+    process.stdout.write(`${JSON.stringify({ round, tree: 'hello-world', ...h, cpu_us_per_request: Math.round(helloCpu) })}\n`);
     for (const [n, tree] of trees.entries()) {
       const port = await freePort();
       const { child, event } = await start(join(tree, 'dist/bench/workers/api-path-worker.js'), [String(port), values.users, values.reads], `tree-${n}-round-${round}`);
       try {
         const paths = (event.mpids as string[]).map((m) => `/userprofile/v1/o/a/${KEY.workspace}/${m}?fields=user_identities,user_attributes,audience_memberships`);
         await load(port, paths, 2);
+        const cpuBefore = await cpuMicros(child);
         const r = await load(port, paths, seconds);
-        process.stdout.write(`${JSON.stringify({ round, tree, reads: values.reads, ...r, vs_hello: Math.round((r.rps / h.rps) * 1000) / 1000 })}\n`);
+        const cpuAfter = await cpuMicros(child);
+        const cpuPerRequest = cpuBefore !== undefined && cpuAfter !== undefined ? Math.round((cpuAfter - cpuBefore) / r.requests) : undefined;
+        // vs_hello_cpu: hello-world's CPU per request over this one's, the throughput ratio both would have alone on a core.
+        const vsHelloCpu = cpuPerRequest ? Math.round((helloCpu / cpuPerRequest) * 1000) / 1000 : undefined;
+        process.stdout.write(`${JSON.stringify({ round, tree, reads: values.reads, ...r, cpu_us_per_request: cpuPerRequest, vs_hello: Math.round((r.rps / h.rps) * 1000) / 1000, vs_hello_cpu: vsHelloCpu })}\n`);
       } finally {
         await stop(child);
       }

@@ -18,7 +18,8 @@ export interface ProfileRoutesOptions {
 }
 
 const identityList = { type: 'array', items: { type: 'object', properties: { type: { type: 'string' }, encoding: { type: 'string' }, value: { type: 'string' } } } };
-const profileResponseSchema = {
+/** The 200 answer of both profile routes, as /openapi.json documents it (the routes write it with JSON.stringify). */
+export const profileResponseSchema = {
   type: 'object',
   properties: {
     mpid: { type: 'string', description: 'The user, as a decimal string (64-bit ids do not fit JSON numbers).' },
