@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { BenchChild, REPO_ROOT } from '../lib/child.ts';
 import type { BenchContext } from '../lib/context.ts';
+import { fixedRateLoad, type FixedRateResult } from '../lib/fixed-rate-load.ts';
 import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import { log } from '../lib/progress.ts';
 import type { BenchResult } from '../lib/results.ts';
@@ -33,11 +34,18 @@ interface Load {
   p99: number;
   errors: number;
   non2xx: number;
+  cpuUsPerRequest: number | undefined;
 }
 
-/** autocannon in this process, cycling through the paths so every request asks for another user. */
-async function load(port: number, paths: readonly string[], ctx: BenchContext, label: string): Promise<Load> {
+/**
+ * autocannon in this process, cycling through the paths so every request asks for another user. `cpuOf`:
+ * the processes whose CPU time per answered request is reported (`cpuUsPerRequest`), a figure that a busy
+ * machine inflates far less than requests per second.
+ */
+async function load(port: number, paths: readonly string[], ctx: BenchContext, label: string, cpuOf: readonly BenchChild[] = []): Promise<Load> {
   let i = 0;
+  const cpu = (): number | undefined => cpuOf.reduce<number | undefined>((n, c) => (n === undefined || c.cpuMicros() === undefined ? undefined : n + c.cpuMicros()!), 0);
+  const cpuBefore = cpu();
   log(`autocannon ${label}: ${ctx.options.apiConnections} connections, ${ctx.options.apiSeconds} s`);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -52,7 +60,17 @@ async function load(port: number, paths: readonly string[], ctx: BenchContext, l
     const sample = await fetch(`http://127.0.0.1:${port}${paths[0]!}`, { headers: { authorization: AUTH } }).then(async (r) => `${r.status} ${(await r.text()).slice(0, 300)}`, (e: Error) => e.message);
     log(`autocannon ${label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; statuses ${statuses}; a request now: ${sample}`);
   }
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  const cpuAfter = cpu();
+  const cpuUsPerRequest = cpuOf.length > 0 && cpuBefore !== undefined && cpuAfter !== undefined && result.requests.total > 0 ? Math.round((cpuAfter - cpuBefore) / result.requests.total) : undefined;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx, cpuUsPerRequest };
+}
+
+/** Open-loop requests at `rate` per second for the run's length (`fixedRateLoad`); failures are logged with their counts. */
+async function atRate(port: number, paths: readonly string[], rate: number, ctx: BenchContext, label: string): Promise<FixedRateResult> {
+  log(`fixed rate ${label}: ${ctx.options.apiSeconds} s`);
+  const r = await fixedRateLoad({ origin: `http://127.0.0.1:${port}`, paths, headers: { authorization: AUTH }, rate, seconds: ctx.options.apiSeconds, connections: ctx.options.apiConnections });
+  if (r.non2xx + r.errors + r.unanswered > 0) log(`fixed rate ${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.unanswered} unanswered of ${r.sent}`);
+  return r;
 }
 
 export async function apiBenchmark(ctx: BenchContext): Promise<BenchResult> {
@@ -104,13 +122,26 @@ export async function apiBenchmark(ctx: BenchContext): Promise<BenchResult> {
       hello = BenchChild.node('hello-world', join(REPO_ROOT, 'bench/workers/hello-worker.ts'), [String(helloPort)]);
       await hello.waitFor('api', 60_000);
       for (let run = 1; run <= o.runs; run++) {
-        const h = await load(helloPort, ['/hello'], ctx, `hello-world run ${run}`);
-        const ow = await load(ports[0]!, owned.map(profilePath), ctx, `owned run ${run}`);
-        const fw = forwarded.length ? await load(ports[0]!, forwarded.map(profilePath), ctx, `forwarded run ${run}`) : undefined;
+        // Saturated: as many requests as 64 connections get answered; the throughput figures.
+        const h = await load(helloPort, ['/hello'], ctx, `hello-world run ${run}`, [hello!]);
+        const ow = await load(ports[0]!, owned.map(profilePath), ctx, `owned run ${run}`, [instances[0]!]);
+        const fw = await load(ports[0]!, forwarded.map(profilePath), ctx, `forwarded run ${run}`, instances);
+        // At a fixed rate, half of what the route sustained saturated: the latency figures (see the notes).
+        // Hello-world at the owned route's rate says what the machine and the load generator add at that rate.
+        const ownedRate = Math.max(1, Math.round(ow.rps / 2));
+        const forwardedRate = Math.max(1, Math.round(fw.rps / 2));
+        const hf = await atRate(helloPort, ['/hello'], ownedRate, ctx, `hello-world at ${ownedRate}/s run ${run}`);
+        const of = await atRate(ports[0]!, owned.map(profilePath), ownedRate, ctx, `owned at ${ownedRate}/s run ${run}`);
+        const ff = await atRate(ports[0]!, forwarded.map(profilePath), forwardedRate, ctx, `forwarded at ${forwardedRate}/s run ${run}`);
         runs.push({
+          hello_cpu_us_per_request: h.cpuUsPerRequest, owned_cpu_us_per_request: ow.cpuUsPerRequest, forwarded_cpu_us_per_request: fw.cpuUsPerRequest,
           hello_rps: h.rps, hello_p50_ms: h.p50, hello_p99_ms: h.p99,
           owned_rps: ow.rps, owned_p50_ms: ow.p50, owned_p99_ms: ow.p99, owned_errors: ow.errors + ow.non2xx,
-          forwarded_rps: fw?.rps, forwarded_p50_ms: fw?.p50, forwarded_p99_ms: fw?.p99, forwarded_errors: fw ? fw.errors + fw.non2xx : undefined,
+          forwarded_rps: fw.rps, forwarded_p50_ms: fw.p50, forwarded_p99_ms: fw.p99, forwarded_errors: fw.errors + fw.non2xx,
+          owned_fixed_rate_rps: ownedRate, owned_fixed_p50_ms: of.p50, owned_fixed_p99_ms: of.p99, owned_fixed_p999_ms: of.p999,
+          hello_fixed_p50_ms: hf.p50, hello_fixed_p99_ms: hf.p99,
+          forwarded_fixed_rate_rps: forwardedRate, forwarded_fixed_p50_ms: ff.p50, forwarded_fixed_p99_ms: ff.p99, forwarded_fixed_p999_ms: ff.p999,
+          fixed_rate_errors: [hf, of, ff].reduce((n, r) => n + r.non2xx + r.errors + r.unanswered, 0),
         });
         log(`api run ${run}: ${JSON.stringify(runs.at(-1))}`);
       }
@@ -135,18 +166,22 @@ export async function apiBenchmark(ctx: BenchContext): Promise<BenchResult> {
     runs,
     ratios: {
       vs_hello_world: ratio(s.median.owned_rps, s.median.hello_rps),
+      // hello-world's CPU per request over the owned route's: the throughput ratio each would reach alone on a core.
+      vs_hello_world_cpu: ratio(s.median.hello_cpu_us_per_request, s.median.owned_cpu_us_per_request),
       forwarded_vs_hello_world: ratio(s.median.forwarded_rps, s.median.hello_rps),
       forwarded_vs_owned: ratio(s.median.forwarded_rps, s.median.owned_rps),
     },
     targets: [
-      { label: 'owned ≥ 0.6× fastify hello-world (requests/s)', key: 'vs_hello_world', op: '>=', value: 0.6 },
-      { label: 'owned p99 ≤ 5 ms', key: 'owned_p99_ms', op: '<=', value: 5 },
-      { label: 'forwarded p99 ≤ 10 ms', key: 'forwarded_p99_ms', op: '<=', value: 10 },
+      { label: 'owned ≥ 0.6× fastify hello-world (requests/s, saturated)', key: 'vs_hello_world', op: '>=', value: 0.6 },
+      { label: 'owned p99 ≤ 5 ms at half its saturated rate', key: 'owned_fixed_p99_ms', op: '<=', value: 5 },
+      { label: 'forwarded p99 ≤ 10 ms at half its saturated rate', key: 'forwarded_fixed_p99_ms', op: '<=', value: 10 },
     ],
-    units: Object.fromEntries(Object.keys(s.median).map((k) => [k, k.endsWith('_rps') ? 'requests/s' : k.endsWith('_errors') ? 'count' : 'ms'])),
+    units: Object.fromEntries(Object.keys(s.median).map((k) => [k, k.endsWith('_rps') ? 'requests/s' : k.endsWith('_errors') ? 'count' : k.endsWith('_cpu_us_per_request') ? 'µs' : 'ms'])),
     notes: [
       'GET /userprofile/v1/{org}/{account}/{workspace}/{mpid} with Basic auth, against instance 0 of two; "owned" users are on instance 0\'s partitions, "forwarded" ones are relayed to instance 1. Each request asks for the next user in the list.',
       'autocannon runs in the harness process on the same 2 cores as both instances, the hello-world server and Kafka; the per-key rate limit is raised for the load test (the default, 6,000/min, would answer most requests with 429).',
+      '*_cpu_us_per_request: CPU time (user + system, from /proc) per answered request during the saturated run, of hello-world, of instance 0 (owned) and of both instances (forwarded); includes whatever else the process did meanwhile (the owned instance\'s idle stream processing). vs_hello_world_cpu compares it with hello-world\'s; on a busy machine it moves far less than requests per second.',
+      'Throughput (*_rps, vs_hello_world) is measured saturated: 64 connections, each sending its next request when the last is answered. Latency at saturation is queueing (64 requests in flight over the throughput, Little\'s law), not service time: hello-world\'s own p99 is several ms there. So the latency targets are read at a fixed rate, half of what the route sustained saturated in the same run (as the pipeline\'s latency is read at half its maximum), open loop: request i is due at i/rate and its latency counts from then (*_fixed_*; bench/lib/fixed-rate-load.ts). hello_fixed_* is hello-world at the owned route\'s rate: what the machine and the load generator add at that rate.',
       ...notes,
     ],
   };

@@ -144,6 +144,21 @@ export class BenchChild {
     }
   }
 
+  /**
+   * CPU time used so far (user + system, all threads) in microseconds, from /proc (Linux; undefined
+   * elsewhere or after exit). Ticks are 1/100 s (USER_HZ on Linux x64): read it around a few seconds of load.
+   */
+  cpuMicros(): number | undefined {
+    try {
+      const stat = readFileSync(`/proc/${this.process.pid}/stat`, 'utf8');
+      // Fields after the parenthesised command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */
   async stop(graceMs = 30_000): Promise<number | null> {
     this.stopping = true;

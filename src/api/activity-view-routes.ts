@@ -158,8 +158,9 @@ export async function activityViewRoutes(app: FastifyInstance, options: Activity
     // MPID, allowed even when this request arrived forwarded for the identity (the receiver asks by MPID,
     // has no hop left, so it ends there). A search by MPID has only the one hop.
     const hops = request.query.mpid ? undefined : 1;
-    if (await relayToOwner(forwarder, request, reply, await lookup.ownerOfProfile(mpid), { method: 'GET', path: `/v1/activity/profile?mpid=${mpid}` }, hops)) return reply;
-    const found = await lookup.getProfile(mpid);
+    const owner = await lookup.ownerOfProfile(mpid);
+    if (await relayToOwner(forwarder, request, reply, owner, { method: 'GET', path: `/v1/activity/profile?mpid=${mpid}` }, hops)) return reply;
+    const found = await lookup.getProfile(mpid, owner);
     if (isUnavailable(found)) throw notReady(found.detail);
     if (!found.profile) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no profile for mpid ${mpid}`);
     const view = profileView(found.profile, key);

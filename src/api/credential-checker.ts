@@ -27,8 +27,17 @@ export interface FailureDelay {
   readonly maxDelayed: number;
 }
 
+/** What one request's Authorization header was found to hold (see `CredentialChecker.basic`). */
+interface BasicCheck {
+  readonly header: string | undefined;
+  readonly credentials: { key: string; secret: string } | undefined;
+  /** The key, when these exact credentials were verified before (no scrypt needed). */
+  readonly known: ApiKey | undefined;
+}
+
 export class CredentialChecker {
   private delayed = 0;
+  private readonly checked = new WeakMap<FastifyRequest, BasicCheck>();
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -51,21 +60,20 @@ export class CredentialChecker {
       this.fail(request, 'missing');
       throw new ApiError('PS_ERR_API_UNAUTHORIZED', 'send HTTP Basic credentials: your API key as user name, its secret as password');
     }
-    const credentials = basicCredentials(header);
+    const { credentials, known } = this.basic(request, header);
     if (!credentials) {
       this.fail(request, 'malformed');
       throw new ApiError('PS_ERR_API_UNAUTHORIZED', 'malformed Basic credentials: expected base64("key:secret")');
     }
     const { key, secret } = credentials;
     const address = request.ip;
-    if (!this.keys.isVerified(key, secret)) {
-      const verdict = this.throttle.check(address, key);
-      if (!verdict.allowed) {
-        this.fail(request, 'throttled', key, verdict.retryAfterSeconds);
-        const who = verdict.scope === 'address' ? `from ${address}` : `for API key ${key} from ${address}`;
-        await this.slowDown();
-        throw new ApiError('PS_ERR_API_AUTH_THROTTLED', `too many failed authentications ${who}; retry in ${verdict.retryAfterSeconds} s`, {}, verdict.retryAfterSeconds);
-      }
+    if (known) return this.succeeded(request, address, known, 'basic');
+    const verdict = this.throttle.check(address, key);
+    if (!verdict.allowed) {
+      this.fail(request, 'throttled', key, verdict.retryAfterSeconds);
+      const who = verdict.scope === 'address' ? `from ${address}` : `for API key ${key} from ${address}`;
+      await this.slowDown();
+      throw new ApiError('PS_ERR_API_AUTH_THROTTLED', `too many failed authentications ${who}; retry in ${verdict.retryAfterSeconds} s`, {}, verdict.retryAfterSeconds);
     }
     let found: ApiKey | undefined;
     try {
@@ -82,9 +90,27 @@ export class CredentialChecker {
       await this.slowDown();
       throw new ApiError('PS_ERR_API_UNAUTHORIZED', 'unknown API key or wrong secret');
     }
-    this.throttle.recordSuccess(address, key);
-    this.audit.keyUsed({ key, address, method: request.method, url: request.routeOptions.url ?? request.url, scheme: 'basic' });
-    return found;
+    return this.succeeded(request, address, found, 'basic');
+  }
+
+  private succeeded(request: FastifyRequest, address: string, key: ApiKey, scheme: 'basic' | 'signature'): ApiKey {
+    this.throttle.recordSuccess(address, key.key);
+    this.audit.keyUsed({ key: key.key, address, method: request.method, url: request.routeOptions.url ?? request.url, scheme });
+    return key;
+  }
+
+  /**
+   * The request's Basic credentials and, when they were verified before, their key: worked out once per
+   * request (base64 and one SHA-256), since the rate limiter asks for its bucket before the route
+   * authenticates the same header.
+   */
+  private basic(request: FastifyRequest, header: string | undefined): BasicCheck {
+    const seen = this.checked.get(request);
+    if (seen !== undefined && seen.header === header) return seen;
+    const credentials = basicCredentials(header);
+    const check: BasicCheck = { header, credentials, known: credentials && this.keys.verifiedKey(credentials.key, credentials.secret) };
+    this.checked.set(request, check);
+    return check;
   }
 
   /**
@@ -116,9 +142,7 @@ export class CredentialChecker {
     if (!entry || expected === undefined || !signatureMatches(signed.signature, expected)) {
       return refuse(entry ? 'bad_signature' : 'unknown_key', 'unknown API key or wrong signature');
     }
-    this.throttle.recordSuccess(address, key);
-    this.audit.keyUsed({ key, address, method: request.method, url: request.routeOptions.url ?? request.url, scheme: 'signature' });
-    return entry;
+    return this.succeeded(request, address, entry, 'signature');
   }
 
   /**
@@ -127,9 +151,8 @@ export class CredentialChecker {
    * the guesser's address, never against the key's owner.
    */
   rateLimitBucket(request: FastifyRequest): string {
-    const credentials = basicCredentials(request.headers.authorization);
-    if (credentials && this.keys.isVerified(credentials.key, credentials.secret)) return `key:${credentials.key}`;
-    return `ip:${request.ip}`;
+    const { known } = this.basic(request, request.headers.authorization);
+    return known ? `key:${known.key}` : `ip:${request.ip}`;
   }
 
   async close(): Promise<void> {

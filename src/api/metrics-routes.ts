@@ -12,8 +12,17 @@ export class HttpMetrics {
     registers: [this.registry],
   });
 
+  /** One child per (method, route, status) series, made on its first response: labels are not looked up per response. */
+  private readonly series = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+
   observe(method: string, route: string, status: number, seconds: number): void {
-    this.latency.observe({ method, route, status: String(status) }, seconds);
+    const id = `${method} ${status} ${route}`;
+    let child = this.series.get(id);
+    if (child === undefined) {
+      child = this.latency.labels(method, route, String(status));
+      this.series.set(id, child);
+    }
+    child.observe(seconds);
   }
 }
 

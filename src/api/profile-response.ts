@@ -29,6 +29,7 @@ export interface ProfileResponse {
 
 /** mParticle's Profile API gives attribute values as strings or string arrays. */
 function asString(value: UserAttributeValue): string | string[] | undefined {
+  if (typeof value === 'string') return value;
   if (value === null) return undefined;
   if (Array.isArray(value)) return value.map(String);
   return String(value);
@@ -63,12 +64,15 @@ export function toProfileResponse(profile: ProfileState, workspaceId: string, fi
   }
   if (fields.has('user_attributes')) {
     const attrs: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-    for (const [name, a] of Object.entries(ws?.user_attributes ?? {})) {
-      const v = asString(a.value);
+    // for-in rather than Object.entries (no array per entry): the stored maps have no prototype to walk.
+    const user = ws?.user_attributes ?? {};
+    for (const name in user) {
+      const v = asString(user[name]!.value);
       if (v !== undefined) attrs[name] = v;
     }
-    for (const [name, c] of Object.entries(ws?.calculated_attributes ?? {})) {
-      const v = asString(c.value);
+    const calculated = ws?.calculated_attributes ?? {};
+    for (const name in calculated) {
+      const v = asString(calculated[name]!.value);
       if (v !== undefined) attrs[name] = v;
     }
     out.user_attributes = attrs;

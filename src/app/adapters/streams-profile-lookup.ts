@@ -26,7 +26,7 @@ export class StreamsProfileLookup implements ProfileLookup, HistoryLookup {
   private async owner(store: string, key: string): Promise<KeyOwner> {
     try {
       const md = await this.app.metadataForKey(store, key);
-      return md.local ? { local: true } : { local: false, applicationServer: md.applicationServer };
+      return md.local ? { local: true, partition: md.partition } : { local: false, applicationServer: md.applicationServer };
     } catch (error) {
       // Before the first assignment nobody is known to own anything: answer here, which says "not ready".
       if (isStreamsError(error) && error.code === 'PS_ERR_APP_NOT_RUNNING') return { local: true };
@@ -42,10 +42,11 @@ export class StreamsProfileLookup implements ProfileLookup, HistoryLookup {
     return this.owner(IDENTITY_INDEX_STORE, `${type}:${value}`);
   }
 
-  async getProfile(mpid: string): Promise<{ profile: ProfileState | undefined; freshness: string } | Unavailable> {
+  async getProfile(mpid: string, owner?: KeyOwner): Promise<{ profile: ProfileState | undefined; freshness: string } | Unavailable> {
     try {
+      // The store's read checks ownership itself (a key that moved since `owner` was asked is refused).
       const profile = await this.app.store<string, ProfileState>(PROFILES_STORE).get(mpid);
-      const { partition } = await this.app.metadataForKey(PROFILES_STORE, mpid);
+      const partition = owner?.local && owner.partition !== undefined ? owner.partition : (await this.app.metadataForKey(PROFILES_STORE, mpid)).partition;
       const offsets = this.app.lastProcessedOffsets();
       // The input offsets this task has processed: a caller can compare them with what it produced.
       const freshness = this.rawTopics.map((t) => `${t}:${partition}@${offsets.get(`${t}:${partition}`) ?? 'none'}`).join(',');

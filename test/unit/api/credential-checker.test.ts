@@ -80,6 +80,22 @@ describe('credential checks under hostile use', () => {
     expect(throttled.ms).toBeGreaterThanOrEqual(400);
   });
 
+  it('looks verified credentials up once per request, though the rate limiter and the route both need them', async () => {
+    const counted = new ApiKeyStore([{ key: 'key-ws1-0001', workspaces: ['ws1'], secretHash: hashSecret('secret-one') }]);
+    let lookups = 0;
+    const verifiedKey = counted.verifiedKey.bind(counted);
+    counted.verifiedKey = (key, secret) => (lookups++, verifiedKey(key, secret));
+    app = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, keys: counted, lookup: new MemoryLookup(new Map<string, ProfileState>()), auth: { failureDelayMs: 0 } });
+    expect((await get(basic('key-ws1-0001', 'secret-one'), '10.0.0.8')).statusCode).toBe(404); // first time: scrypt
+    lookups = 0;
+    const again = await get(basic('key-ws1-0001', 'secret-one'), '10.0.0.8');
+    expect(again.statusCode).toBe(404);
+    // The key's first request in its bucket (the first one, not yet verified, counted against the address),
+    // so the rate limiter found it verified; and the route did not look again.
+    expect(again.headers['x-ratelimit-remaining']).toBe('5999');
+    expect(lookups).toBe(1);
+  });
+
   it('writes failures and key use to the audit logger, never the secret', async () => {
     const audit = auditSink();
     await api({}, audit.logger);

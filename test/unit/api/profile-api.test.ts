@@ -1,8 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore, hashSecret } from '../../../src/api/api-keys.ts';
 import { buildApi } from '../../../src/api/build-app.ts';
+import { PROFILE_FIELDS, toProfileResponse } from '../../../src/api/profile-response.ts';
+import { profileResponseSchema } from '../../../src/api/profile-routes.ts';
 import { independentProfile } from '../../support/independent-profile-reference.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
 import { attrs, batch, identities } from '../profiles/support/batches.ts';
@@ -143,6 +145,47 @@ describe('Profile API', () => {
       { name: 'plays', value: '12', updated_timestamp_ms: 1_780_000_200_000, definition_version: 9 },
     ]);
     expect(body.audience_memberships).toEqual([{ audience_id: 'rich', audience_name: 'Rich', added_timestamp_ms: 1_780_000_400_000, expiration_timestamp_ms: null }]);
+  });
+
+  it('writes exactly the bytes the documented response schema\'s serializer wrote, for every field', async () => {
+    const folded = independentProfile([
+      batch({
+        id: 'b9',
+        mpid: '8000000000000000009',
+        workspace_id: 'ws1',
+        user_identities: identities({ customer_id: 'c-9', other_id_2: 'o2', other_id_10: 'o10', other: 'x', email: 'quote"back\\slash@example.com' }),
+        user_attributes: attrs({ name: 'Zoë \u{1F600} \u2028', ['__proto__']: 'plain', constructor: 'c', '123': 'numeric name', '7': 7.25, flag: true, list: ['a', 'b"'], big: 12345678901234, empty: '' }),
+      }),
+    ])!;
+    const device = { device_info: {} as never, first_seen_ms: 1, last_seen_ms: 2, att_status: null, att_updated_ms: null };
+    const profile = {
+      ...folded,
+      audience_memberships: { b: { audience_name: null, added_ms: 5, expiration_ms: null }, a: { audience_name: 'A "quoted"', added_ms: 6, expiration_ms: 9 } },
+      workspaces: {
+        ws1: {
+          ...folded.workspaces['ws1']!,
+          devices: {
+            'stamp-2': { ...device, device_identities: { ios_idfv: 'v-2', android_uuid: 'u' }, install_attribution: { install_referrer: null, publisher: 'p', campaign: null, attributed_ms: null } },
+            'stamp-1': { ...device, device_identities: { ios_idfv: 'v-1' }, install_attribution: null },
+          },
+          calculated_attributes: { '7': { value: 'calc wins', updated_ms: 3, definition_version: 2 }, none: { value: null, updated_ms: 4, definition_version: 1 }, tags: { value: ['x', 'y'], updated_ms: 4, definition_version: 1 } },
+        },
+      },
+    };
+    const allFields = new Set(PROFILE_FIELDS);
+    // The route as it was: the same object, written by fastify from the documented schema (fast-json-stringify).
+    const documented = Fastify();
+    documented.get('/', { schema: { response: { 200: profileResponseSchema } } }, async () => toProfileResponse(profile, 'ws1', allFields));
+    const expected = await documented.inject({ url: '/' });
+    await documented.close();
+    const api = await buildApi({ readiness: { readiness: () => ({ ready: true, detail: {} }) }, lookup: new MemoryLookup(new Map([[folded.mpid, profile]])), keys });
+    const res = await api.inject({ url: `/userprofile/v1/1/2/ws1/${folded.mpid}?fields=${PROFILE_FIELDS.join(',')}`, headers: auth });
+    await api.close();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe(expected.headers['content-type']);
+    expect(res.body).toBe(expected.body);
+    // And the answer is the whole profile, so the comparison covered every field.
+    expect(Object.keys(res.json())).toEqual(['mpid', 'created_timestamp_ms', 'last_stored_timestamp_ms', 'is_opted_out', 'limit_ad_tracking', ...PROFILE_FIELDS.filter((f) => f !== 'attribution' && f !== 'calculated_attributes'), 'calculated_attributes', 'attribution']);
   });
 
   it('shows only the workspace in the path: another workspace\'s attributes stay out, even for a key holding both', async () => {
