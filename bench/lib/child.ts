@@ -101,8 +101,8 @@ export class BenchChild {
    * A node process running a worker compiled to JavaScript, as `npm start` runs the service: through
    * tsx its RSS would include the TypeScript loader (~40 MB more), which users never run.
    */
-  static node(name: string, file: string, args: readonly string[], nodeFlags: readonly string[] = []): BenchChild {
-    return new BenchChild(name, process.execPath, [...nodeFlags, compiledWorker(file), ...args]);
+  static node(name: string, file: string, args: readonly string[], nodeFlags: readonly string[] = [], env: NodeJS.ProcessEnv = {}): BenchChild {
+    return new BenchChild(name, process.execPath, [...nodeFlags, compiledWorker(file), ...args], env);
   }
 
   /** Exited or killed (`exitCode` stays null when a signal ended it). */
@@ -139,6 +139,16 @@ export class BenchChild {
       const m = /VmHWM:\s+(\d+) kB/.exec(status);
       if (m) this.lastPeakRssMb = Math.round(Number(m[1]) / 1024);
       return m ? this.lastPeakRssMb : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Resident set size in MB now (VmRSS, Linux), undefined elsewhere or after exit. */
+  rssMb(): number | undefined {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.process.pid}/status`, 'utf8'));
+      return m ? Math.round(Number(m[1]) / 1024) : undefined;
     } catch {
       return undefined;
     }

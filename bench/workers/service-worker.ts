@@ -6,6 +6,7 @@
  * stores) and prints `{"event":"closed"}`.
  */
 import { Writable } from 'node:stream';
+import { getHeapSpaceStatistics } from 'node:v8';
 import pino from 'pino';
 import { ApiKeyStore, hashSecret } from '../../src/api/api-keys.ts';
 import { buildApi } from '../../src/api/build-app.ts';
@@ -15,6 +16,7 @@ import { readRuntimeEnv } from '../../src/config/runtime-env.ts';
 import { workspaceViewSources } from '../../src/app/adapters/workspace-view-sources.ts';
 import { benchDeployment } from '../lib/deployment.ts';
 import { STAGE_METRICS } from '../lib/stage-latency.ts';
+import { TaskDb } from '../../src/streams/internals/rocksdb-task-db.ts';
 
 export interface WorkerConfig {
   applicationId: string;
@@ -38,6 +40,11 @@ export interface WorkerConfig {
   sessionTimeoutMs?: number;
   /** Print `{"event":"tasks",active,standby}` this often (0: never). */
   reportTasksMs?: number;
+  /**
+   * Print `{"event":"memory",rss,heapTotal,heapUsed,external,arrayBuffers,rocksdb}` this often (0: never):
+   * the process's memory as Node sees it and RocksDB's own (memtables, block caches, table readers).
+   */
+  reportMemoryMs?: number;
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
@@ -102,6 +109,10 @@ process.on('SIGTERM', () => {
     // Before closing: the close's own commit is not part of the run's latency.
     const metrics = await service.app.metrics.registry.getMetricsAsJSON();
     emit({ event: 'stages', metrics: metrics.filter((m) => (STAGE_METRICS as readonly string[]).includes(m.name)) });
+    if (memoryTimer) {
+      clearInterval(memoryTimer);
+      await reportMemory();
+    }
     await api?.close();
     await views?.close();
     await service.close();
@@ -109,6 +120,13 @@ process.on('SIGTERM', () => {
     process.exit(0);
   })();
 });
+
+const reportMemory = async (): Promise<void> => {
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size]));
+  emit({ event: 'memory', ...process.memoryUsage(), spaces, rocksdb: await TaskDb.memoryUsage() });
+};
+let memoryTimer: NodeJS.Timeout | undefined;
+if (config.reportMemoryMs) memoryTimer = setInterval(() => void reportMemory(), config.reportMemoryMs).unref();
 
 await service.start();
 emit({ event: 'running' });
