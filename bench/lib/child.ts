@@ -101,8 +101,8 @@ export class BenchChild {
    * A node process running a worker compiled to JavaScript, as `npm start` runs the service: through
    * tsx its RSS would include the TypeScript loader (~40 MB more), which users never run.
    */
-  static node(name: string, file: string, args: readonly string[], nodeFlags: readonly string[] = []): BenchChild {
-    return new BenchChild(name, process.execPath, [...nodeFlags, compiledWorker(file), ...args]);
+  static node(name: string, file: string, args: readonly string[], nodeFlags: readonly string[] = [], env: NodeJS.ProcessEnv = {}): BenchChild {
+    return new BenchChild(name, process.execPath, [...nodeFlags, compiledWorker(file), ...args], env);
   }
 
   /** Exited or killed (`exitCode` stays null when a signal ended it). */
@@ -154,6 +154,16 @@ export class BenchChild {
       // Fields after the parenthesised command name (which may hold spaces): utime and stime are the 12th and 13th.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return (Number(fields[11]) + Number(fields[12])) * 10_000;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Resident set size in MB now (VmRSS, Linux), undefined elsewhere or after exit. */
+  rssMb(): number | undefined {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.process.pid}/status`, 'utf8'));
+      return m ? Math.round(Number(m[1]) / 1024) : undefined;
     } catch {
       return undefined;
     }

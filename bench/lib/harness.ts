@@ -9,6 +9,7 @@ import { restoreBenchmark } from '../benchmarks/restore.ts';
 import { failoverBenchmark } from '../benchmarks/failover.ts';
 import { apiBenchmark } from '../benchmarks/api.ts';
 import { liveStreamBenchmark } from '../benchmarks/live-stream.ts';
+import { memoryBenchmark } from '../benchmarks/memory.ts';
 import type { BenchContext } from './context.ts';
 import { machineInfo } from './machine.ts';
 import type { BenchmarkName, BenchOptions } from './options.ts';
@@ -81,6 +82,8 @@ export async function runBenchmarks(names: readonly BenchmarkName[], options: Be
       save(await liveStreamBenchmark(ctx));
     } else if (name === 'failover') {
       save(await failoverBenchmark(ctx));
+    } else if (name === 'memory') {
+      save(await memoryBenchmark(ctx));
     } else {
       save(await apiBenchmark(ctx));
     }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../../src/streams/index.ts';
 
-export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api', 'live-stream', 'failover'] as const;
+export const BENCHMARK_NAMES = ['pipeline', 'latency', 'restore', 'api', 'live-stream', 'failover', 'memory'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /**
@@ -21,6 +21,9 @@ export interface BenchOptions {
   /** Fixed input rate for latency; 0 = 50% of the pipeline's measured at-least-once maximum. */
   readonly latencyRate: number;
   readonly restoreProfiles: number;
+  /** Memory benchmark: users whose profiles are in the stores, and batches (uniform over them) per guarantee. */
+  readonly memoryUsers: number;
+  readonly memoryBatches: number;
   readonly apiSeconds: number;
   readonly apiConnections: number;
   readonly apiUsers: number;
@@ -37,10 +40,10 @@ export interface BenchOptions {
 }
 
 const PRESETS = {
-  full: { runs: 3, batches: 1_000_000, users: 200_000, latencySeconds: 60, restoreProfiles: 1_000_000, apiSeconds: 15, apiUsers: 2_000 },
-  standard: { runs: 3, batches: 30_000, users: 6_000, latencySeconds: 20, restoreProfiles: 200_000, apiSeconds: 15, apiUsers: 2_000 },
-  quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, restoreProfiles: 100_000, apiSeconds: 10, apiUsers: 1_000 },
-  tiny: { runs: 1, batches: 400, users: 100, latencySeconds: 3, restoreProfiles: 500, apiSeconds: 2, apiUsers: 50 },
+  full: { runs: 3, batches: 1_000_000, users: 200_000, latencySeconds: 60, restoreProfiles: 1_000_000, memoryUsers: 200_000, memoryBatches: 100_000, apiSeconds: 15, apiUsers: 2_000 },
+  standard: { runs: 3, batches: 30_000, users: 6_000, latencySeconds: 20, restoreProfiles: 200_000, memoryUsers: 200_000, memoryBatches: 20_000, apiSeconds: 15, apiUsers: 2_000 },
+  quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, restoreProfiles: 100_000, memoryUsers: 50_000, memoryBatches: 10_000, apiSeconds: 10, apiUsers: 1_000 },
+  tiny: { runs: 1, batches: 400, users: 100, latencySeconds: 3, restoreProfiles: 500, memoryUsers: 300, memoryBatches: 200, apiSeconds: 2, apiUsers: 50 },
 } as const;
 
 export interface ParsedCommand {
@@ -59,10 +62,13 @@ const num = (flag: string | undefined, env: string | undefined, fallback: number
 export function usage(): string {
   return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--full|--quick|--tiny] [--runs N] [--batches N] [--users N]
        [--partitions N] [--seed N] [--skip peer,peer-throughput,peer-merge-only,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
-       [--restore-profiles N] [--api-seconds N] [--api-connections N] [--cpu-prof] [--client kafkajs,platformatic]
+       [--restore-profiles N] [--memory-users N] [--memory-batches N] [--api-seconds N] [--api-connections N] [--cpu-prof] [--client platformatic]
 Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=..., BENCH_SIZE=full|standard|quick|tiny).
 Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 15 minutes on 2 cores).
 --full: issue 8's sizes (1,000,000 batches, 200,000 users, 1,000,000 profiles), hours on 2 cores.
+memory: the service's RSS with --memory-users profiles in its stores (standard and full: 200,000) while it processes
+--memory-batches batches spread uniformly over them, at-least-once then exactly-once (and the Kafka Streams peer on the
+same data unless --skip peer); --skip eos leaves out the exactly-once half.
 --client: Kafka client(s) of the profile-stream workers (default: KAFKA_CLIENT, else the runtime's default). With two,
 the pipeline benchmark runs profile-stream on each in every run and reports both figures and their ratio.`;
 }
@@ -74,7 +80,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     options: {
       full: { type: 'boolean' }, quick: { type: 'boolean' }, tiny: { type: 'boolean' }, runs: { type: 'string' }, batches: { type: 'string' }, users: { type: 'string' },
       partitions: { type: 'string' }, seed: { type: 'string' }, skip: { type: 'string' }, 'latency-seconds': { type: 'string' },
-      'latency-rate': { type: 'string' }, 'restore-profiles': { type: 'string' }, 'api-seconds': { type: 'string' },
+      'latency-rate': { type: 'string' }, 'restore-profiles': { type: 'string' }, 'memory-users': { type: 'string' }, 'memory-batches': { type: 'string' }, 'api-seconds': { type: 'string' },
       'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, client: { type: 'string' }, help: { type: 'boolean' },
     },
   });
@@ -87,7 +93,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (env.BENCH_SIZE !== undefined && env.BENCH_SIZE !== '' && !(env.BENCH_SIZE in PRESETS)) throw new Error(`BENCH_SIZE=${env.BENCH_SIZE}: expected full, standard, quick or tiny\n${usage()}`);
   const p = PRESETS[preset];
   const pick = (name: string, fallback: number) => num((values as Record<string, string | undefined>)[name], env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`], fallback);
-  const sized = ['runs', 'batches', 'users', 'latency-seconds', 'restore-profiles', 'api-seconds', 'api-users']
+  const sized = ['runs', 'batches', 'users', 'latency-seconds', 'restore-profiles', 'memory-users', 'memory-batches', 'api-seconds', 'api-users']
     .some((n) => (values as Record<string, unknown>)[n] !== undefined || env[`BENCH_${n.toUpperCase().replaceAll('-', '_')}`] !== undefined);
   const options: BenchOptions = {
     size: sized ? 'custom' : preset,
@@ -100,6 +106,8 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     latencySeconds: pick('latency-seconds', p.latencySeconds),
     latencyRate: pick('latency-rate', 0),
     restoreProfiles: Math.round(pick('restore-profiles', p.restoreProfiles)),
+    memoryUsers: Math.max(1, Math.round(pick('memory-users', p.memoryUsers))),
+    memoryBatches: Math.round(pick('memory-batches', p.memoryBatches)),
     apiSeconds: pick('api-seconds', p.apiSeconds),
     apiConnections: Math.round(pick('api-connections', 64)),
     apiUsers: Math.round(pick('api-users', p.apiUsers)),

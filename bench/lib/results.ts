@@ -38,7 +38,7 @@ export function writeResult(dir: string, result: { readonly benchmark: string })
 
 export function readResults(dir: string): BenchResult[] {
   if (!existsSync(dir)) return [];
-  const order = ['pipeline', 'ceilings', 'memory', 'latency', 'restore', 'api'];
+  const order = ['pipeline', 'ceilings', 'memory', 'memory-at-scale', 'latency', 'restore', 'api'];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as BenchResult)

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { planTopics } from '../../src/app/topology/topic-plan.ts';
 import type { KafkaClientName } from '../../src/streams/index.ts';
@@ -17,8 +17,29 @@ export const COMMIT_INTERVAL_MS: Record<Guarantee, number> = { at_least_once: 10
 
 export function serviceChild(ctx: BenchContext, config: WorkerConfig, label: string): BenchChild {
   // One directory per worker: V8 writes a profile per thread (tsx's loader thread too); the largest is the main thread.
-  const flags = ctx.options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_TMP, 'profiles', label.replace(/[^a-z0-9-]+/gi, '-'))}`] : [];
-  return BenchChild.node(label, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(config)], flags);
+  const profile = ctx.options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_TMP, 'profiles', label.replace(/[^a-z0-9-]+/gi, '-'))}`] : [];
+  const { env, nodeFlags } = startScriptSettings();
+  return BenchChild.node(label, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(config)], [...nodeFlags, ...profile], env);
+}
+
+/**
+ * The environment and node flags `npm start` runs the service with (package.json's start script: glibc's malloc
+ * settings and V8's young generation size, see bench/ANALYSIS.md "Memory at 200,000 users"), so every benchmarked
+ * worker runs as users run the service. Read from the script itself, so the two cannot drift apart.
+ */
+export function startScriptSettings(): { env: Record<string, string>; nodeFlags: string[] } {
+  const script = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = script.split('&&').at(-1)!.trim().split(/\s+/);
+  let i = words[0] === 'env' ? 1 : 0;
+  const env: Record<string, string> = {};
+  for (; /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i] ?? ''); i++) {
+    const at = words[i]!.indexOf('=');
+    env[words[i]!.slice(0, at)] = words[i]!.slice(at + 1);
+  }
+  if (words[i] !== 'node') throw new Error(`package.json's start script runs "${words[i]}", not node: the benchmark cannot run the service as it does`);
+  const nodeFlags: string[] = [];
+  for (i++; words[i]?.startsWith('--'); i++) nodeFlags.push(words[i]!);
+  return { env, nodeFlags };
 }
 
 /** A worker on `client` (default: the first of `--client`, which every benchmark but pipeline uses alone). */

@@ -17,6 +17,8 @@ export interface WorkloadOptions {
   readonly users: number;
   readonly partitions: number;
   readonly workspaceId: string;
+  /** Zipf exponent of user activity (default 1; 0 spreads batches uniformly over every user). */
+  readonly zipfExponent?: number;
 }
 
 /** One encoded raw record: the key (MPID) and the Confluent-framed Avro value, as any producer would send it. */
@@ -44,7 +46,8 @@ export const BENCH_TMP = join(import.meta.dirname, '..', 'tmp');
  */
 export async function loadWorkload(options: WorkloadOptions, registryUrl: string, subjectTopic: string): Promise<Workload> {
   mkdirSync(BENCH_TMP, { recursive: true });
-  const file = join(BENCH_TMP, `workload-s${options.seed}-u${options.users}-b${options.batches}-p${options.partitions}-${hash(registryUrl + subjectTopic)}.bin`);
+  const zipf = options.zipfExponent === undefined ? '' : `-z${options.zipfExponent}`;
+  const file = join(BENCH_TMP, `workload-s${options.seed}-u${options.users}-b${options.batches}-p${options.partitions}${zipf}-${hash(registryUrl + subjectTopic)}.bin`);
   if (existsSync(file) && Date.now() - statSync(file).mtimeMs < 24 * 3600 * 1000) return readWorkload(file);
   const serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(registryUrl), schema: SCHEMAS.batch });
   const progress = new Progress('generating workload');
@@ -56,7 +59,7 @@ export async function loadWorkload(options: WorkloadOptions, registryUrl: string
   let i = 0;
   // One event time per millisecond ending now: a million batches span ~17 minutes, all recent.
   const startTimeMs = Date.now() - options.batches - 60_000;
-  for (const batch of sampleBatches({ seed: options.seed, users: options.users, batches: options.batches, sources: ['web'], startTimeMs, workspaceId: options.workspaceId, batchIntervalMs: 1 })) {
+  for (const batch of sampleBatches({ seed: options.seed, users: options.users, batches: options.batches, sources: ['web'], startTimeMs, workspaceId: options.workspaceId, batchIntervalMs: 1, ...(options.zipfExponent === undefined ? {} : { zipfExponent: options.zipfExponent }) })) {
     const value = await serde.serialize(subjectTopic, batch);
     const key = Buffer.from(batch.mpid!);
     const partition = partitionForKey(key, options.partitions);

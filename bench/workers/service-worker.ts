@@ -7,6 +7,7 @@
  */
 import { Writable } from 'node:stream';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import pino from 'pino';
 import { ApiKeyStore, hashSecret } from '../../src/api/api-keys.ts';
 import { buildApi } from '../../src/api/build-app.ts';
@@ -16,6 +17,7 @@ import { readRuntimeEnv } from '../../src/config/runtime-env.ts';
 import { workspaceViewSources } from '../../src/app/adapters/workspace-view-sources.ts';
 import { benchDeployment } from '../lib/deployment.ts';
 import { STAGE_METRICS } from '../lib/stage-latency.ts';
+import { TaskDb } from '../../src/streams/internals/rocksdb-task-db.ts';
 
 export interface WorkerConfig {
   applicationId: string;
@@ -39,6 +41,11 @@ export interface WorkerConfig {
   sessionTimeoutMs?: number;
   /** Print `{"event":"tasks",active,standby}` this often (0: never). */
   reportTasksMs?: number;
+  /**
+   * Print `{"event":"memory",rss,heapTotal,heapUsed,external,arrayBuffers,rocksdb}` this often (0: never):
+   * the process's memory as Node sees it and RocksDB's own (memtables, block caches, table readers).
+   */
+  reportMemoryMs?: number;
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
@@ -121,6 +128,10 @@ process.on('SIGTERM', () => {
       eventLoop: { p50_ms: loopDelay.percentile(50) / 1e6, p99_ms: loopDelay.percentile(99) / 1e6, max_ms: loopDelay.max / 1e6 },
       gc: { pauses: gcPauses.length, total_ms: Math.round(gcPauses.reduce((a, b) => a + b, 0)), p50_ms: pausePercentile(0.5), p99_ms: pausePercentile(0.99), max_ms: pausePercentile(1) },
     });
+    if (memoryTimer) {
+      clearInterval(memoryTimer);
+      await reportMemory();
+    }
     // As `start` does: leave the group while the API still answers what is forwarded here.
     await views?.close();
     await service.close();
@@ -129,6 +140,13 @@ process.on('SIGTERM', () => {
     process.exit(0);
   })();
 });
+
+const reportMemory = async (): Promise<void> => {
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_size]));
+  emit({ event: 'memory', ...process.memoryUsage(), spaces, rocksdb: await TaskDb.memoryUsage() });
+};
+let memoryTimer: NodeJS.Timeout | undefined;
+if (config.reportMemoryMs) memoryTimer = setInterval(() => void reportMemory(), config.reportMemoryMs).unref();
 
 await service.start();
 emit({ event: 'running' });

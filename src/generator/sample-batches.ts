@@ -56,11 +56,19 @@ function validate(o: SampleOptions): void {
   if (problems.length) throw new RangeError(`invalid sample options: ${problems.join('; ')}`);
 }
 
-type User = { index: number; mpid: string; identities: Record<string, string>; deviceSeed: number };
+export type SampleUser = { index: number; mpid: string; identities: Record<string, string>; deviceSeed: number };
+type User = SampleUser;
 
 const IDENTITY_CHOICES = ['customer_id', 'email', 'mobile_number', 'other', 'other_id_2'] as const;
 
-/** A user's stable facts depend only on (seed, user index), never on which batch drew them. */
+/**
+ * A user's stable facts depend only on (seed, user index), never on which batch drew them; exported so a
+ * benchmark can build stored state for exactly the users a workload's batches will name.
+ */
+export function sampleUser(seed: number, index: number): SampleUser {
+  return userProfile(seed, index);
+}
+
 function userProfile(seed: number, index: number): User {
   const random = new SeededRandom((seed * 2654435761 + index * 40503 + 1) >>> 0 ^ index);
   // A positive 63-bit MPID: most need more than 53 bits, so precision bugs show up in tests.

@@ -6,6 +6,50 @@ const META_CF = '__meta';
 
 type Session = InstanceType<typeof RocksDB>;
 
+/** What RocksDB itself holds in memory, summed over every open task database (see `TaskDb.memoryUsage`). */
+export interface RocksDbMemory {
+  readonly databases: number;
+  readonly columnFamilies: number;
+  /** Active and immutable memtables (`rocksdb.size-all-mem-tables`). */
+  readonly memtableBytes: number;
+  /** Every column family's own block cache (`rocksdb.block-cache-usage`), pinned index and filter blocks included. */
+  readonly blockCacheBytes: number;
+  readonly blockCachePinnedBytes: number;
+  /** What the block caches may grow to (`rocksdb.block-cache-capacity`; 0 for a family without one). */
+  readonly blockCacheCapacityBytes: number;
+  /** Index and filter blocks held outside the block cache (`rocksdb.estimate-table-readers-mem`). */
+  readonly tableReaderBytes: number;
+  /** The same, per store name (summed over tasks). */
+  readonly byStore: Record<string, { memtableBytes: number; blockCacheBytes: number; tableReaderBytes: number }>;
+}
+
+/**
+ * Column family options. rocksdb-native gives every column family its own memtables and its own 32 MiB LRU
+ * block cache (no shared cache, no write buffer manager), and there is one database per task with a family per
+ * store: 16 task databases and 104 families in profile-stream. Measured at 200,000 users (bench/ANALYSIS.md,
+ * "Memory at 200,000 users"), 8 MiB memtables with block caches held ~130 MB of memtables and ~100 MB of block
+ * cache (rising toward 8 x 32 MiB for the profiles store alone) while traffic was spread over every user, plus
+ * what glibc kept of the freed memtables. So:
+ * - no block cache: a point read is then one pread of one data block from the OS page cache, which caches the
+ *   files for every family at once, outside the process (microseconds next to a millisecond of processing per
+ *   record; pipeline throughput not lower in the same-command comparison); index and filter blocks stay in the
+ *   table readers (~1.4 MB at 200,000 profiles);
+ * - 2 MiB memtables for stores (their arena grows in 256 KiB blocks, so an idle store costs almost nothing) and
+ *   256 KiB for the changelog-offset and default families, which hold a handful of keys. Up to four of them: a
+ *   bulk write (restore) fills one while the full ones flush instead of stalling behind a single flush; only the
+ *   active one exists between bursts.
+ */
+const STORE_FAMILY: ColumnFamilyOptions = {
+  writeBufferSize: 2 * 1024 * 1024,
+  maxWriteBufferNumber: 4,
+  blockCache: false,
+  // Index and filter blocks cannot be cached without a block cache: the table reader holds them instead.
+  tableCacheIndexAndFilterBlocks: false,
+};
+const SMALL_FAMILY: ColumnFamilyOptions = { ...STORE_FAMILY, writeBufferSize: 256 * 1024 };
+
+type ColumnFamilyOptions = NonNullable<ConstructorParameters<typeof RocksDB.ColumnFamily>[1]>;
+
 /**
  * One RocksDB database per task (`<stateDir>/<applicationId>/<taskId>/`): a column family per store
  * and `__meta` holding, per changelog partition, the next changelog offset the data reflects.
@@ -19,6 +63,8 @@ export class TaskDb {
   readonly #cfs = new Map<string, Session>();
   readonly #meta: Session;
   readonly #staged = new Map<string, Map<string, BytesEntry>>();
+  /** Every open task database of this process, for `memoryUsage`. */
+  static readonly #open = new Set<TaskDb>();
 
   private constructor(readonly dir: string, root: Session, storeNames: readonly string[]) {
     this.#root = root;
@@ -31,12 +77,14 @@ export class TaskDb {
 
   static async open(dir: string, storeNames: readonly string[]): Promise<TaskDb> {
     await mkdir(dir, { recursive: true });
-    // rocksdb-native's defaults (64 MiB memtables, two per column family) would let each task hold up to
-    // 128 MiB per store before a flush: with 8 tasks and a few stores that is gigabytes of RSS. 8 MiB
-    // memtables bound it (Kafka Streams uses 16 MiB with a shared budget); reads still hit SST files.
-    const root = new RocksDB(dir, { columnFamilies: [...storeNames, META_CF], writeBufferSize: 8 * 1024 * 1024, maxWriteBufferNumber: 2 });
+    // rocksdb-native's own defaults (64 MiB memtables, two per column family, and a block cache each) would let
+    // every task hold hundreds of MiB per store: see STORE_FAMILY.
+    const families = [...storeNames.map((n) => new RocksDB.ColumnFamily(n, STORE_FAMILY)), new RocksDB.ColumnFamily(META_CF, SMALL_FAMILY)];
+    const root = new RocksDB(dir, { ...SMALL_FAMILY, columnFamilies: families });
     await root.ready();
-    return new TaskDb(dir, root, storeNames);
+    const db = new TaskDb(dir, root, storeNames);
+    TaskDb.#open.add(db);
+    return db;
   }
 
   /** Removes the database directory (a stored offset beyond the changelog's end, or corruption). */
@@ -90,7 +138,43 @@ export class TaskDb {
   }
 
   async close(): Promise<void> {
+    TaskDb.#open.delete(this);
     await this.#root.close({ force: true });
+  }
+
+  /**
+   * RocksDB's own memory in this process, from its properties: memtables, block caches (one per column
+   * family: rocksdb-native gives each its own) and table readers. For the memory benchmark and operators;
+   * a few property reads per column family, so not for a hot path.
+   */
+  static async memoryUsage(): Promise<RocksDbMemory> {
+    const byStore: Record<string, { memtableBytes: number; blockCacheBytes: number; tableReaderBytes: number }> = {};
+    let memtableBytes = 0;
+    let blockCacheBytes = 0;
+    let blockCachePinnedBytes = 0;
+    let blockCacheCapacityBytes = 0;
+    let tableReaderBytes = 0;
+    let columnFamilies = 0;
+    // A property the family does not have (a block cache's, without one) reads as undefined: 0.
+    const num = async (s: Session, name: string): Promise<number> => Number((await s.getProperty(name).catch(() => null)) ?? 0) || 0;
+    for (const db of TaskDb.#open) {
+      for (const [name, cf] of [['default', db.#root], ...db.#cfs, [META_CF, db.#meta]] as const) {
+        const m = await num(cf, 'rocksdb.size-all-mem-tables');
+        const c = await num(cf, 'rocksdb.block-cache-usage');
+        const t = await num(cf, 'rocksdb.estimate-table-readers-mem');
+        blockCachePinnedBytes += await num(cf, 'rocksdb.block-cache-pinned-usage');
+        blockCacheCapacityBytes += await num(cf, 'rocksdb.block-cache-capacity');
+        memtableBytes += m;
+        blockCacheBytes += c;
+        tableReaderBytes += t;
+        columnFamilies++;
+        const s = (byStore[name] ??= { memtableBytes: 0, blockCacheBytes: 0, tableReaderBytes: 0 });
+        s.memtableBytes += m;
+        s.blockCacheBytes += c;
+        s.tableReaderBytes += t;
+      }
+    }
+    return { databases: TaskDb.#open.size, columnFamilies, memtableBytes, blockCacheBytes, blockCachePinnedBytes, blockCacheCapacityBytes, tableReaderBytes, byStore };
   }
 
   /**

@@ -21,7 +21,7 @@ describe('benchmarks at a tiny size', () => {
     process.env.KAFKA_BROKERS = kafkaBrokers().join(',');
     process.env.SCHEMA_REGISTRY_URL = schemaRegistryUrl();
     const { names, options } = parseCommand(
-      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40'],
+      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40', '--memory-users', '60', '--memory-batches', '60'],
       {},
       join(dir, 'results'),
       join(dir, 'BENCHMARKS.md'),
@@ -59,9 +59,11 @@ describe('benchmarks at a tiny size', () => {
     expect(failover.median.without_standby_failover_ms).toBeGreaterThan(0);
     expect(failover.median.with_standby_failover_ms).toBeGreaterThan(0);
     expect(failover.ratios).toHaveProperty('with_vs_without_failover');
-    expect(outcome.files.length).toBe(8);
+    // Memory with 60 users' stored state (the memory benchmark's own test checks its figures).
+    expect(read('memory-at-scale').median.peak_rss_mb).toBeGreaterThan(0);
+    expect(outcome.files.length).toBe(9);
     const md = readFileSync(join(dir, 'BENCHMARKS.md'), 'utf8');
-    for (const section of ['## pipeline', '## ceilings', '## memory', '## latency', '## restore', '## api', '## live-stream', '## failover']) expect(md).toContain(section);
+    for (const section of ['## pipeline', '## ceilings', '## memory', '## memory-at-scale', '## latency', '## restore', '## api', '## live-stream', '## failover']) expect(md).toContain(section);
     expect(existsSync(join(dir, 'results', 'throughput.svg'))).toBe(true);
     // 60 s more than before: the pipeline stage now starts one more profile-stream worker (the second client).
   }, 420_000);
