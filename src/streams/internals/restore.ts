@@ -42,23 +42,37 @@ export async function openTaskDb(
   changelogs: readonly ChangelogPartition[],
   ends: ReadonlyMap<string, bigint>,
   logger: StreamsLogger,
-): Promise<{ db: TaskDb; offsets: Map<string, bigint> }> {
+  refreshEnd?: (topic: string, partition: number) => Promise<bigint>,
+): Promise<{ db: TaskDb; offsets: Map<string, bigint>; ends: Map<string, bigint> }> {
   let db = await TaskDb.open(dir, persistentStores);
   let offsets = await db.readOffsets();
-  const beyond = changelogs.find((c) => {
+  const seen = new Map(ends);
+  const isBeyond = (c: ChangelogPartition): boolean => {
     const key = changelogOffsetKey(c.topic, c.partition);
-    return (offsets.get(key) ?? 0n) > (ends.get(key) ?? 0n);
-  });
+    return (offsets.get(key) ?? 0n) > (seen.get(key) ?? 0n);
+  };
+  // The end is the last stable offset: a transaction whose commit the coordinator accepted but whose markers
+  // it has not written yet (it restarted with its broker) holds it below what this task already committed.
+  // The markers come once the coordinator has loaded its state: wait for them before calling the state bad.
+  const deadline = Date.now() + STABLE_END_WAIT_MS;
+  while (refreshEnd && changelogs.some(isBeyond) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    for (const c of changelogs.filter(isBeyond)) seen.set(changelogOffsetKey(c.topic, c.partition), await refreshEnd(c.topic, c.partition));
+  }
+  const beyond = changelogs.find(isBeyond);
   if (beyond) {
     const key = changelogOffsetKey(beyond.topic, beyond.partition);
-    logger.warn({ dir, changelog: key, stored: String(offsets.get(key)), end: String(ends.get(key)) }, 'stored changelog offset is beyond the changelog end: wiping the task state and rebuilding it');
+    logger.warn({ dir, changelog: key, stored: String(offsets.get(key)), end: String(seen.get(key)) }, 'stored changelog offset is beyond the changelog end: wiping the task state and rebuilding it');
     await db.close();
     await TaskDb.wipe(dir);
     db = await TaskDb.open(dir, persistentStores);
     offsets = new Map();
   }
-  return { db, offsets };
+  return { db, offsets, ends: seen };
 }
+
+/** How long a changelog's last stable offset may stay below a task's stored offset before the state counts as bad. */
+const STABLE_END_WAIT_MS = 60_000;
 
 export interface RestoreTarget {
   readonly taskId: string;

@@ -18,7 +18,7 @@ export interface OwnedTask {
 }
 
 export interface TaskFactoryOptions {
-  readonly port: Pick<KafkaPort, 'createProducer'>;
+  readonly port: Pick<KafkaPort, 'createProducer' | 'admin'>;
   readonly topology: BuiltTopology;
   readonly config: ResolvedStreamsConfig;
   /** End offset of every changelog partition (`changelogOffsetKey`), read once for all new tasks. */
@@ -56,7 +56,7 @@ export async function createTask(id: string, o: TaskFactoryOptions): Promise<{ o
   // Exactly-once: fence a zombie owner of this task before reading its changelog (see adapter).
   const producer = o.config.processingGuarantee === 'exactly_once' ? await o.port.createProducer({ transactionalId: `${o.config.applicationId}-${id}` }) : undefined;
   const opened = persistent.length > 0
-    ? await openTaskDb(dir, persistent, changelogs.filter((c) => persistent.includes(c.store)), o.changelogEnds, o.config.logger)
+    ? await openTaskDb(dir, persistent, changelogs.filter((c) => persistent.includes(c.store)), o.changelogEnds, o.config.logger, async (topic, partition) => (await o.port.admin.endOffsets(topic)).get(partition) ?? 0n)
     : undefined;
   const memory = new Map<string, InMemoryBytesStore>();
   const task = new StreamTask({
@@ -79,7 +79,7 @@ export async function createTask(id: string, o: TaskFactoryOptions): Promise<{ o
   for (const c of changelogs) {
     const key = changelogOffsetKey(c.topic, c.partition);
     const from = memory.has(c.store) ? 0n : (offsets.get(key) ?? 0n);
-    const to = o.changelogEnds.get(key) ?? 0n;
+    const to = opened?.ends.get(key) ?? o.changelogEnds.get(key) ?? 0n;
     progress.total += to > from ? to - from : 0n;
     targets.push({ taskId: id, changelog: c, from, to, db: memory.has(c.store) ? undefined : opened!.db, memory: memory.get(c.store), progress });
   }

@@ -356,7 +356,20 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
       for (const tp of tps) for (const p of tp.partitions) paused.add(partitionKey(tp.topic, p));
     },
     resume(tps) {
-      for (const tp of tps) for (const p of tp.partitions) paused.delete(partitionKey(tp.topic, p));
+      // A partition resumed after its task restored starts from the committed offset read *now*: one read at
+      // the join can predate the markers of a transaction the coordinator completes after a restart, whose
+      // changelog records the restore (which waited for them) already applied.
+      const again: Array<{ topic: string; partition: number }> = [];
+      for (const tp of tps) {
+        for (const p of tp.partitions) {
+          const key = partitionKey(tp.topic, p);
+          if (paused.delete(key) && assigned.has(key)) {
+            positions.delete(key);
+            again.push({ topic: tp.topic, partition: p });
+          }
+        }
+      }
+      if (again.length > 0) void resolvePositions(again, epoch);
       poke();
     },
     async commit(offsets) {
