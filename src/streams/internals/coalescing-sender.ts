@@ -35,11 +35,6 @@ export class CoalescingSender {
     });
   }
 
-  /** Resolves once nothing is queued or in flight. */
-  async idle(): Promise<void> {
-    while (this.#busy) await new Promise((r) => setTimeout(r, 5));
-  }
-
   async #drain(): Promise<void> {
     this.#busy = true;
     try {
