@@ -76,7 +76,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // the run's own is removed whole; nothing to compare.
       const left = sharedStack ? leftoversSince(before, await stackContents(brokers, registryUrl)) : [];
       if (left.length > 0) throw new Error(`the test run left ${left.length} name(s) without its prefix on the stack: ${left.slice(0, 20).join(', ')}`);
-      console.log(`[cleanup] the stack holds what it held before the run (${before.topics.size} topics, ${before.subjects.size} subjects then; other runs' own names aside)`);
+      if (sharedStack) console.log(`[cleanup] the stack holds what it held before the run (${before.topics.size} topics, ${before.subjects.size} subjects then; other runs' own names aside)`);
     } finally {
       await stopStack();
     }
