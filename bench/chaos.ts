@@ -45,6 +45,7 @@ for (const spec of command.specs) {
   const missed = result.targets.filter((t) => !t.met).map((t) => `${t.label}: ${t.measured}`);
   if (missed.length) failed.push(`${result.benchmark}: ${missed.join('; ')} (repeat: ${result.repro})`);
   log(`${result.benchmark}: ${result.passed ? 'passed' : `FAILED: ${missed.join('; ')}`}`);
+  if (result.loss_places) log(`${result.benchmark}: outputs missing at: ${result.loss_places.join('; ')}`);
 }
 log(`chaos: done in ${Math.round((Date.now() - started) / 1000)} s; RELIABILITY.md regenerated`);
 if (failed.length) {

@@ -25,6 +25,8 @@ export interface TopicAudit {
 export class OutputAudit {
   readonly #offsets = new Map<string, Map<string, Set<string>>>();
   readonly #processedAt = new Map<number, number[]>();
+  /** Per topic and partition, the offset after the last record read. */
+  readonly #readTo = new Map<string, bigint>();
   /** Outputs on the first topic whose profile `seq` is not the batch's own number (enriched with another state). */
   staleEnrichment = 0;
   readonly staleExamples: string[] = [];
@@ -51,6 +53,8 @@ export class OutputAudit {
       eachBatch: async ({ batch }) => {
         const byId = this.#offsets.get(batch.topic)!;
         const first = batch.topic === this.o.topics[0];
+        const last = batch.messages.at(-1);
+        if (last) this.#readTo.set(`${batch.topic}/${batch.partition}`, BigInt(last.offset) + 1n);
         for (const m of batch.messages) {
           if (!m.value) continue;
           const value = await this.#serde.deserialize(batch.topic, m.value);
@@ -76,6 +80,11 @@ export class OutputAudit {
 
   async stop(): Promise<void> {
     await this.#consumer?.disconnect().catch(() => undefined);
+  }
+
+  /** The offset after the last record read on this partition (0 when none). */
+  readTo(topic: string, partition: number): bigint {
+    return this.#readTo.get(`${topic}/${partition}`) ?? 0n;
   }
 
   /** Records seen on `topic` so far (distinct offsets). */

@@ -6,6 +6,7 @@ import { benchDeployment } from '../lib/deployment.ts';
 import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import type { MachineInfo } from '../lib/machine.ts';
 import { log } from '../lib/progress.ts';
+import { locateLoss } from './loss-diagnosis.ts';
 import { deleteSubjectsByPrefix } from '../lib/subjects.ts';
 import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts, type ApiTally } from './api-prober.ts';
 import { scenarioTargets } from './checks.ts';
@@ -65,6 +66,8 @@ export interface ChaosResult {
   readonly passed: boolean;
   readonly repro: string;
   readonly notes: string[];
+  /** Where outputs went missing, when some did: written or not, held back by an open transaction, or not read by the audit. */
+  readonly loss_places?: string[];
   /** Set when the scenario could not finish (the error), beside whatever was measured. */
   readonly error?: string;
 }
@@ -226,6 +229,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   let profilesWrong = 0;
   const profileExamples: string[] = [];
   let deadLetters: Record<string, number> = {};
+  let lossPlaces: string[] = [];
   let input: InputAudit | undefined;
   // Until the input is read back: every acknowledged batch, each user's batches all there.
   let expected: ReadonlyMap<string, SentBatch> = load.acked;
@@ -309,6 +313,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       }
     }
     deadLetters = await deadLettersByCode(brokers, deployment.app.deadLetterTopic, `${appId}-dlq-count`);
+    lossPlaces = await locateLoss(brokers, lostPartitions(audit.audit(expected), expected, audit), { id: appId, inputTopic: rawTopic });
   } catch (e) {
     error = (e as Error).stack ?? String(e);
     log(`${appId}: the scenario failed: ${(e as Error).message}`);
@@ -363,8 +368,21 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     passed: targets.every((t) => t.met),
     repro: `npm run chaos -- ${flags}`,
     notes,
+    ...(lossPlaces.length > 0 ? { loss_places: lossPlaces } : {}),
     ...(error ? { error } : {}),
   };
+}
+
+/** Every output partition where an expected batch has no record, with how far the audit read there. */
+function lostPartitions(topics: ReturnType<OutputAudit['audit']>, expected: ReadonlyMap<string, SentBatch>, audit: OutputAudit): Array<{ topic: string; partition: number; auditRead: bigint }> {
+  const out: Array<{ topic: string; partition: number; auditRead: bigint }> = [];
+  for (const [topic, a] of Object.entries(topics)) {
+    if (a.lost === 0) continue;
+    const partitions = new Set(a.lostExamples.map((e) => /\(partition (\d+)\)$/.exec(e)?.[1]).filter((p): p is string => p !== undefined).map(Number));
+    if (partitions.size === 0) for (const b of expected.values()) partitions.add(b.partition);
+    for (const partition of partitions) out.push({ topic, partition, auditRead: audit.readTo(topic, partition) });
+  }
+  return out;
 }
 
 /** Waits until the audit saw an output of every user (each user's first batch acknowledged and processed). */
