@@ -31,6 +31,8 @@ export class ChaosInstance {
   #admitted = false;
   #drained = false;
   readonly exits: UnexpectedExit[];
+  /** The stderr file of every process this instance ran, oldest first. */
+  readonly logFiles: string[] = [];
 
   constructor(readonly name: string, readonly config: WorkerConfig, exits: UnexpectedExit[]) {
     this.exits = exits;
@@ -90,6 +92,7 @@ export class ChaosInstance {
     this.#drained = false;
     const child = BenchChild.node(this.name, join(REPO_ROOT, 'bench/workers/service-worker.ts'), [JSON.stringify(this.config)]);
     this.#child = child;
+    this.logFiles.push(child.stderrFile);
     void child.waitFor('api', timeoutMs).then(async () => {
       if (this.#child !== child) return;
       this.#apiUp = true;

@@ -6,7 +6,7 @@ import { benchDeployment } from '../lib/deployment.ts';
 import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import type { MachineInfo } from '../lib/machine.ts';
 import { log } from '../lib/progress.ts';
-import { locateLoss } from './loss-diagnosis.ts';
+import { locateLoss, logWarnings } from './loss-diagnosis.ts';
 import { deleteSubjectsByPrefix } from '../lib/subjects.ts';
 import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts, type ApiTally } from './api-prober.ts';
 import { scenarioTargets } from './checks.ts';
@@ -313,7 +313,8 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       }
     }
     deadLetters = await deadLettersByCode(brokers, deployment.app.deadLetterTopic, `${appId}-dlq-count`);
-    lossPlaces = await locateLoss(brokers, lostPartitions(audit.audit(expected), expected, audit), { id: appId, inputTopic: rawTopic });
+    const lostAt = lostPartitions(audit.audit(expected), expected, audit);
+    if (lostAt.length > 0) lossPlaces = [...(await locateLoss(brokers, lostAt, { id: appId, inputTopic: rawTopic })), ...logWarnings(instances.flatMap((i) => i.logFiles)).map((w) => `service log: ${w}`)];
   } catch (e) {
     error = (e as Error).stack ?? String(e);
     log(`${appId}: the scenario failed: ${(e as Error).message}`);
