@@ -150,3 +150,40 @@ export class OutputAudit {
     }
   }
 }
+
+/**
+ * The enriched topics read again from the beginning by a new reader (its own group, read committed), once
+ * the run is over: what a downstream consumer starting now would find. The verdict (lost, duplicated,
+ * stale) and any resume the live audit could not see come from this, so a live reader that stopped
+ * (one long-lived consumer through faults on a loaded machine) is not taken for the service losing data;
+ * a loss on the topics shows here all the same.
+ */
+export async function readOutputsBack(
+  o: ConstructorParameters<typeof OutputAudit>[0],
+  expected: ReadonlyMap<string, SentBatch>,
+  timeoutMs = 90_000,
+  quietMs = 10_000,
+): Promise<OutputAudit> {
+  const reader = new OutputAudit(o);
+  await reader.start();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let seen = -1;
+    let lastChange = Date.now();
+    while (!reader.complete(expected) && Date.now() < deadline) {
+      const n = o.topics.reduce((s, t) => s + reader.records(t), 0);
+      if (n !== seen) {
+        seen = n;
+        lastChange = Date.now();
+      } else if (n > 0 && Date.now() - lastChange > quietMs) {
+        break;
+      }
+      await sleep(250);
+    }
+    // Anything arriving now is a duplicate.
+    await sleep(1000);
+  } finally {
+    await reader.stop();
+  }
+  return reader;
+}

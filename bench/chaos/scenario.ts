@@ -16,7 +16,7 @@ import { ChaosInstance, type UnexpectedExit } from './instance.ts';
 import { LagWatcher } from './lag-watcher.ts';
 import { ChaosLoad, type SentBatch } from './load.ts';
 import { LoadAverageSampler, type LoadAverageSummary } from './load-average.ts';
-import { OutputAudit, type TopicAudit } from './output-audit.ts';
+import { OutputAudit, readOutputsBack, type TopicAudit } from './output-audit.ts';
 import { freePort, PrivateCluster, PrivateNode } from './private-stack.ts';
 import { ReadinessSampler, type SampledAnswer } from './readiness-sampler.ts';
 import { batchId, judgeBody, mpidOf, type HeldBatches } from './reference.ts';
@@ -202,9 +202,11 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   const t0 = Date.now();
   const sampler = new ReadinessSampler(livePorts, t0);
   const faults: FaultRecord[] = [];
+  const faultEnds = new Map<FaultRecord, number>();
   const record = (kind: string, detail: string, startedAt: number, endedAt: number, resume?: number, api?: number): FaultRecord => {
     const r = { kind, detail, at_s: Math.round((startedAt - t0) / 100) / 10, duration_ms: endedAt - startedAt, resume_ms: resume, api_resume_ms: api };
     faults.push(r);
+    faultEnds.set(r, endedAt);
     return r;
   };
   const steps: ScaleStep[] = [];
@@ -230,6 +232,8 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   const profileExamples: string[] = [];
   let deadLetters: Record<string, number> = {};
   let lossPlaces: string[] = [];
+  /** The outputs the verdict is taken from: the read-back after the run once it happened, else the live audit. */
+  let outputs: OutputAudit = audit;
   let input: InputAudit | undefined;
   // Until the input is read back: every acknowledged batch, each user's batches all there.
   let expected: ReadonlyMap<string, SentBatch> = load.acked;
@@ -242,7 +246,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     cleanups.push(async () => {
       await admin.deleteByPrefix(appId);
       await deleteSubjectsByPrefix(env.registryUrl, appId).catch(() => undefined);
-      await admin.deleteGroups([appId, `${appId}-audit`, `${appId}-dlq-count`, `${appId}-input-audit`]);
+      await admin.deleteGroups([appId, `${appId}-audit`, `${appId}-output-readback`, `${appId}-dlq-count`, `${appId}-input-audit`]);
       await admin.disconnect();
     });
     await admin.create([{ topic: rawTopic, partitions: spec.partitions, config: { 'retention.ms': '-1' } }]);
@@ -283,6 +287,18 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     const drainDeadline = Date.now() + 120_000;
     while (!audit.complete(expected) && Date.now() < drainDeadline) await sleep(250);
     await sleep(3000); // anything arriving now is a duplicate
+    outputs = await readOutputsBack({ brokers, registryUrl, topics: outputTopics, groupId: `${appId}-output-readback`, runTag }, expected);
+    const liveLost = Object.values(audit.audit(expected)).reduce((s, t) => s + t.lost, 0);
+    const finalLost = Object.values(outputs.audit(expected)).reduce((s, t) => s + t.lost, 0);
+    if (liveLost !== finalLost) notes.push(`the live output audit missed ${liveLost - finalLost} outputs that reading the topics back after the run found (its consumer fell behind or stopped)`);
+    for (const f of faults) {
+      const endedAt = faultEnds.get(f);
+      if (f.resume_ms !== undefined || endedAt === undefined) continue;
+      const resume = outputs.flowedAfter(endedAt, spec.partitions);
+      if (resume === undefined || resume > RESUME_DEADLINE_MS) continue;
+      f.resume_ms = resume;
+      notes.push(`${f.kind} ${f.detail}: the resume (${resume} ms) is from the outputs read back after the run; the live audit did not see it`);
+    }
     await prober.stop();
     await sampler.stop();
     prober.rejudge(held);
@@ -313,7 +329,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       }
     }
     deadLetters = await deadLettersByCode(brokers, deployment.app.deadLetterTopic, `${appId}-dlq-count`);
-    const lostAt = lostPartitions(audit.audit(expected), expected, audit);
+    const lostAt = lostPartitions(outputs.audit(expected), expected, outputs);
     if (lostAt.length > 0) lossPlaces = [...(await locateLoss(brokers, lostAt, { id: appId, inputTopic: rawTopic })), ...logWarnings(instances.flatMap((i) => i.logFiles)).map((w) => `service log: ${w}`)];
   } catch (e) {
     error = (e as Error).stack ?? String(e);
@@ -327,12 +343,12 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     loadAverage.stop();
   }
 
-  const topics = audit.audit(expected);
+  const topics = outputs.audit(expected);
   const lost = Object.values(topics).reduce((s, t) => s + t.lost, 0);
   const duplicated = Object.values(topics).reduce((s, t) => s + t.duplicated, 0);
   const tally = scriptStarted === undefined ? undefined : prober.tally(scriptStarted, loadStopped ?? Date.now());
   const availability = tally && { ...tally, right_ratio: tally.requests === 0 ? 0 : tally.right / tally.requests };
-  const targets = scenarioTargets({ spec, exits, lost, duplicated, staleEnrichment: audit.staleEnrichment, deadLetters, profilesChecked, profilesWrong, api: prober.counts, faults, steps, availability, error, resumeDeadlineMs: RESUME_DEADLINE_MS });
+  const targets = scenarioTargets({ spec, exits, lost, duplicated, staleEnrichment: outputs.staleEnrichment, deadLetters, profilesChecked, profilesWrong, api: prober.counts, faults, steps, availability, error, resumeDeadlineMs: RESUME_DEADLINE_MS });
   const standbyFlag = resultName(spec).includes('-standby') ? ` --standby ${spec.standbyReplicas ?? 0}` : '';
   const flags = `${spec.scenario} --client ${spec.client} --guarantee ${spec.guarantee} --seed ${spec.seed}${standbyFlag}`;
   return {
@@ -352,8 +368,8 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     lost,
     duplicated,
     topics,
-    stale_enrichment: audit.staleEnrichment,
-    stale_examples: audit.staleExamples,
+    stale_enrichment: outputs.staleEnrichment,
+    stale_examples: outputs.staleExamples,
     dead_letters: deadLetters,
     profiles_checked: profilesChecked,
     profiles_wrong: profilesWrong,

@@ -29,7 +29,7 @@ describe.concurrent('chaos suite, quick variant (exactly-once)', () => {
   });
 
   const check = (r: ChaosResult): void => {
-    console.log(`${r.benchmark}: ${r.batches} batches, faults ${r.faults.map((f) => `${f.kind} resumed after ${f.resume_ms ?? '-'} ms (API ${f.api_resume_ms ?? '-'} ms)`).join('; ')}; API ${JSON.stringify(r.api)}${r.loss_places ? `; outputs missing at: ${r.loss_places.join('; ')}` : ''}`);
+    console.log(`${r.benchmark}: ${r.batches} batches, faults ${r.faults.map((f) => `${f.kind} resumed after ${f.resume_ms ?? '-'} ms (API ${f.api_resume_ms ?? '-'} ms)`).join('; ')}; API ${JSON.stringify(r.api)}${r.notes.length > 0 ? `; notes: ${r.notes.join('; ')}` : ''}${r.loss_places ? `; outputs missing at: ${r.loss_places.join('; ')}` : ''}`);
     expect(r.error).toBeUndefined();
     expect(r.exits).toEqual([]);
     expect(r.faults_injected).toBeGreaterThan(0);
