@@ -52,6 +52,8 @@ export class ChaosLoad {
   /** Per user, how many batches were handed to the producer (acknowledged or in flight). */
   readonly attempted: number[];
   sendFailures = 0;
+  /** When each send was acknowledged, in order. */
+  readonly #ackTimes: number[] = [];
   #producer: Producer | undefined;
   #serde: AvroSerde<Batch>;
   #running = false;
@@ -64,6 +66,12 @@ export class ChaosLoad {
     this.attempted = Array.from({ length: o.users }, () => 0);
     this.partitionOfUser = Array.from({ length: o.users }, (_, u) => partitionOfKey(o.rawTopic, mpidOf(o.mpidBase, u), o.partitions));
     this.#serde = createAvroSerde<Batch>({ registry: createSchemaRegistry(o.registryUrl), schema: SCHEMAS.batch });
+  }
+
+  /** Milliseconds from `since` to the first send acknowledged after it (undefined: none yet). */
+  ackedAfter(since: number): number | undefined {
+    const t = this.#ackTimes.find((x) => x > since);
+    return t === undefined ? undefined : t - since;
   }
 
   get sent(): number {
@@ -110,6 +118,7 @@ export class ChaosLoad {
         try {
           await this.#producer!.send({ topic: this.o.rawTopic, acks: -1, compression: CompressionTypes.None, messages: chunk.map((c) => ({ key: c.key, value: c.value })) });
           for (const c of chunk) this.acked.set(c.id, c.sent);
+          this.#ackTimes.push(Date.now());
           break;
         } catch (err) {
           this.sendFailures++;

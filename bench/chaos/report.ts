@@ -80,9 +80,9 @@ function section(r: ChaosResult): string {
       `${p.instances} instance(s)${r.scenario === 'storm' ? ' always up, 2 joining and leaving' : ''}${p.steps ? ` then ${p.steps.join(' -> ')}` : ''}${p.standbyReplicas ? `, STANDBY_REPLICAS=${p.standbyReplicas}` : ''}, ${p.partitions} partitions, ${p.users} users, ${p.rate} batches/s. ` +
       `Repeat: \`${r.repro}\`.`,
     '',
-    '| fault | at (s) | lasted (ms) | outputs flow again after (ms) | API 200 again after (ms) |',
-    '|---|---:|---:|---:|---:|',
-    ...r.faults.map((f) => `| ${f.kind}: ${f.detail} | ${f.at_s} | ${f.duration_ms.toLocaleString('en-US')} | ${ms(f.resume_ms)} | ${ms(f.api_resume_ms)} |`),
+    '| fault | at (s) | lasted (ms) | outputs flow again after (ms) | API 200 again after (ms) | load producer sends again after (ms) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...r.faults.map((f) => `| ${f.kind}: ${f.detail} | ${f.at_s} | ${f.duration_ms.toLocaleString('en-US')} | ${ms(f.resume_ms)} | ${ms(f.api_resume_ms)} | ${ms(f.input_resume_ms)} |`),
     '',
     ...stepsTable(r),
     '| check | wanted | measured | |',

@@ -43,6 +43,11 @@ export interface FaultRecord {
   resume_ms: number | undefined;
   /** From the fault's end until a Profile API request sent then got a right 200 for a user of every partition. */
   api_resume_ms: number | undefined;
+  /**
+   * From the fault's end until the load producer (not the service) had a send acknowledged again: outputs of
+   * new input cannot flow before that, so a resume close to it was waiting for the producer, not the service.
+   */
+  input_resume_ms?: number;
 }
 
 export interface ScenarioTarget {

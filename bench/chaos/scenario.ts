@@ -222,7 +222,8 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     measure: async (kind, detail, startedAt, endedAt) => {
       const { resume, api } = await ctx.waitResumed(endedAt);
       const r = record(kind, detail, startedAt, endedAt, resume, api);
-      log(`${appId}: ${kind} ${detail}: ${r.duration_ms} ms; outputs flow again after ${resume ?? 'NOT within the deadline'} ms, API 200 after ${api ?? 'NOT within the deadline'} ms`);
+      r.input_resume_ms = load.ackedAfter(endedAt);
+      log(`${appId}: ${kind} ${detail}: ${r.duration_ms} ms; outputs flow again after ${resume ?? 'NOT within the deadline'} ms, API 200 after ${api ?? 'NOT within the deadline'} ms (the load producer's first acknowledged send after ${r.input_resume_ms ?? '-'} ms)`);
       return r;
     },
   };
@@ -293,6 +294,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     if (liveLost !== finalLost) notes.push(`the live output audit missed ${liveLost - finalLost} outputs that reading the topics back after the run found (its consumer fell behind or stopped)`);
     for (const f of faults) {
       const endedAt = faultEnds.get(f);
+      if (endedAt !== undefined) f.input_resume_ms ??= load.ackedAfter(endedAt);
       if (f.resume_ms !== undefined || endedAt === undefined) continue;
       const resume = outputs.flowedAfter(endedAt, spec.partitions);
       if (resume === undefined || resume > RESUME_DEADLINE_MS) continue;
