@@ -24,7 +24,13 @@ merge rule and sharing no code with \`src/profiles\`): each user's batch *k* set
 - **resume**: from the fault's end (instance started again, broker or registry answering again, join/leave
   done) until every partition has an output the service *processed* after it (its \`processed_timestamp_ms\`,
   so the checker's own reconnect is not counted), and until a Profile API request sent after it got a right
-  200 for a user of every partition.
+  200 for a user of every partition. Beside it, when the load producer had a send acknowledged again: a
+  restarted broker answers before it takes writes (log recovery, leaders and coordinators loading), so the
+  broker scenario's target is judged from that send (or from the broker answering, when outputs flowed first).
+- **verdict**: lost, duplicated and stale outputs are counted on the enriched topics read back from the
+  beginning after the run by a new read-committed reader, so a live checker that fell behind or stopped is a
+  note, not a loss. Where outputs are missing the result says where (\`loss_places\`: written or not, held back by
+  an open transaction, or not read) with the instances' warnings.
 - The broker and registry that are stopped are private ones (own ports, own data directory): the shared stack
   is never touched.
 - **input topic**: after the load stops the input is read back, and it, not the load producer's
@@ -82,7 +88,7 @@ function section(r: ChaosResult): string {
     '',
     '| fault | at (s) | lasted (ms) | outputs flow again after (ms) | API 200 again after (ms) | load producer sends again after (ms) |',
     '|---|---:|---:|---:|---:|---:|',
-    ...r.faults.map((f) => `| ${f.kind}: ${f.detail} | ${f.at_s} | ${f.duration_ms.toLocaleString('en-US')} | ${ms(f.resume_ms)} | ${ms(f.api_resume_ms)} | ${ms(f.input_resume_ms)} |`),
+    ...r.faults.map((f) => `| ${f.kind}: ${f.detail} | ${f.at_s} | ${f.duration_ms.toLocaleString('en-US')} | ${ms(f.resume_ms)} | ${ms(f.api_resume_ms)} | ${f.input_resume_ms === undefined ? '—' : f.input_resume_ms.toLocaleString('en-US')} |`),
     '',
     ...stepsTable(r),
     '| check | wanted | measured | |',
