@@ -1,3 +1,4 @@
+import { Admin, FindCoordinatorKeyTypes } from '@platformatic/kafka';
 import { sleep } from '../lib/kafka.ts';
 import { log } from '../lib/progress.ts';
 import { elastic } from './elastic.ts';
@@ -90,8 +91,11 @@ const storm: FaultScript = async (ctx) => {
  */
 const brokers3: FaultScript = async (ctx) => {
   const cluster = ctx.cluster!.cluster;
+  // The first broker stopped is the one coordinating the service's group, the hardest case (the group,
+  // and the offsets every exactly-once transaction commits, must move); then the next ones in turn.
+  const first = (await groupCoordinatorOf(ctx.cluster!.brokers, ctx.instances[0]!.config.applicationId).catch(() => 1)) - 1;
   for (const [i, stop] of (ctx.spec.brokerStops ?? []).entries()) {
-    const id = (i % cluster.nodes.length) + 1;
+    const id = ((first + i) % cluster.nodes.length) + 1;
     const stoppedAt = Date.now();
     if (stop.signal === 'SIGKILL') await cluster.killNode(id);
     else await cluster.stopNode(id);
@@ -112,5 +116,18 @@ const brokers3: FaultScript = async (ctx) => {
     await sleep(PAUSE_BETWEEN_FAULTS_MS);
   }
 };
+
+/** The node id of the broker coordinating `groupId` now. */
+async function groupCoordinatorOf(brokers: readonly string[], groupId: string): Promise<number> {
+  const admin = new Admin({ clientId: 'chaos-coordinator-lookup', bootstrapBrokers: [...brokers], retries: 3 });
+  try {
+    const found = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [groupId] });
+    const node = found.find((c) => c.key === groupId)?.nodeId;
+    if (node === undefined || node < 1) throw new Error(`no coordinator for group ${groupId}`);
+    return node;
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
 
 export const FAULT_SCRIPTS: Record<ScenarioName, FaultScript> = { kill, broker, registry, storm, elastic, brokers3 };

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 
 /** Where a lost output may be: what the broker holds, what a read-committed reader may read, what the audit read. */
@@ -55,34 +54,4 @@ function verdict(p: PartitionPlace): string {
   // The last readable offset may be a transaction marker, which no reader hands over as a record.
   if (p.auditRead + 1n < p.stable) return 'the audit consumer stopped short of what is readable';
   return 'not written, or written only in aborted transactions';
-}
-
-/**
- * What the instances warned about: each distinct warning or error message of their logs (pino JSON lines,
- * level 40 and up) with how often it came and its first `err`, so a CI log shows the service's side too.
- */
-export function logWarnings(files: readonly string[], max = 12): string[] {
-  const seen = new Map<string, { count: number; err: string }>();
-  for (const file of files) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      try {
-        const o = JSON.parse(line) as { level?: number; msg?: string; err?: unknown };
-        if ((o.level ?? 0) < 40) continue;
-        const key = `${o.level} ${o.msg ?? ''}`;
-        const entry = seen.get(key) ?? { count: 0, err: typeof o.err === 'string' ? o.err : JSON.stringify(o.err ?? '') };
-        entry.count++;
-        seen.set(key, entry);
-      } catch {
-        // not a log line
-      }
-    }
-  }
-  return [...seen].slice(0, max).map(([k, v]) => `${v.count}x ${k}${v.err ? ` (first: ${v.err.slice(0, 200)})` : ''}`);
 }

@@ -6,7 +6,8 @@ import { benchDeployment } from '../lib/deployment.ts';
 import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import type { MachineInfo } from '../lib/machine.ts';
 import { log } from '../lib/progress.ts';
-import { locateLoss, logWarnings } from './loss-diagnosis.ts';
+import { locateLoss } from './loss-diagnosis.ts';
+import { logWarnings, servicePauses } from './service-log.ts';
 import { deleteSubjectsByPrefix } from '../lib/subjects.ts';
 import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts, type ApiTally } from './api-prober.ts';
 import { scenarioTargets } from './checks.ts';
@@ -66,6 +67,8 @@ export interface ChaosResult {
   readonly passed: boolean;
   readonly repro: string;
   readonly notes: string[];
+  /** Each time an instance paused processing by itself (outage recovery), with the reason it logged. */
+  readonly service_pauses: string[];
   /** Where outputs went missing, when some did: written or not, held back by an open transaction, or not read by the audit. */
   readonly loss_places?: string[];
   /** Set when the scenario could not finish (the error), beside whatever was measured. */
@@ -387,6 +390,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
     passed: targets.every((t) => t.met),
     repro: `npm run chaos -- ${flags}`,
     notes,
+    service_pauses: servicePauses(instances.flatMap((i) => i.logFiles)),
     ...(lossPlaces.length > 0 ? { loss_places: lossPlaces } : {}),
     ...(error ? { error } : {}),
   };

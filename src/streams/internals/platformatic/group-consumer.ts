@@ -389,9 +389,21 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
     },
     groupMetadata() {
       const memberId = consumer.memberId;
-      const coordinatorId = consumer.coordinatorId;
-      if (!memberId || coordinatorId === null) return undefined;
-      return { groupId: opts.groupId, generationId: consumer.generationId, memberId, coordinatorId };
+      let known = consumer.coordinatorId;
+      if (!memberId || known === null) return undefined;
+      // The library's TxnOffsetCommit reads the coordinator at every retry: read live, it follows the group
+      // coordinator when it moves (a broker stopped: the member's heartbeat finds the new one), where a
+      // value fixed here had the commit retried ~20 times against the old one before failing.
+      return {
+        groupId: opts.groupId,
+        generationId: consumer.generationId,
+        memberId,
+        get coordinatorId(): number {
+          const now = consumer.coordinatorId;
+          if (now !== null) known = now;
+          return known!;
+        },
+      };
     },
     rejoin() {
       // A rebalance under way (the usual reason a commit was refused) brings the new assignment already.
