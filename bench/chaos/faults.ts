@@ -16,10 +16,12 @@ const kill: FaultScript = async (ctx) => {
     await target.start(false);
     const restartedAt = Date.now();
     const running = target.runningAt().catch(() => undefined);
+    const loaded = target.loadedAt().catch(() => undefined);
     const r = await ctx.measure('kill -9', `${target.name}, started again at once`, startedAt, restartedAt);
     // Where the time went: the new process loading and starting, then the group handing its tasks back.
     const at = await running;
-    if (at !== undefined) r.detail += ` (its runtime RUNNING ${at - restartedAt} ms after the restart)`;
+    const modules = await loaded;
+    if (at !== undefined) r.detail += ` (${modules !== undefined ? `modules loaded ${modules - restartedAt} ms, ` : ''}its runtime RUNNING ${at - restartedAt} ms after the restart)`;
     await sleep(PAUSE_BETWEEN_FAULTS_MS);
   }
 };

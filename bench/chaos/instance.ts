@@ -126,6 +126,11 @@ export class ChaosInstance {
     return (await this.#child!.waitFor('running', timeoutMs)).t;
   }
 
+  /** When the process last started had loaded its modules (its own clock). */
+  async loadedAt(timeoutMs = 180_000): Promise<number> {
+    return (await this.#child!.waitFor('loaded', timeoutMs)).t;
+  }
+
   /** kill -9: no commit, no leaving the group. */
   kill(): void {
     this.#expectingExit = true;

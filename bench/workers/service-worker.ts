@@ -49,6 +49,8 @@ export interface WorkerConfig {
 }
 
 const config = JSON.parse(process.argv[2]!) as WorkerConfig;
+// Static imports are done by now: how long the process took to start and load its modules (a restart's first cost).
+process.stdout.write(`${JSON.stringify({ event: 'loaded', uptime_ms: Math.round(process.uptime() * 1000), t: Date.now() })}\n`);
 
 // What bounds latency from inside the process: how late the event loop ran timers (every record waits for
 // the loop), and the garbage collector's pauses, which stop it. Reported with the stage histograms.
