@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 /** Every child's whole stderr, one file each: a worker that dies leaves more than the tail in the error. */
@@ -186,7 +186,7 @@ export class BenchChild {
 
 let built = false;
 
-/** `bench/workers/x.ts` → `dist/bench/workers/x.js`, building (incrementally) once per harness process so it is never stale. */
+/** `bench/workers/x.ts` → `dist/bundle/x.js` (compiled, then bundled), built once per harness process so it is never stale. */
 function compiledWorker(file: string): string {
   const root = REPO_ROOT;
   const rel = relative(root, file);
@@ -195,7 +195,10 @@ function compiledWorker(file: string): string {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const out = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8', timeout: 180_000 });
     if (out.status !== 0) throw new Error(`building the bench workers failed (exit ${out.status ?? out.signal}): ${out.stdout}${out.stderr}`);
+    // Run as `npm start` runs the service: one bundled file per worker (scripts/bundle.mjs).
+    const bundled = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { cwd: root, encoding: 'utf8', timeout: 180_000 });
+    if (bundled.status !== 0) throw new Error(`bundling the bench workers failed (exit ${bundled.status ?? bundled.signal}): ${bundled.stdout}${bundled.stderr}`);
     built = true;
   }
-  return join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+  return join(root, 'dist', 'bundle', basename(rel).replace(/\.ts$/, '.js'));
 }
