@@ -107,6 +107,10 @@ service.onFatal((e) => {
   process.exit(3);
 });
 
+// As `start` does: the processor joins its group while the HTTP API is built.
+const starting = service.start();
+starting.catch(() => undefined); // awaited below
+
 let api: Awaited<ReturnType<typeof buildApi>> | undefined;
 const views = config.liveStream ? workspaceViewSources({ deployment, app: service.app, brokers: config.brokers, schemaRegistryUrl: config.registryUrl, logger, applicationServer: `127.0.0.1:${apiPort}` }) : undefined;
 if (apiPort && config.apiKey) {
@@ -150,7 +154,7 @@ const reportMemory = async (): Promise<void> => {
 let memoryTimer: NodeJS.Timeout | undefined;
 if (config.reportMemoryMs) memoryTimer = setInterval(() => void reportMemory(), config.reportMemoryMs).unref();
 
-await service.start();
+await starting;
 emit({ event: 'running' });
 if (config.reportTasksMs) {
   setInterval(() => {

@@ -41,6 +41,36 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
   const keys = await loadApiKeys(join(env.topologyDir, 'api-keys.yaml'), out);
   const applicationServer = env.applicationServer ?? (env.httpPort !== 0 ? `${env.httpHost}:${env.httpPort}` : undefined);
   const service = createService({ deployment, env, brokers: conn.brokers, schemaRegistryUrl: conn.schemaRegistryUrl, security: conn.security, logger, ...(applicationServer ? { applicationServer } : {}) });
+  // The processor starts joining its group now, while the HTTP side connects and builds: a restarted
+  // instance takes its tasks back sooner (the join, its producers and restore are round trips to Kafka).
+  const starting = service.start();
+  starting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  try {
+    return await serve(env, deployment, options, out, { logger, conn, outcomes, keys, applicationServer, service, starting });
+  } catch (err) {
+    // The HTTP side could not start (a port in use, a broker refusing the ingest producer): the processor
+    // leaves its group at once instead of holding its tasks until its session expires.
+    await service.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function serve(
+  env: RuntimeEnv,
+  deployment: Deployment,
+  options: { stopStack: boolean },
+  out: CliOutput,
+  ctx: {
+    logger: pino.Logger;
+    conn: Awaited<ReturnType<typeof connect>>;
+    outcomes: Awaited<ReturnType<typeof ensureTopics>>;
+    keys: Awaited<ReturnType<typeof loadApiKeys>>;
+    applicationServer: string | undefined;
+    service: ReturnType<typeof createService>;
+    starting: Promise<void>;
+  },
+): Promise<number> {
+  const { logger, conn, outcomes, keys, applicationServer, service } = ctx;
   const producer = new BatchProducer(conn.brokers, conn.schemaRegistryUrl, `${deployment.app.applicationId}-http-ingest`, conn.security);
   await producer.connect();
   const { app } = deployment;
@@ -73,9 +103,9 @@ export async function startCommand(env: RuntimeEnv, deployment: Deployment, opti
     idsync: { sink: producer, strategy: deployment.identity ?? DEFAULT_IDENTITY_STRATEGY, rawTopic: rawTopicFor(app.applicationId, app.sources[0]!), source: app.sources[0]! },
     metricsRegistries: [service.app.metrics.registry],
   });
-  // Listening before the processor runs: /ready answers 503 with what is restoring until it is done.
+  // Listening while the processor restores: /ready answers 503 with what is restoring until it is done.
   const address = await api.listen({ host: env.httpHost, port: env.httpPort });
-  await service.start();
+  await ctx.starting;
 
   out.info('');
   out.info('profile-stream is running');
