@@ -7,6 +7,7 @@ import { BenchAdmin, sleep } from '../lib/kafka.ts';
 import type { MachineInfo } from '../lib/machine.ts';
 import { log } from '../lib/progress.ts';
 import { locateLoss } from './loss-diagnosis.ts';
+import { hashSecret } from '../../src/api/api-keys.ts';
 import { logWarnings, servicePauses } from './service-log.ts';
 import { deleteSubjectsByPrefix } from '../lib/subjects.ts';
 import { ApiProber, CHAOS_API_KEY, getProfile, type ApiCounts, type ApiTally } from './api-prober.ts';
@@ -183,6 +184,8 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   const lag = spec.scenario === 'elastic' ? new LagWatcher({ brokers, groupId: appId, topic: rawTopic, everyMs: 250 }) : undefined;
   const loadAverage = new LoadAverageSampler();
   const instances: ChaosInstance[] = [];
+  // Hashed once here: every instance (and each restart) is given the hash, as api-keys.yaml gives it.
+  const chaosKeyHash = hashSecret(CHAOS_API_KEY.secret);
   for (let i = 0; i < spec.instances + extras; i++) {
     const stateDir = join(root, `state-${i}`);
     mkdirSync(stateDir, { recursive: true });
@@ -190,7 +193,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       applicationId: appId, partitions: spec.partitions, rawTopic, brokers, registryUrl, stateDir, guarantee: spec.guarantee,
       // The runtime's defaults (what users get): outputs are visible only after an exactly-once commit.
       commitIntervalMs: spec.guarantee === 'exactly_once' ? 200 : 1000,
-      kafkaClient: spec.client, apiPort: await freePort(), apiKey: CHAOS_API_KEY,
+      kafkaClient: spec.client, apiPort: await freePort(), apiKey: { ...CHAOS_API_KEY, secretHash: chaosKeyHash },
       ...(spec.standbyReplicas ? { standbyReplicas: spec.standbyReplicas } : {}),
       // The elastic scenario reads from these reports when the group has settled after each step.
       ...(spec.scenario === 'elastic' ? { reportTasksMs: 100 } : {}),
