@@ -87,6 +87,17 @@ export class OutputAudit {
     return this.#readTo.get(`${topic}/${partition}`) ?? 0n;
   }
 
+  /** Every partition of every topic where an expected batch has no record, with how far this reader read there. */
+  lostPlaces(expected: ReadonlyMap<string, SentBatch>): Array<{ topic: string; partition: number; auditRead: bigint }> {
+    const out: Array<{ topic: string; partition: number; auditRead: bigint }> = [];
+    for (const [topic, byId] of this.#offsets) {
+      const partitions = new Set<number>();
+      for (const [id, sent] of expected) if (!byId.has(id)) partitions.add(sent.partition);
+      for (const partition of [...partitions].sort((a, b) => a - b)) out.push({ topic, partition, auditRead: this.readTo(topic, partition) });
+    }
+    return out;
+  }
+
   /** Records seen on `topic` so far (distinct offsets). */
   records(topic: string): number {
     let n = 0;

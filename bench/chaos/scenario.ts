@@ -337,7 +337,7 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
       }
     }
     deadLetters = await deadLettersByCode(brokers, deployment.app.deadLetterTopic, `${appId}-dlq-count`);
-    const lostAt = lostPartitions(outputs.audit(expected), expected, outputs);
+    const lostAt = outputs.lostPlaces(expected);
     if (lostAt.length > 0) lossPlaces = [...(await locateLoss(brokers, lostAt, { id: appId, inputTopic: rawTopic })), ...logWarnings(instances.flatMap((i) => i.logFiles)).map((w) => `service log: ${w}`)];
   } catch (e) {
     error = (e as Error).stack ?? String(e);
@@ -399,17 +399,6 @@ export async function runScenario(env: ChaosEnvironment, spec: ScenarioSpec, scr
   };
 }
 
-/** Every output partition where an expected batch has no record, with how far the audit read there. */
-function lostPartitions(topics: ReturnType<OutputAudit['audit']>, expected: ReadonlyMap<string, SentBatch>, audit: OutputAudit): Array<{ topic: string; partition: number; auditRead: bigint }> {
-  const out: Array<{ topic: string; partition: number; auditRead: bigint }> = [];
-  for (const [topic, a] of Object.entries(topics)) {
-    if (a.lost === 0) continue;
-    const partitions = new Set(a.lostExamples.map((e) => /\(partition (\d+)\)$/.exec(e)?.[1]).filter((p): p is string => p !== undefined).map(Number));
-    if (partitions.size === 0) for (const b of expected.values()) partitions.add(b.partition);
-    for (const partition of partitions) out.push({ topic, partition, auditRead: audit.readTo(topic, partition) });
-  }
-  return out;
-}
 
 /** Waits until the audit saw an output of every user (each user's first batch acknowledged and processed). */
 async function waitEveryUserOutput(acked: ReadonlyMap<string, SentBatch>, attempted: readonly number[], audit: OutputAudit, users: number): Promise<void> {

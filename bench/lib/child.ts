@@ -186,16 +186,14 @@ export class BenchChild {
 
 let built = false;
 
-/** `bench/workers/x.ts` → `dist/bundle/x.js` (compiled, then bundled), built once per harness process so it is never stale. */
+/** `bench/workers/x.ts` → `dist/bundle/x.js`, bundled once per harness process so it is never stale. */
 function compiledWorker(file: string): string {
   const root = REPO_ROOT;
   const rel = relative(root, file);
   if (!rel.startsWith(`bench${sep}workers${sep}`) || !rel.endsWith('.ts')) throw new Error(`${file}: bench workers live in bench/workers/*.ts`);
   if (!built) {
-    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const out = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8', timeout: 180_000 });
-    if (out.status !== 0) throw new Error(`building the bench workers failed (exit ${out.status ?? out.signal}): ${out.stdout}${out.stderr}`);
-    // Run as `npm start` runs the service: one bundled file per worker (scripts/bundle.mjs).
+    // Run as `npm start` runs the service: one bundled file per worker (scripts/bundle.mjs), built from the
+    // sources (the bundle does not read the tsc output in dist/).
     const bundled = spawnSync(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { cwd: root, encoding: 'utf8', timeout: 180_000 });
     if (bundled.status !== 0) throw new Error(`bundling the bench workers failed (exit ${bundled.status ?? bundled.signal}): ${bundled.stdout}${bundled.stderr}`);
     built = true;
