@@ -9,6 +9,12 @@ import { percentile, ratio, round, summarize } from '../lib/stats.ts';
 import { loadWorkload, type EncodedRecord } from '../lib/workload.ts';
 import { stagePercentiles, STAGE_METRICS, type MetricJson } from '../lib/stage-latency.ts';
 import { createServiceTopics, serviceChild, workerConfig, COMMIT_INTERVAL_MS, type Guarantee } from '../lib/service-under-test.ts';
+import { BENCH_TMP } from '../lib/workload.ts';
+import { buildPeer, peerChild } from './peer.ts';
+import type { BenchChild } from '../lib/child.ts';
+
+/** profile-stream, or the Kafka Streams peer doing the same work (equal-work variant, linger.ms=0). */
+type System = 'service' | 'peer';
 
 const SHORT: Record<Guarantee, string> = { at_least_once: 'alos', exactly_once: 'eos' };
 
@@ -32,21 +38,34 @@ interface LatencyRun {
   p99: number;
   max: number;
   rate: number;
+  /** Outputs of the warm-up's inputs (left out of p50/p99/max). */
+  warmup: { p50: number; p99: number; max: number; count: number };
   /** Where the time went, from the service's own histograms (see stage-latency.ts). */
   stages: Record<string, unknown>;
 }
 
-async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly EncodedRecord[], guarantee: Guarantee, rate: number, seconds: number, run: number): Promise<LatencyRun> {
-  const applicationId = `${ctx.runId}-lat-${SHORT[guarantee]}-${run}`;
+async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly EncodedRecord[], system: System, guarantee: Guarantee, rate: number, seconds: number, warmupSeconds: number, run: number): Promise<LatencyRun> {
+  const applicationId = `${ctx.runId}-lat-${system === 'peer' ? 'peer-' : ''}${SHORT[guarantee]}-${run}`;
   const rawTopic = `${applicationId}.raw.web`;
   await admin.create([{ topic: rawTopic, partitions: ctx.options.partitions, config: { 'retention.ms': '-1' } }]);
-  const [all] = await createServiceTopics(admin, applicationId, rawTopic, ctx.options.partitions);
-  const config = workerConfig(ctx, applicationId, rawTopic, guarantee);
-  const child = serviceChild(ctx, config, `latency ${SHORT[guarantee]} #${run}`);
+  const [all, ads] = await createServiceTopics(admin, applicationId, rawTopic, ctx.options.partitions);
+  let child: BenchChild;
+  let stateDir: string;
+  if (system === 'service') {
+    const config = workerConfig(ctx, applicationId, rawTopic, guarantee);
+    stateDir = config.stateDir;
+    child = serviceChild(ctx, config, `latency ${SHORT[guarantee]} #${run}`);
+  } else {
+    const identityTopic = `${applicationId}-identity-changes`;
+    await admin.create([{ topic: identityTopic, partitions: ctx.options.partitions, config: { 'retention.ms': '-1' } }]);
+    stateDir = join(BENCH_TMP, 'state', applicationId);
+    child = peerChild({ applicationId, brokers: ctx.brokers, registryUrl: ctx.registryUrl, input: rawTopic, outputAll: all!, outputAds: ads!, guarantee, commitIntervalMs: COMMIT_INTERVAL_MS[guarantee], stateDir, work: 'full', identityTopic, producerLingerMs: 0 });
+  }
   const kafka = benchKafka(ctx.brokers, 'bench-latency');
   const consumer = kafka.consumer({ groupId: `${applicationId}-reader`, maxWaitTimeInMs: 100, readUncommitted: false });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
-  const samples: number[] = [];
+  // Input send time (the output carries it) and the latency seen, per output.
+  const samples: Array<{ sentAt: number; latency: number }> = [];
   try {
     await child.waitFor('running', 120_000);
     await Promise.all([consumer.connect(), producer.connect()]);
@@ -55,14 +74,15 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly E
     void consumer.run({
       eachBatch: async ({ batch }) => {
         const now = Date.now();
-        for (const m of batch.messages) samples.push(now - Number(m.timestamp));
+        for (const m of batch.messages) samples.push({ sentAt: Number(m.timestamp), latency: now - Number(m.timestamp) });
       },
     });
     await sleep(3000); // the reader's group join, so the first outputs are not waiting for it
-    const total = Math.min(records.length, Math.round(rate * seconds));
+    const total = Math.min(records.length, Math.round(rate * (warmupSeconds + seconds)));
     const tickMs = 10;
     const started = Date.now();
-    const progress = new Progress(`latency ${SHORT[guarantee]} run ${run} at ${rate}/s`);
+    const measuredFrom = started + warmupSeconds * 1000;
+    const progress = new Progress(`latency ${system === 'peer' ? 'peer ' : ''}${SHORT[guarantee]} run ${run} at ${rate}/s`);
     let sent = 0;
     const inflight = new Set<Promise<unknown>>();
     while (sent < total) {
@@ -87,12 +107,16 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly E
     await child.stop(10_000);
     const reported = child.events.find((e) => e.event === 'stages') as unknown as { metrics?: MetricJson[]; eventLoop?: Record<string, number>; gc?: Record<string, number> } | undefined;
     const stages: Record<string, unknown> = { ...stagePercentiles(reported?.metrics ?? [], STAGE_METRICS), event_loop_delay: reported?.eventLoop, gc_pauses: reported?.gc };
-    return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100), rate: round(achieved, 1), stages };
+    const measured = samples.filter((x) => x.sentAt >= measuredFrom).map((x) => x.latency);
+    const warm = samples.filter((x) => x.sentAt < measuredFrom).map((x) => x.latency);
+    if (measured.length === 0) throw new Error('no output of a measured (after warm-up) input arrived');
+    const warmup = { p50: warm.length ? percentile(warm, 50) : 0, p99: warm.length ? percentile(warm, 99) : 0, max: warm.length ? percentile(warm, 100) : 0, count: warm.length };
+    return { p50: percentile(measured, 50), p99: percentile(measured, 99), max: percentile(measured, 100), rate: round(achieved, 1), warmup, stages };
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await child.stop(10_000);
-    rmSync(config.stateDir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
     await admin.deleteByPrefix(applicationId);
     await admin.deleteGroups([applicationId, `${applicationId}-reader`]);
   }
@@ -103,10 +127,17 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
   const { options: o } = ctx;
   const notes: string[] = [];
   const rate = chooseRate(ctx, notes);
-  const wanted = Math.round(rate * o.latencySeconds);
   const workload = await loadWorkload({ seed: o.seed, batches: o.batches, users: o.users, partitions: o.partitions, workspaceId: '1' }, ctx.registryUrl, ctx.workloadTopic);
-  const seconds = Math.min(o.latencySeconds, workload.records.length / rate);
-  if (wanted > workload.records.length) notes.push(`duration cut to ${seconds.toFixed(1)} s: the workload has ${workload.records.length} distinct batches (a repeated batch is a replay and produces no output)`);
+  const wanted = Math.round(rate * (o.latencyWarmupSeconds + o.latencySeconds));
+  // Distinct batches only (a repeated batch is a replay and produces no output): a short workload cuts the warm-up first.
+  const available = workload.records.length / rate;
+  const warmupSeconds = Math.min(o.latencyWarmupSeconds, Math.max(0, available - o.latencySeconds));
+  const seconds = Math.min(o.latencySeconds, available - warmupSeconds);
+  if (wanted > workload.records.length) notes.push(`cut to ${warmupSeconds.toFixed(1)} s of warm-up and ${seconds.toFixed(1)} s measured: the workload has ${workload.records.length} distinct batches (a repeated batch is a replay and produces no output)`);
+  const peerReady = !o.skip.has('peer') && (await buildPeer().then(() => true, (e: Error) => {
+    notes.push(`peer skipped: ${e.message.split('\n')[0]}`);
+    return false;
+  }));
   const admin = new BenchAdmin(ctx.brokers);
   await admin.connect();
   const runs: Record<string, number | undefined>[] = [];
@@ -117,8 +148,9 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
       for (const g of ['at_least_once', 'exactly_once'] as const) {
         if (g === 'exactly_once' && o.skip.has('eos')) continue;
         try {
-          const r = await runOnce(ctx, admin, workload.records, g, rate, seconds, run);
+          const r = await runOnce(ctx, admin, workload.records, 'service', g, rate, seconds, warmupSeconds, run);
           Object.assign(figures, { [`${SHORT[g]}_p50_ms`]: r.p50, [`${SHORT[g]}_p99_ms`]: r.p99, [`${SHORT[g]}_max_ms`]: r.max, [`${SHORT[g]}_achieved_rate`]: r.rate });
+          if (r.warmup.count > 0) Object.assign(figures, { [`${SHORT[g]}_warmup_p99_ms`]: r.warmup.p99, [`${SHORT[g]}_warmup_max_ms`]: r.warmup.max });
           stageRuns.push({ guarantee: g, run, stages: r.stages });
           // The in-process bounds on latency beside it: event-loop delay and GC pauses.
           const loop = r.stages.event_loop_delay as Record<string, number> | undefined;
@@ -134,6 +166,15 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
           notes.push(`failed: ${SHORT[g]} run ${run}: ${(e as Error).message.split('\n')[0]}`);
           log(`FAILED latency ${SHORT[g]} run ${run}: ${(e as Error).message}`);
         }
+        if (!peerReady) continue;
+        try {
+          const r = await runOnce(ctx, admin, workload.records, 'peer', g, rate, seconds, warmupSeconds, run);
+          Object.assign(figures, { [`peer_${SHORT[g]}_p50_ms`]: r.p50, [`peer_${SHORT[g]}_p99_ms`]: r.p99, [`peer_${SHORT[g]}_max_ms`]: r.max, [`peer_${SHORT[g]}_achieved_rate`]: r.rate });
+          if (r.warmup.count > 0) Object.assign(figures, { [`peer_${SHORT[g]}_warmup_p99_ms`]: r.warmup.p99, [`peer_${SHORT[g]}_warmup_max_ms`]: r.warmup.max });
+        } catch (e) {
+          notes.push(`failed: peer ${SHORT[g]} run ${run}: ${(e as Error).message.split('\n')[0]}`);
+          log(`FAILED latency peer ${SHORT[g]} run ${run}: ${(e as Error).message}`);
+        }
       }
       runs.push(figures);
       log(`latency run ${run}: ${JSON.stringify(figures)}`);
@@ -148,11 +189,15 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
     duration_s: (Date.now() - started) / 1000,
     size: o.size,
     machine: ctx.machine,
-    parameters: { rate_batches_per_s: rate, seconds: round(seconds, 1), partitions: o.partitions, commit_interval_ms: COMMIT_INTERVAL_MS },
+    parameters: { rate_batches_per_s: rate, warmup_seconds: round(warmupSeconds, 1), seconds: round(seconds, 1), partitions: o.partitions, commit_interval_ms: COMMIT_INTERVAL_MS },
     ...s,
     runs,
     stages: stageRuns,
-    ratios: { eos_p99_vs_alos_p99: ratio(s.median.eos_p99_ms, s.median.alos_p99_ms) },
+    ratios: {
+      eos_p99_vs_alos_p99: ratio(s.median.eos_p99_ms, s.median.alos_p99_ms),
+      alos_p99_vs_peer: ratio(s.median.alos_p99_ms, s.median.peer_alos_p99_ms),
+      eos_p99_vs_peer: ratio(s.median.eos_p99_ms, s.median.peer_eos_p99_ms),
+    },
     targets: [
       { label: 'at-least-once p99 ≤ 20 ms', key: 'alos_p99_ms', op: '<=', value: 20 },
       { label: 'exactly-once p99 ≤ 250 ms', key: 'eos_p99_ms', op: '<=', value: 250 },
@@ -161,6 +206,8 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
     notes: [
       'Latency = time the enriched record reaches a read_committed consumer of the `all` output − the input record\'s timestamp (set at send). The output record carries the input\'s timestamp, so this is "output record timestamp − input record timestamp" measured where a consumer sees it; under exactly-once it includes the wait for the transaction commit.',
       'The producer and the measuring consumer run in the harness process on the same 2 cores as profile-stream and Kafka.',
+      'peer_*: the Kafka Streams peer doing the same work as profile-stream (its `full` variant: merge, both integrations, replay dedup, history store and changelog, history-days, the identity index through a repartition topic), same commit intervals, one stream thread, at the same rate with the same warm-up, measured the same way; its producer runs with linger.ms=0 (Kafka Streams\' default is 100 ms, a throughput setting). It is what this machine allows a mature engine on the same job: *_p99_vs_peer below 1 means profile-stream is faster. (latency < 1× is better here, unlike the throughput ratios.)',
+      `Warm-up: inputs are sent at the same rate for warmup_seconds before the measured seconds; p50/p99/max count only outputs of inputs sent after it. A freshly started worker's first batches wait for JIT compilation, connections and registry look-ups, and the backlog they leave takes a few seconds to drain; that start-up cost is reported apart as *_warmup_p99_ms / *_warmup_max_ms (outputs of the warm-up's inputs). The service's stage histograms (in the run's log line) cover warm-up and measured inputs alike.`,
       ...notes,
     ],
   };

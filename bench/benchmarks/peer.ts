@@ -43,6 +43,8 @@ export interface PeerConfig {
    */
   work?: 'merge' | 'full';
   identityTopic?: string;
+  /** The producer's linger.ms; unset = Kafka Streams' default (100 ms, for throughput). */
+  producerLingerMs?: number;
 }
 
 /** The peer's JVM: heap capped at 1 GiB (Kafka Streams' RocksDB lives off-heap, so RSS exceeds it). */

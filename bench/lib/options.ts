@@ -18,6 +18,11 @@ export interface BenchOptions {
   /** Parts of the pipeline benchmark to skip (e.g. `peer` when Maven or Java is missing). */
   readonly skip: ReadonlySet<string>;
   readonly latencySeconds: number;
+  /**
+   * Latency: seconds sent at the same rate before the measured ones, left out of the figures (reported
+   * apart): a freshly started worker's first outputs wait for JIT, connections and registry look-ups.
+   */
+  readonly latencyWarmupSeconds: number;
   /** Fixed input rate for latency; 0 = 50% of the pipeline's measured at-least-once maximum. */
   readonly latencyRate: number;
   readonly restoreProfiles: number;
@@ -40,10 +45,10 @@ export interface BenchOptions {
 }
 
 const PRESETS = {
-  full: { runs: 3, batches: 1_000_000, users: 200_000, latencySeconds: 60, restoreProfiles: 1_000_000, memoryUsers: 200_000, memoryBatches: 100_000, apiSeconds: 15, apiUsers: 2_000 },
-  standard: { runs: 3, batches: 30_000, users: 6_000, latencySeconds: 20, restoreProfiles: 200_000, memoryUsers: 200_000, memoryBatches: 20_000, apiSeconds: 15, apiUsers: 2_000 },
-  quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, restoreProfiles: 100_000, memoryUsers: 50_000, memoryBatches: 10_000, apiSeconds: 10, apiUsers: 1_000 },
-  tiny: { runs: 1, batches: 400, users: 100, latencySeconds: 3, restoreProfiles: 500, memoryUsers: 300, memoryBatches: 200, apiSeconds: 2, apiUsers: 50 },
+  full: { runs: 3, batches: 1_000_000, users: 200_000, latencySeconds: 60, latencyWarmupSeconds: 10, restoreProfiles: 1_000_000, memoryUsers: 200_000, memoryBatches: 100_000, apiSeconds: 15, apiUsers: 2_000 },
+  standard: { runs: 3, batches: 30_000, users: 6_000, latencySeconds: 20, latencyWarmupSeconds: 5, restoreProfiles: 200_000, memoryUsers: 200_000, memoryBatches: 20_000, apiSeconds: 15, apiUsers: 2_000 },
+  quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, latencyWarmupSeconds: 5, restoreProfiles: 100_000, memoryUsers: 50_000, memoryBatches: 10_000, apiSeconds: 10, apiUsers: 1_000 },
+  tiny: { runs: 1, batches: 400, users: 100, latencySeconds: 3, latencyWarmupSeconds: 1, restoreProfiles: 500, memoryUsers: 300, memoryBatches: 200, apiSeconds: 2, apiUsers: 50 },
 } as const;
 
 export interface ParsedCommand {
@@ -61,7 +66,7 @@ const num = (flag: string | undefined, env: string | undefined, fallback: number
 
 export function usage(): string {
   return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--full|--quick|--tiny] [--runs N] [--batches N] [--users N]
-       [--partitions N] [--seed N] [--skip peer,peer-throughput,peer-merge-only,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-rate N]
+       [--partitions N] [--seed N] [--skip peer,peer-throughput,peer-merge-only,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-warmup-seconds N] [--latency-rate N]
        [--restore-profiles N] [--memory-users N] [--memory-batches N] [--api-seconds N] [--api-connections N] [--cpu-prof] [--client platformatic]
 Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=..., BENCH_SIZE=full|standard|quick|tiny).
 Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 15 minutes on 2 cores).
@@ -79,7 +84,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     allowPositionals: true,
     options: {
       full: { type: 'boolean' }, quick: { type: 'boolean' }, tiny: { type: 'boolean' }, runs: { type: 'string' }, batches: { type: 'string' }, users: { type: 'string' },
-      partitions: { type: 'string' }, seed: { type: 'string' }, skip: { type: 'string' }, 'latency-seconds': { type: 'string' },
+      partitions: { type: 'string' }, seed: { type: 'string' }, skip: { type: 'string' }, 'latency-seconds': { type: 'string' }, 'latency-warmup-seconds': { type: 'string' },
       'latency-rate': { type: 'string' }, 'restore-profiles': { type: 'string' }, 'memory-users': { type: 'string' }, 'memory-batches': { type: 'string' }, 'api-seconds': { type: 'string' },
       'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, client: { type: 'string' }, help: { type: 'boolean' },
     },
@@ -93,7 +98,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (env.BENCH_SIZE !== undefined && env.BENCH_SIZE !== '' && !(env.BENCH_SIZE in PRESETS)) throw new Error(`BENCH_SIZE=${env.BENCH_SIZE}: expected full, standard, quick or tiny\n${usage()}`);
   const p = PRESETS[preset];
   const pick = (name: string, fallback: number) => num((values as Record<string, string | undefined>)[name], env[`BENCH_${name.toUpperCase().replaceAll('-', '_')}`], fallback);
-  const sized = ['runs', 'batches', 'users', 'latency-seconds', 'restore-profiles', 'memory-users', 'memory-batches', 'api-seconds', 'api-users']
+  const sized = ['runs', 'batches', 'users', 'latency-seconds', 'latency-warmup-seconds', 'restore-profiles', 'memory-users', 'memory-batches', 'api-seconds', 'api-users']
     .some((n) => (values as Record<string, unknown>)[n] !== undefined || env[`BENCH_${n.toUpperCase().replaceAll('-', '_')}`] !== undefined);
   const options: BenchOptions = {
     size: sized ? 'custom' : preset,
@@ -104,6 +109,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     seed: Math.round(pick('seed', 8)),
     skip: new Set((values.skip ?? env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
     latencySeconds: pick('latency-seconds', p.latencySeconds),
+    latencyWarmupSeconds: Math.max(0, pick('latency-warmup-seconds', p.latencyWarmupSeconds)),
     latencyRate: pick('latency-rate', 0),
     restoreProfiles: Math.round(pick('restore-profiles', p.restoreProfiles)),
     memoryUsers: Math.max(1, Math.round(pick('memory-users', p.memoryUsers))),

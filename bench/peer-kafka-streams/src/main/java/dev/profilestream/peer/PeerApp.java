@@ -58,6 +58,8 @@ public final class PeerApp {
     props.put(StreamsConfig.STATE_DIR_CONFIG, c.get("stateDir").asText());
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, c.path("threads").asInt(1));
     props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+    // Kafka Streams' own default is linger.ms=100 (throughput); the latency benchmark asks for less.
+    if (c.has("producerLingerMs")) props.put(StreamsConfig.producerPrefix("linger.ms"), c.get("producerLingerMs").asInt());
 
     KafkaStreams streams = new KafkaStreams(topology, props);
     CountDownLatch done = new CountDownLatch(1);
