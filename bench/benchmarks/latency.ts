@@ -134,7 +134,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
   const warmupSeconds = Math.min(o.latencyWarmupSeconds, Math.max(0, available - o.latencySeconds));
   const seconds = Math.min(o.latencySeconds, available - warmupSeconds);
   if (wanted > workload.records.length) notes.push(`cut to ${warmupSeconds.toFixed(1)} s of warm-up and ${seconds.toFixed(1)} s measured: the workload has ${workload.records.length} distinct batches (a repeated batch is a replay and produces no output)`);
-  const peerReady = !o.skip.has('peer') && (await buildPeer().then(() => true, (e: Error) => {
+  const peerReady = !o.skip.has('peer') && !o.skip.has('peer-latency') && (await buildPeer().then(() => true, (e: Error) => {
     notes.push(`peer skipped: ${e.message.split('\n')[0]}`);
     return false;
   }));

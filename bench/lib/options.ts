@@ -66,7 +66,7 @@ const num = (flag: string | undefined, env: string | undefined, fallback: number
 
 export function usage(): string {
   return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--full|--quick|--tiny] [--runs N] [--batches N] [--users N]
-       [--partitions N] [--seed N] [--skip peer,peer-throughput,peer-merge-only,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-warmup-seconds N] [--latency-rate N]
+       [--partitions N] [--seed N] [--skip peer,peer-throughput,peer-latency,peer-merge-only,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-warmup-seconds N] [--latency-rate N]
        [--restore-profiles N] [--memory-users N] [--memory-batches N] [--api-seconds N] [--api-connections N] [--cpu-prof] [--client platformatic]
 Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=..., BENCH_SIZE=full|standard|quick|tiny).
 Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 15 minutes on 2 cores).

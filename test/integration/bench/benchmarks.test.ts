@@ -10,7 +10,7 @@ import { kafkaBrokers, schemaRegistryUrl, uniqueName } from '../../support/stack
 /**
  * Every benchmark at a tiny size against the test broker, so the harness cannot rot. Results go to a
  * temporary directory (never over bench/results). Kafka's perf tools, the exactly-once half and the
- * peer's throughput runs (its output is still checked against profile-stream's) are left to
+ * peer's throughput and latency runs (its output is still checked against profile-stream's) are left to
  * `npm run bench` to keep this file short on two cores.
  */
 describe('benchmarks at a tiny size', () => {
@@ -21,7 +21,7 @@ describe('benchmarks at a tiny size', () => {
     process.env.KAFKA_BROKERS = kafkaBrokers().join(',');
     process.env.SCHEMA_REGISTRY_URL = schemaRegistryUrl();
     const { names, options } = parseCommand(
-      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40', '--memory-users', '60', '--memory-batches', '60'],
+      ['--tiny', '--batches', '200', '--users', '60', '--skip', 'eos,perf-tools,peer-throughput,peer-latency', '--latency-rate', '50', '--latency-seconds', '2', '--restore-profiles', '300', '--api-seconds', '1', '--api-connections', '8', '--api-users', '40', '--memory-users', '60', '--memory-batches', '60'],
       {},
       join(dir, 'results'),
       join(dir, 'BENCHMARKS.md'),
