@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CompressionTypes } from 'kafkajs';
 import type { BenchContext } from '../lib/context.ts';
@@ -11,10 +11,14 @@ import { stagePercentiles, STAGE_METRICS, type MetricJson } from '../lib/stage-l
 import { createServiceTopics, serviceChild, workerConfig, COMMIT_INTERVAL_MS, type Guarantee } from '../lib/service-under-test.ts';
 import { BENCH_TMP } from '../lib/workload.ts';
 import { buildPeer, peerChild } from './peer.ts';
-import type { BenchChild } from '../lib/child.ts';
+import { BenchChild, REPO_ROOT } from '../lib/child.ts';
 
-/** profile-stream, or the Kafka Streams peer doing the same work (equal-work variant, linger.ms=0). */
-type System = 'service' | 'peer';
+/**
+ * profile-stream; the Kafka Streams peer doing the same work (equal-work variant, linger.ms=0); or the
+ * kafkajs pass-through (consume, produce the same bytes, no work): the floor of one consume-produce hop
+ * on this machine, measured the same way.
+ */
+type System = 'service' | 'peer' | 'passthrough';
 
 const SHORT: Record<Guarantee, string> = { at_least_once: 'alos', exactly_once: 'eos' };
 
@@ -45,7 +49,7 @@ interface LatencyRun {
 }
 
 async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly EncodedRecord[], system: System, guarantee: Guarantee, rate: number, seconds: number, warmupSeconds: number, run: number): Promise<LatencyRun> {
-  const applicationId = `${ctx.runId}-lat-${system === 'peer' ? 'peer-' : ''}${SHORT[guarantee]}-${run}`;
+  const applicationId = `${ctx.runId}-lat-${system === 'service' ? '' : `${system}-`}${SHORT[guarantee]}-${run}`;
   const rawTopic = `${applicationId}.raw.web`;
   await admin.create([{ topic: rawTopic, partitions: ctx.options.partitions, config: { 'retention.ms': '-1' } }]);
   const [all, ads] = await createServiceTopics(admin, applicationId, rawTopic, ctx.options.partitions);
@@ -55,6 +59,9 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly E
     const config = workerConfig(ctx, applicationId, rawTopic, guarantee);
     stateDir = config.stateDir;
     child = serviceChild(ctx, config, `latency ${SHORT[guarantee]} #${run}`);
+  } else if (system === 'passthrough') {
+    stateDir = join(BENCH_TMP, 'state', applicationId);
+    child = BenchChild.node('passthrough', join(REPO_ROOT, 'bench/workers/passthrough-worker.ts'), [JSON.stringify({ brokers: ctx.brokers, groupId: applicationId, input: rawTopic, output: all })]);
   } else {
     const identityTopic = `${applicationId}-identity-changes`;
     await admin.create([{ topic: identityTopic, partitions: ctx.options.partitions, config: { 'retention.ms': '-1' } }]);
@@ -82,7 +89,7 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly E
     const tickMs = 10;
     const started = Date.now();
     const measuredFrom = started + warmupSeconds * 1000;
-    const progress = new Progress(`latency ${system === 'peer' ? 'peer ' : ''}${SHORT[guarantee]} run ${run} at ${rate}/s`);
+    const progress = new Progress(`latency ${system === 'service' ? '' : `${system} `}${SHORT[guarantee]} run ${run} at ${rate}/s`);
     let sent = 0;
     const inflight = new Set<Promise<unknown>>();
     while (sent < total) {
@@ -107,6 +114,7 @@ async function runOnce(ctx: BenchContext, admin: BenchAdmin, records: readonly E
     await child.stop(10_000);
     const reported = child.events.find((e) => e.event === 'stages') as unknown as { metrics?: MetricJson[]; eventLoop?: Record<string, number>; gc?: Record<string, number> } | undefined;
     const stages: Record<string, unknown> = { ...stagePercentiles(reported?.metrics ?? [], STAGE_METRICS), event_loop_delay: reported?.eventLoop, gc_pauses: reported?.gc };
+    if (process.env.BENCH_LATENCY_SAMPLES) writeFileSync(`${process.env.BENCH_LATENCY_SAMPLES}-${system}-${SHORT[guarantee]}-${run}.csv`, `sent_at_ms,latency_ms\n${samples.map((x) => `${x.sentAt - started},${x.latency}`).join('\n')}\n`);
     const measured = samples.filter((x) => x.sentAt >= measuredFrom).map((x) => x.latency);
     const warm = samples.filter((x) => x.sentAt < measuredFrom).map((x) => x.latency);
     if (measured.length === 0) throw new Error('no output of a measured (after warm-up) input arrived');
@@ -166,6 +174,15 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
           notes.push(`failed: ${SHORT[g]} run ${run}: ${(e as Error).message.split('\n')[0]}`);
           log(`FAILED latency ${SHORT[g]} run ${run}: ${(e as Error).message}`);
         }
+        if (g === 'at_least_once' && !o.skip.has('passthrough')) {
+          try {
+            const r = await runOnce(ctx, admin, workload.records, 'passthrough', g, rate, seconds, warmupSeconds, run);
+            Object.assign(figures, { passthrough_p50_ms: r.p50, passthrough_p99_ms: r.p99, passthrough_max_ms: r.max });
+          } catch (e) {
+            notes.push(`failed: passthrough run ${run}: ${(e as Error).message.split('\n')[0]}`);
+            log(`FAILED latency passthrough run ${run}: ${(e as Error).message}`);
+          }
+        }
         if (!peerReady) continue;
         try {
           const r = await runOnce(ctx, admin, workload.records, 'peer', g, rate, seconds, warmupSeconds, run);
@@ -197,6 +214,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
       eos_p99_vs_alos_p99: ratio(s.median.eos_p99_ms, s.median.alos_p99_ms),
       alos_p99_vs_peer: ratio(s.median.alos_p99_ms, s.median.peer_alos_p99_ms),
       eos_p99_vs_peer: ratio(s.median.eos_p99_ms, s.median.peer_eos_p99_ms),
+      alos_p99_vs_passthrough: ratio(s.median.alos_p99_ms, s.median.passthrough_p99_ms),
     },
     targets: [
       { label: 'at-least-once p99 ≤ 20 ms', key: 'alos_p99_ms', op: '<=', value: 20 },
@@ -206,6 +224,7 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
     notes: [
       'Latency = time the enriched record reaches a read_committed consumer of the `all` output − the input record\'s timestamp (set at send). The output record carries the input\'s timestamp, so this is "output record timestamp − input record timestamp" measured where a consumer sees it; under exactly-once it includes the wait for the transaction commit.',
       'The producer and the measuring consumer run in the harness process on the same 2 cores as profile-stream and Kafka.',
+      'passthrough_*: the kafkajs pass-through (consume the raw topic, produce the same bytes to the output, commit; no decode, no state) at the same rate, measured the same way: the floor of one consume-produce hop with this harness on this machine.',
       'peer_*: the Kafka Streams peer doing the same work as profile-stream (its `full` variant: merge, both integrations, replay dedup, history store and changelog, history-days, the identity index through a repartition topic), same commit intervals, one stream thread, at the same rate with the same warm-up, measured the same way; its producer runs with linger.ms=0 (Kafka Streams\' default is 100 ms, a throughput setting). It is what this machine allows a mature engine on the same job: *_p99_vs_peer below 1 means profile-stream is faster. (latency < 1× is better here, unlike the throughput ratios.)',
       `Warm-up: inputs are sent at the same rate for warmup_seconds before the measured seconds; p50/p99/max count only outputs of inputs sent after it. A freshly started worker's first batches wait for JIT compilation, connections and registry look-ups, and the backlog they leave takes a few seconds to drain; that start-up cost is reported apart as *_warmup_p99_ms / *_warmup_max_ms (outputs of the warm-up's inputs). The service's stage histograms (in the run's log line) cover warm-up and measured inputs alike.`,
       ...notes,

@@ -46,8 +46,8 @@ export interface BenchOptions {
 
 const PRESETS = {
   full: { runs: 3, batches: 1_000_000, users: 200_000, latencySeconds: 60, latencyWarmupSeconds: 10, restoreProfiles: 1_000_000, memoryUsers: 200_000, memoryBatches: 100_000, apiSeconds: 15, apiUsers: 2_000 },
-  standard: { runs: 3, batches: 30_000, users: 6_000, latencySeconds: 20, latencyWarmupSeconds: 5, restoreProfiles: 200_000, memoryUsers: 200_000, memoryBatches: 20_000, apiSeconds: 15, apiUsers: 2_000 },
-  quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, latencyWarmupSeconds: 5, restoreProfiles: 100_000, memoryUsers: 50_000, memoryBatches: 10_000, apiSeconds: 10, apiUsers: 1_000 },
+  standard: { runs: 3, batches: 30_000, users: 6_000, latencySeconds: 20, latencyWarmupSeconds: 10, restoreProfiles: 200_000, memoryUsers: 200_000, memoryBatches: 20_000, apiSeconds: 15, apiUsers: 2_000 },
+  quick: { runs: 3, batches: 60_000, users: 12_000, latencySeconds: 20, latencyWarmupSeconds: 10, restoreProfiles: 100_000, memoryUsers: 50_000, memoryBatches: 10_000, apiSeconds: 10, apiUsers: 1_000 },
   tiny: { runs: 1, batches: 400, users: 100, latencySeconds: 3, latencyWarmupSeconds: 1, restoreProfiles: 500, memoryUsers: 300, memoryBatches: 200, apiSeconds: 2, apiUsers: 50 },
 } as const;
 

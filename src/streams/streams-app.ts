@@ -401,6 +401,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     commit.settled.then(
       () => {
         inFlight.done = true;
+        // Observed when it settles, not when the next commit looks at it (an interval later).
+        this.metrics.commits.inc();
+        this.metrics.commitLatency.observe((performance.now() - inFlight.started) / 1000);
       },
       () => {
         inFlight.done = true;
@@ -419,8 +422,6 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     if (!inFlight) return;
     try {
       await inFlight.commit.settled;
-      this.metrics.commits.inc();
-      this.metrics.commitLatency.observe((performance.now() - inFlight.started) / 1000);
     } catch (err) {
       if (!causedBy(err, 'PS_ERR_TASK_MIGRATED')) throw err;
       await this.#dropMigrated(inFlight.commit.tasks, err);
