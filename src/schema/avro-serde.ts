@@ -30,6 +30,8 @@ export type AvroSerde<T> = {
   deserialize(topic: string, buf: Buffer): Promise<T>;
   /** The decoded value when the record's schema id is already known; undefined when it is not (yet). */
   deserializeSync(topic: string, buf: Buffer): T | undefined;
+  /** Registers (or finds) the schema under `topic`'s subject now, so the first `serialize` does not wait for it. */
+  prepare(topic: string): Promise<void>;
 };
 
 export type AvroSerdeOptions = {
@@ -163,6 +165,9 @@ export function createAvroSerde<T>(options: AvroSerdeOptions): AvroSerde<T> {
 
   return {
     serialize,
+    async prepare(topic) {
+      await writerIdFor(subjectFor(topic));
+    },
     async deserialize(topic, buf) {
       const id = header(topic, buf);
       const decoder = decoders.get(id) ?? (await loadDecoder(topic, id));

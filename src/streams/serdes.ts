@@ -6,6 +6,11 @@
 export interface Serde<T> {
   serialize(topic: string, value: T): Buffer | Promise<Buffer>;
   deserialize(topic: string, data: Buffer): T | Promise<T>;
+  /**
+   * Optional: whatever `serialize(topic, …)` needs from elsewhere (a registry serde's schema id), fetched
+   * before the first record, so a freshly started app's first outputs do not wait for it.
+   */
+  prepare?(topic: string): Promise<void>;
 }
 
 export const stringSerde: Serde<string> = {

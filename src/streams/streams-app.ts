@@ -22,6 +22,7 @@ import { OutageRecovery, type Outage, type OutageHooks } from './internals/outag
 import { taskIdOf, type BuiltTopology } from './internals/topology-graph.ts';
 import { checkTopics } from './internals/topic-setup.ts';
 import { kafkaSecurityFailure } from './internals/security-failure.ts';
+import type { Serde } from './serdes.ts';
 
 export type { KeyQueryMetadata } from './internals/interactive-queries.ts';
 export type { StreamsConfig } from './internals/streams-config.ts';
@@ -125,7 +126,10 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir, security: this.#config.security });
       this.#standbys = new StandbyTasks({ port: this.#port, topology: this.#topology, config: this.#config, metrics: this.metrics, clock: this.#config.clock, pollMs: this.#config.standbyPollMs });
       this.#partitionCounts = await checkTopics(this.#port.admin, this.#topology);
+      // Alongside the producer: the serdes of sinks and stores look up what their first record needs (schema ids).
+      const prepared = this.#prepareSinks();
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
+      await prepared;
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
       this.#assignor = new StickyTaskAssignor(
         subTopologies,
@@ -143,6 +147,23 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       if (this.#machine.canMoveTo('NOT_RUNNING')) this.#machine.moveTo('NOT_RUNNING');
       throw kafkaSecurityFailure(err) ?? err;
     }
+  }
+
+  /**
+   * Best effort, bounded: a serde that cannot prepare now (registry away) does it at its first record, as
+   * before, where failures have their handling; start-up is not held up for it.
+   */
+  async #prepareSinks(): Promise<void> {
+    // Sinks with a fixed topic, and stores (their serdes are called with the changelog topic).
+    const uses: Array<{ topic: string; serdes: ReadonlyArray<Serde<unknown>> }> = [];
+    for (const st of this.#topology.subTopologies) {
+      for (const def of st.nodes.values()) if (def.kind === 'sink' && typeof def.topic === 'string') uses.push({ topic: def.topic, serdes: [def.keySerde, def.valueSerde] });
+    }
+    for (const store of this.#topology.stores.values()) uses.push({ topic: store.changelogTopic, serdes: [store.builder.keySerde, store.builder.valueSerde] });
+    const work = uses.flatMap(({ topic, serdes }) =>
+      serdes.filter((serde) => serde.prepare).map((serde) => serde.prepare!(topic).catch((err: unknown) => this.#config.logger.warn({ err: (err as Error).message, topic }, 'could not prepare a serde before the first record; it will at its first record'))),
+    );
+    await withDeadline(Promise.all(work), PREPARE_SINKS_DEADLINE_MS);
   }
 
   /** Joins the group with a new consumer; its handlers drive tasks from here on. */
@@ -652,6 +673,9 @@ function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
     });
   });
 }
+
+/** How long start-up waits for the sinks' serdes to prepare (registry look-ups) before going on without. */
+const PREPARE_SINKS_DEADLINE_MS = 5_000;
 
 /** How long each Kafka step of a close (leave the group, close the producers) may take. */
 const CLOSE_STEP_DEADLINE_MS = 20_000;

@@ -54,6 +54,17 @@ describe('avro serde against the real schema registry', () => {
     expect(getSchema).not.toHaveBeenCalled();
   });
 
+  it('prepare registers the subject ahead, so the first serialize makes no registry call', async () => {
+    const topic = uniqueName('serde-prepare');
+    await serde.prepare(topic);
+    const fetchSpy = vi.spyOn(globalThis, 'fetch');
+    const first = await serde.serialize(topic, batch);
+    const calls = fetchSpy.mock.calls.length;
+    fetchSpy.mockRestore();
+    expect(calls).toBe(0);
+    expect(await serde.deserialize(topic, first)).toEqual(batch);
+  });
+
   it('decodes with a fresh serde (cold cache) by fetching the writer schema by id', async () => {
     const topic = uniqueName('serde-cold');
     const buf = await serde.serialize(topic, batch);
