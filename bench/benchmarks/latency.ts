@@ -153,12 +153,24 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
   try {
     for (let run = 1; run <= o.runs; run++) {
       const figures: Record<string, number | undefined> = {};
+      /** One system's run: its figures under `prefix` (all of them with `full`), or a note when it failed. */
+      const measure = async (system: System, g: Guarantee, prefix: string, label: string, full: boolean): Promise<LatencyRun | undefined> => {
+        try {
+          const r = await runOnce(ctx, admin, workload.records, system, g, rate, seconds, warmupSeconds, run);
+          Object.assign(figures, { [`${prefix}_p50_ms`]: r.p50, [`${prefix}_p99_ms`]: r.p99, [`${prefix}_max_ms`]: r.max });
+          if (full) Object.assign(figures, { [`${prefix}_achieved_rate`]: r.rate });
+          if (full && r.warmup.count > 0) Object.assign(figures, { [`${prefix}_warmup_p99_ms`]: r.warmup.p99, [`${prefix}_warmup_max_ms`]: r.warmup.max });
+          return r;
+        } catch (e) {
+          notes.push(`failed: ${label} run ${run}: ${(e as Error).message.split('\n')[0]}`);
+          log(`FAILED latency ${label} run ${run}: ${(e as Error).message}`);
+          return undefined;
+        }
+      };
       for (const g of ['at_least_once', 'exactly_once'] as const) {
         if (g === 'exactly_once' && o.skip.has('eos')) continue;
-        try {
-          const r = await runOnce(ctx, admin, workload.records, 'service', g, rate, seconds, warmupSeconds, run);
-          Object.assign(figures, { [`${SHORT[g]}_p50_ms`]: r.p50, [`${SHORT[g]}_p99_ms`]: r.p99, [`${SHORT[g]}_max_ms`]: r.max, [`${SHORT[g]}_achieved_rate`]: r.rate });
-          if (r.warmup.count > 0) Object.assign(figures, { [`${SHORT[g]}_warmup_p99_ms`]: r.warmup.p99, [`${SHORT[g]}_warmup_max_ms`]: r.warmup.max });
+        const r = await measure('service', g, SHORT[g], SHORT[g], true);
+        if (r) {
           stageRuns.push({ guarantee: g, run, stages: r.stages });
           // The in-process bounds on latency beside it: event-loop delay and GC pauses.
           const loop = r.stages.event_loop_delay as Record<string, number> | undefined;
@@ -170,28 +182,9 @@ export async function latencyBenchmark(ctx: BenchContext): Promise<BenchResult> 
             [`${SHORT[g]}_gc_pause_max_ms`]: gc?.max_ms,
           });
           log(`latency ${SHORT[g]} run ${run} stages: ${JSON.stringify(r.stages)}`);
-        } catch (e) {
-          notes.push(`failed: ${SHORT[g]} run ${run}: ${(e as Error).message.split('\n')[0]}`);
-          log(`FAILED latency ${SHORT[g]} run ${run}: ${(e as Error).message}`);
         }
-        if (g === 'at_least_once' && !o.skip.has('passthrough')) {
-          try {
-            const r = await runOnce(ctx, admin, workload.records, 'passthrough', g, rate, seconds, warmupSeconds, run);
-            Object.assign(figures, { passthrough_p50_ms: r.p50, passthrough_p99_ms: r.p99, passthrough_max_ms: r.max });
-          } catch (e) {
-            notes.push(`failed: passthrough run ${run}: ${(e as Error).message.split('\n')[0]}`);
-            log(`FAILED latency passthrough run ${run}: ${(e as Error).message}`);
-          }
-        }
-        if (!peerReady) continue;
-        try {
-          const r = await runOnce(ctx, admin, workload.records, 'peer', g, rate, seconds, warmupSeconds, run);
-          Object.assign(figures, { [`peer_${SHORT[g]}_p50_ms`]: r.p50, [`peer_${SHORT[g]}_p99_ms`]: r.p99, [`peer_${SHORT[g]}_max_ms`]: r.max, [`peer_${SHORT[g]}_achieved_rate`]: r.rate });
-          if (r.warmup.count > 0) Object.assign(figures, { [`peer_${SHORT[g]}_warmup_p99_ms`]: r.warmup.p99, [`peer_${SHORT[g]}_warmup_max_ms`]: r.warmup.max });
-        } catch (e) {
-          notes.push(`failed: peer ${SHORT[g]} run ${run}: ${(e as Error).message.split('\n')[0]}`);
-          log(`FAILED latency peer ${SHORT[g]} run ${run}: ${(e as Error).message}`);
-        }
+        if (g === 'at_least_once' && !o.skip.has('passthrough')) await measure('passthrough', g, 'passthrough', 'passthrough', false);
+        if (peerReady) await measure('peer', g, `peer_${SHORT[g]}`, `peer ${SHORT[g]}`, true);
       }
       runs.push(figures);
       log(`latency run ${run}: ${JSON.stringify(figures)}`);
