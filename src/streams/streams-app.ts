@@ -126,10 +126,10 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       this.#port = await createKafkaPort(this.#config.kafkaClient ?? DEFAULT_KAFKA_CLIENT, { clientId: applicationId, brokers, logger, stateDir: this.#lock.dir, security: this.#config.security });
       this.#standbys = new StandbyTasks({ port: this.#port, topology: this.#topology, config: this.#config, metrics: this.metrics, clock: this.#config.clock, pollMs: this.#config.standbyPollMs });
       this.#partitionCounts = await checkTopics(this.#port.admin, this.#topology);
-      // Alongside the producer: the serdes of sinks and stores look up what their first record needs (schema ids).
-      const prepared = this.#prepareSerdes();
+      // Not waited for: the look-ups run during the join and restore, and a first record that comes sooner
+      // waits for the same look-up (the serde shares it), so start-up takes no longer for them.
+      void this.#prepareSerdes();
       if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
-      await prepared;
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
       this.#assignor = new StickyTaskAssignor(
         subTopologies,
@@ -150,8 +150,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   }
 
   /**
-   * Best effort, bounded: a serde that cannot prepare now (registry away) does it at its first record, as
-   * before, where failures have their handling; start-up is not held up for it.
+   * Best effort: a serde that cannot prepare now (registry away) does it at its first record, as before,
+   * where failures have their handling.
    */
   async #prepareSerdes(): Promise<void> {
     // Sinks with a fixed topic, and stores (their serdes are called with the changelog topic).
@@ -163,7 +163,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     const work = uses.flatMap(({ topic, serdes }) =>
       serdes.filter((serde) => serde.prepare).map((serde) => serde.prepare!(topic).catch((err: unknown) => this.#config.logger.warn({ err: (err as Error).message, topic }, 'could not prepare a serde before the first record; it will at its first record'))),
     );
-    await withDeadline(Promise.all(work), PREPARE_SERDES_DEADLINE_MS);
+    await Promise.all(work);
   }
 
   /** Joins the group with a new consumer; its handlers drive tasks from here on. */
@@ -673,9 +673,6 @@ function withDeadline(p: Promise<unknown>, ms: number): Promise<void> {
     });
   });
 }
-
-/** How long start-up waits for the serdes of sinks and stores to prepare (registry look-ups) before going on without. */
-const PREPARE_SERDES_DEADLINE_MS = 5_000;
 
 /** How long each Kafka step of a close (leave the group, close the producers) may take. */
 const CLOSE_STEP_DEADLINE_MS = 20_000;
