@@ -15,6 +15,7 @@ import { StreamsMetrics } from './internals/metrics.ts';
 import { Mutex } from './internals/mutex.ts';
 import { changelogOffsetKey, restore, type RestoreTarget } from './internals/restore.ts';
 import { lockStateDir, type StateDirLock } from './internals/state-dir.ts';
+import { groupInstanceId } from './internals/instance-id.ts';
 import { StateMachine } from './internals/state-machine.ts';
 import { errorMessage } from './internals/stream-task.ts';
 import { createTask, taskStateLayout, type OwnedTask } from './internals/task-factory.ts';
@@ -69,7 +70,13 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   #hostMap = new Map<string, string>();
   #port: KafkaPort | undefined;
   #consumer: GroupConsumerPort | undefined;
+  /**
+   * The instance's one producer. Exactly-once: transactional, with an id kept in the state directory, so a
+   * restart after a crash fences its predecessor and aborts its open transaction at once (InitProducerId);
+   * every task's outputs, changelog records and input offsets go into its one transaction (KIP-447).
+   */
   #producer: ProducerPort | undefined;
+  #transactionalId: string | undefined;
   #lock: StateDirLock | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #lastCommit = 0;
@@ -129,7 +136,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       // Not waited for: the look-ups run during the join and restore, and a first record that comes sooner
       // waits for the same look-up (the serde shares it), so start-up takes no longer for them.
       void this.#prepareSerdes();
-      if (!this.#exactlyOnce) this.#producer = await this.#port.createProducer({});
+      if (this.#exactlyOnce) this.#transactionalId = await groupInstanceId(this.#lock.dir, applicationId);
+      this.#producer = await this.#newProducer();
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
       this.#assignor = new StickyTaskAssignor(
         subTopologies,
@@ -147,6 +155,21 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       if (this.#machine.canMoveTo('NOT_RUNNING')) this.#machine.moveTo('NOT_RUNNING');
       throw kafkaSecurityFailure(err) ?? err;
     }
+  }
+
+  #newProducer(): Promise<ProducerPort> {
+    return this.#port!.createProducer(this.#transactionalId ? { transactionalId: this.#transactionalId } : {});
+  }
+
+  /**
+   * Exactly-once, after a failed commit: the transaction it ended was aborted, and the one opened after it
+   * holds outputs of records whose tasks are dropped now. A new producer with the same transactional id
+   * fences the old one and aborts that transaction (InitProducerId) before anything else is produced.
+   */
+  async #replaceProducer(): Promise<void> {
+    const old = this.#producer;
+    this.#producer = await this.#newProducer();
+    await withDeadline(old?.close() ?? Promise.resolve(), CLOSE_STEP_DEADLINE_MS);
   }
 
   /**
@@ -219,10 +242,8 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         this.#consumer = undefined;
         // A produce or transaction call the library keeps retrying while the brokers are away would hold the
         // lock (a commit in flight) until it gives up, ~17 s per call: closed producers fail such calls now.
-        // The rejoin opens new ones; an exactly-once transaction left open is aborted when the task's next
-        // producer fences it.
-        const producers = [this.#producer, ...[...this.#tasks.values()].map((t) => t.producer)];
-        await Promise.all(producers.map((p) => withDeadline(p?.close() ?? Promise.resolve(), 5_000)));
+        // The rejoin opens a new one; an exactly-once transaction left open is aborted when it fences this one.
+        await withDeadline(this.#producer?.close() ?? Promise.resolve(), 5_000);
         await withDeadline(consumer?.stop() ?? Promise.resolve(), 10_000);
         await this.#rebalances.catch(() => undefined);
         await this.#mutex.run(async () => {
@@ -238,12 +259,9 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
           for (const o of [...this.#tasks.values()]) await this.#closeTask(o);
         });
         this.#suspended = false;
-        // A fresh producer: the old one's idempotence state may be stale after the outage.
-        if (!this.#exactlyOnce) {
-          const old = this.#producer;
-          this.#producer = await this.#port!.createProducer({});
-          await old?.close().catch(() => undefined);
-        }
+        // A fresh producer: the old one's idempotence state may be stale after the outage, and under
+        // exactly-once its InitProducerId aborts the transaction the outage left open.
+        await this.#replaceProducer();
         if (!this.#closing) await this.#runConsumer();
       },
       fatal: (err) => this.#fatal(err, 'recovering from a Kafka outage failed'),
@@ -337,7 +355,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
         try {
           await sendOutputsEarly(owned.unit, {
             partitionsOf: (t: string) => this.#partitionCount(t),
-            producer: this.#producer,
+            producer: this.#producer!,
             exactlyOnce: this.#exactlyOnce,
             onAcked: (sent) => this.#observeStage(sent, 'acked', subtopology),
           });
@@ -405,9 +423,10 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
   async #commitAll(units?: readonly CommitUnit[], wait = true): Promise<void> {
     await this.#settleInFlight();
     this.#lastCommit = this.#config.clock.now();
-    // Settling may have dropped tasks (a migrated commit): only units still owned are committed.
-    const live = (units ?? [...this.#tasks.values()].map((t) => t.unit)).filter((u) => u.task.state === 'RUNNING' && this.#tasks.get(u.task.id)?.unit === u);
-    if (live.length === 0 || !this.#consumer) return;
+    // Settling may have dropped tasks (a migrated commit): only units still owned are committed. Under
+    // exactly-once every running task is: the open transaction holds all their early outputs.
+    const live = (units && !this.#exactlyOnce ? units : [...this.#tasks.values()].map((t) => t.unit)).filter((u) => u.task.state === 'RUNNING' && this.#tasks.get(u.task.id)?.unit === u);
+    if (live.length === 0 || !this.#consumer || !this.#producer) return;
     const blocking = performance.now();
     const commit = await beginCommit(live, {
       groupId: this.#config.applicationId,
@@ -437,15 +456,22 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     });
   }
 
-  /** Must run inside the mutex. Waits for the commit in flight; a migrated one drops its tasks, other failures throw. */
+  /**
+   * Must run inside the mutex. Waits for the commit in flight; a migrated one drops its tasks, other failures
+   * throw. Under exactly-once any failed commit drops its tasks (all running ones): its transaction was
+   * aborted, and with it every task's outputs since the last commit, so no task may keep state built on them.
+   */
   async #settleInFlight(): Promise<void> {
     const inFlight = this.#inFlight;
     if (!inFlight) return;
     try {
       await inFlight.commit.settled;
     } catch (err) {
-      if (!causedBy(err, 'PS_ERR_TASK_MIGRATED')) throw err;
+      const migrated = causedBy(err, 'PS_ERR_TASK_MIGRATED');
+      if (!migrated && !this.#exactlyOnce) throw err;
+      if (this.#exactlyOnce) await this.#replaceProducer();
       await this.#dropMigrated(inFlight.commit.tasks, err);
+      if (!migrated) throw err;
     } finally {
       if (this.#inFlight === inFlight) this.#inFlight = undefined;
     }
@@ -524,6 +550,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     const targets: RestoreTarget[] = [];
     const ends = new Map<string, bigint>();
     const changelogTopics = new Set([...this.#topology.stores.values()].filter((s) => s.builder.loggingEnabled).map((s) => s.changelogTopic));
+    // Exactly-once (KIP-447): a former owner's transaction may still be open, with input offsets of these
+    // tasks in it (a crash between its offset commit and its end, an owner cut off from the group). Its
+    // changelog records would land below the end read next, after the restore read past them. OffsetFetch
+    // with require_stable answers once no such transaction is pending: committed, or aborted by its timeout
+    // or by its producer's restart. Kafka Streams waits at the same point (task initialisation).
+    if (this.#exactlyOnce) await port.admin.waitForStableOffsets(this.#config.applicationId, this.#assignor!.topicPartitions(ids), this.#config.restoreTimeoutMs);
     for (const topic of changelogTopics) for (const [p, off] of await port.admin.endOffsets(topic)) ends.set(changelogOffsetKey(topic, p), off);
 
     for (const id of ids) {
@@ -597,7 +629,6 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     this.#tasks.delete(o.task.id);
     await o.task.close();
     await o.db?.close();
-    await o.producer?.close().catch(() => undefined);
   }
 
   /** Reads the group's assignment user data: the host map, and the members for the standby assignment. */

@@ -15,8 +15,6 @@ export interface CommitUnit {
   readonly changelogOffsets: Map<string, bigint>;
   /** Input offsets committed so far, per topic. */
   readonly committedInput: Map<string, bigint>;
-  /** Exactly-once only: the task's transactional producer. */
-  readonly producer: ProducerPort | undefined;
   /**
    * Outputs sent before the commit (`sendOutputsEarly`), each settled to its error or undefined; the
    * commit waits for them and fails if one failed, so input offsets never pass an output not acked.
@@ -25,9 +23,9 @@ export interface CommitUnit {
 }
 
 /**
- * Sends what the task's processors output so far without waiting for the acks (at-least-once: the
- * shared producer; exactly-once: the task's open transaction), so producing overlaps processing and
- * outputs leave within a fetch instead of a commit interval. Changelog records stay for the commit.
+ * Sends what the task's processors output so far without waiting for the acks (at-least-once: plainly;
+ * exactly-once: into the instance's open transaction), so producing overlaps processing and outputs
+ * leave within a fetch instead of a commit interval. Changelog records stay for the commit.
  */
 export async function sendOutputsEarly(
   unit: CommitUnit,
@@ -35,7 +33,7 @@ export async function sendOutputsEarly(
 ): Promise<void> {
   const records = await unit.task.collector.drainOutputs(ctx.partitionsOf);
   if (records.length === 0) return;
-  const sending = ctx.exactlyOnce ? unit.producer!.sendInTransaction(records) : ctx.producer!.send(records);
+  const sending = ctx.exactlyOnce ? ctx.producer.sendInTransaction(records) : ctx.producer.send(records);
   // Settled here so a failure is not an unhandled rejection before the commit looks at it.
   unit.inFlight.push(
     sending.then(
@@ -51,8 +49,12 @@ export async function sendOutputsEarly(
 export interface CommitContext {
   readonly groupId: string;
   readonly partitionsOf: (topic: string) => number | Promise<number>;
-  /** At-least-once: the shared producer. */
-  readonly producer: ProducerPort | undefined;
+  /**
+   * The instance's one producer. Exactly-once: transactional, and every task's outputs, changelog records
+   * and input offsets go into its one transaction (KIP-447: fenced by the group generation, not by a
+   * producer per task).
+   */
+  readonly producer: ProducerPort;
   readonly exactlyOnce: boolean;
   readonly commitInputOffsets: (offsets: readonly OffsetToCommit[]) => Promise<void>;
 }
@@ -71,9 +73,10 @@ const COMMIT_TRANSITIONS: { readonly [S in CommitState]: readonly CommitState[] 
  *  1. Flush every task's write cache: change logging turns dirty entries into changelog records in the
  *     task's collector, and the RocksDB layer stages them (nothing written to RocksDB yet).
  *  2. Produce everything collected (outputs, dead letters, changelog records) behind the outputs sent
- *     early (`sendOutputsEarly`), and wait for all their acks.
- *     At-least-once: ONE produce call for all tasks. Exactly-once: per task, in its own transaction
- *     together with its input offsets (sendOffsets), then commit the transaction.
+ *     early (`sendOutputsEarly`), and wait for all their acks, in ONE produce call for all tasks.
+ *     Exactly-once: in the instance's open transaction, together with every task's input offsets
+ *     (TxnOffsetCommit with the group generation), then commit the transaction. Because that transaction
+ *     holds every task's early outputs, an exactly-once commit covers every running task.
  *  3. Write each task's staged RocksDB writes plus the new changelog offsets as ONE write batch.
  *     RocksDB is therefore never ahead of the changelog: a crash before this step restores the
  *     missing tail from the changelog.
@@ -108,17 +111,13 @@ export async function beginCommit(units: readonly CommitUnit[], ctx: CommitConte
     machine.moveTo('prepared');
     // Step 2, started. Outputs sent early are ahead of these on the same producer, in order.
     early = units.flatMap((u) => u.inFlight.splice(0));
-    if (ctx.exactlyOnce) {
-      sending = Promise.all(
-        units.map((u, i) => {
-          if (drained[i]!.records.length === 0 && inputOffsets[i]!.length === 0) return Promise.resolve([]);
-          return u.producer!.sendTransactionally(drained[i]!.records, ctx.groupId, inputOffsets[i]!);
-        }),
-      );
-    } else {
-      const all = ctx.producer!.send(drained.flatMap((d) => d.records));
-      sending = all.then((r) => units.map(() => r));
-    }
+    const records = drained.flatMap((d) => d.records);
+    const all = ctx.exactlyOnce
+      ? records.length === 0 && inputOffsets.every((o) => o.length === 0) && early.length === 0
+        ? Promise.resolve([])
+        : ctx.producer.sendTransactionally(records, ctx.groupId, inputOffsets.flat())
+      : ctx.producer.send(records);
+    sending = all.then((r) => units.map(() => r));
   } catch (err) {
     throw fail(err);
   }

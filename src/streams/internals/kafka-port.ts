@@ -7,7 +7,10 @@ import type { RawRecord } from './stream-task.ts';
  */
 export interface KafkaPort {
   readonly admin: AdminPort;
-  /** A connected producer; with `transactionalId` it is initialised (zombies fenced) before returning. */
+  /**
+   * A connected producer; with `transactionalId` it is initialised before returning, which fences an
+   * earlier producer with the same id and aborts its open transaction.
+   */
   createProducer(options: { transactionalId?: string }): Promise<ProducerPort>;
   createGroupConsumer(options: GroupConsumerOptions): GroupConsumerPort;
   /** Reads partitions from given offsets up to given end offsets (restore); no group offsets kept. */
@@ -41,6 +44,11 @@ export interface AdminPort {
   /** End offset per partition (last stable offset when read committed). */
   endOffsets(topic: string): Promise<Map<number, bigint>>;
   describeGroup(groupId: string): Promise<GroupMemberInfo[]>;
+  /**
+   * Resolves once the group's committed offsets of these partitions are stable (OffsetFetch with
+   * require_stable): no open transaction still commits offsets for one of them. Rejects after `timeoutMs`.
+   */
+  waitForStableOffsets(groupId: string, partitions: readonly TopicPartitions[], timeoutMs: number): Promise<void>;
 }
 
 export interface ProduceResult {
@@ -63,7 +71,10 @@ export interface ProducerPort {
    * outputs go out while processing continues; the next `sendTransactionally` commits them.
    */
   sendInTransaction(records: readonly OutgoingRecord[]): Promise<ProduceResult[]>;
-  /** (begin, unless open) → produce → sendOffsets → commit; aborts and rethrows on any failure. */
+  /**
+   * (begin, unless open) → produce → sendOffsets with the group's generation → commit; aborts and rethrows
+   * on any failure. One call commits everything sent in the transaction since the last one.
+   */
   sendTransactionally(records: readonly OutgoingRecord[], groupId: string, offsets: readonly OffsetToCommit[]): Promise<ProduceResult[]>;
   close(): Promise<void>;
 }

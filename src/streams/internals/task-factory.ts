@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { CommitUnit } from './commit.ts';
-import type { KafkaPort, ProducerPort } from './kafka-port.ts';
+import type { KafkaPort } from './kafka-port.ts';
 import { InMemoryBytesStore } from './memory-store.ts';
 import { changelogOffsetKey, openTaskDb, type ChangelogPartition, type RestoreProgress, type RestoreTarget } from './restore.ts';
 import type { TaskDb } from './rocksdb-task-db.ts';
@@ -14,11 +14,10 @@ export interface OwnedTask {
   readonly db: TaskDb | undefined;
   readonly unit: CommitUnit;
   readonly progress: RestoreProgress;
-  readonly producer: ProducerPort | undefined;
 }
 
 export interface TaskFactoryOptions {
-  readonly port: Pick<KafkaPort, 'createProducer' | 'admin'>;
+  readonly port: Pick<KafkaPort, 'admin'>;
   readonly topology: BuiltTopology;
   readonly config: ResolvedStreamsConfig;
   /** End offset of every changelog partition (`changelogOffsetKey`), read once for all new tasks. */
@@ -26,12 +25,6 @@ export interface TaskFactoryOptions {
   readonly onDeadLetter: (err: unknown) => void;
 }
 
-/**
- * Builds one assigned task in RESTORING: its transactional producer under exactly-once (initialised
- * first, which fences a zombie owner and aborts its open transaction before the changelog is read), its
- * RocksDB opened at the stored changelog offsets (or wiped when they are beyond the changelog's end),
- * in-memory stores empty, and the changelog ranges the restore must replay.
- */
 /** Where a task's state lives: its RocksDB stores, their changelog partitions, its directory. */
 export function taskStateLayout(id: string, topology: BuiltTopology, config: Pick<ResolvedStreamsConfig, 'stateDir' | 'applicationId'>): {
   persistent: string[];
@@ -48,13 +41,17 @@ export function taskStateLayout(id: string, topology: BuiltTopology, config: Pic
   };
 }
 
+/**
+ * Builds one assigned task in RESTORING: its RocksDB opened at the stored changelog offsets (or wiped when
+ * they are beyond the changelog's end), in-memory stores empty, and the changelog ranges the restore must
+ * replay. Under exactly-once the caller has waited for the task's input offsets to be stable first
+ * (`StreamsApp`), so no transaction of a former owner can still add to the changelog below its end.
+ */
 export async function createTask(id: string, o: TaskFactoryOptions): Promise<{ owned: OwnedTask; targets: RestoreTarget[] }> {
   const targets: RestoreTarget[] = [];
   const { subTopology, partition } = parseTaskId(id);
   const st = o.topology.subTopologies[subTopology]!;
   const { persistent, changelogs, dir } = taskStateLayout(id, o.topology, o.config);
-  // Exactly-once: fence a zombie owner of this task before reading its changelog (see adapter).
-  const producer = o.config.processingGuarantee === 'exactly_once' ? await o.port.createProducer({ transactionalId: `${o.config.applicationId}-${id}` }) : undefined;
   const opened = persistent.length > 0
     ? await openTaskDb(dir, persistent, changelogs.filter((c) => persistent.includes(c.store)), o.changelogEnds, o.config.logger, async (topic, partition) => (await o.port.admin.endOffsets(topic)).get(partition) ?? 0n)
     : undefined;
@@ -83,7 +80,7 @@ export async function createTask(id: string, o: TaskFactoryOptions): Promise<{ o
     progress.total += to > from ? to - from : 0n;
     targets.push({ taskId: id, changelog: c, from, to, db: memory.has(c.store) ? undefined : opened!.db, memory: memory.get(c.store), progress });
   }
-  const unit: CommitUnit = { task, db: opened?.db, changelogOffsets: offsets, committedInput: new Map(), producer, inFlight: [] };
-  const owned: OwnedTask = { task, db: opened?.db, unit, progress, producer };
+  const unit: CommitUnit = { task, db: opened?.db, changelogOffsets: offsets, committedInput: new Map(), inFlight: [] };
+  const owned: OwnedTask = { task, db: opened?.db, unit, progress };
   return { owned, targets };
 }

@@ -74,11 +74,11 @@ async function setup(exactlyOnce = false) {
   await task.init();
   const producer = new FakeProducer(steps);
   const db = fakeDb(steps);
-  const unit: CommitUnit = { task, db, changelogOffsets: new Map(), committedInput: new Map(), producer: exactlyOnce ? producer : undefined, inFlight: [] };
+  const unit: CommitUnit = { task, db, changelogOffsets: new Map(), committedInput: new Map(), inFlight: [] };
   const ctx: CommitContext = {
     groupId: 'g',
-    partitionsOf: () => 1,
-    producer: exactlyOnce ? undefined : producer,
+    partitionsOf: () => 2,
+    producer,
     exactlyOnce,
     commitInputOffsets: async (offsets) => {
       steps.push(`offsets ${offsets.map((o) => String(o.offset)).join(',')}`);
@@ -143,5 +143,24 @@ describe('commit (internals/commit.ts)', () => {
     await feed(0, 3);
     await commitTasks([unit], ctx);
     expect(steps).toEqual(['produce 5', 'acked 5', 'txn offsets 3', 'rocksdb write']);
+  });
+
+  it('exactly-once: every task goes into ONE transaction of the instance producer, early outputs first', async () => {
+    const { steps, unit, ctx, feed, producer } = await setup(true);
+    const built = countingTopology('in', 'out').build('commit-test');
+    const other = new StreamTask({ topology: built, subTopology: built.subTopologies[0]!, partition: 1, clock: new ManualClock(0), bytesStoreFor: (_def, name) => new InMemoryBytesStore(name), deadLetterTopic: undefined });
+    other.moveTo('RESTORING');
+    other.moveTo('RUNNING');
+    await other.init();
+    const otherUnit: CommitUnit = { task: other, db: fakeDb(steps), changelogOffsets: new Map(), committedInput: new Map(), inFlight: [] };
+    await feed(0, 3);
+    await other.process('in', [0, 1].map((i): RawRecord => ({ topic: 'in', partition: 1, offset: String(i), key: Buffer.from('k'), value: Buffer.from('x'), timestamp: 0, headers: {} })));
+    await sendOutputsEarly(otherUnit, ctx);
+    await commitTasks([unit, otherUnit], ctx);
+    // 2 early outputs of the second task, then one produce of the rest (3 outputs, 2 + 1 changelog records).
+    expect(steps).toEqual(['produce 2', 'acked 2', 'produce 6', 'acked 6', 'txn offsets 3,2', 'rocksdb write', 'rocksdb write']);
+    expect(producer.sent[1]!.filter((r) => r.topic === 'out')).toHaveLength(3);
+    expect(unit.committedInput.get('in')).toBe(3n);
+    expect(otherUnit.committedInput.get('in')).toBe(2n);
   });
 });

@@ -1,4 +1,6 @@
-import { Admin, FindCoordinatorKeyTypes, decodeConsumerProtocolAssignment, decodeConsumerProtocolSubscription, kGetApi, kGetConnection } from '@platformatic/kafka';
+import { Admin, FindCoordinatorKeyTypes, decodeConsumerProtocolAssignment, decodeConsumerProtocolSubscription } from '@platformatic/kafka';
+import { callApi } from './raw-api.ts';
+import { StreamsError } from '../../errors.ts';
 import type { AdminPort, GroupMemberInfo, TopicSpec } from '../kafka-port.ts';
 import type { StreamsLogger } from '../logger.ts';
 import type { BaseClientOptions } from './client-options.ts';
@@ -100,20 +102,32 @@ export function createAdmin(base: BaseClientOptions, log: StreamsLogger): Platfo
       // assignor puts the task -> host map; so DescribeGroups is sent here and decoded as a whole.
       const [coordinator] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [groupId] });
       if (!coordinator) throw new Error(`no coordinator for group ${groupId}`);
-      const internals = admin as unknown as {
-        [kGetConnection](broker: { host: string; port: number }, cb: (err: Error | null, connection: unknown) => void): void;
-        [kGetApi](name: string, cb: (err: Error | null, api: { async(...args: unknown[]): Promise<{ groups: Array<{ members: RawDescribeGroupsMember[] }> }> }) => void): void;
-      };
-      const connection = await new Promise<unknown>((resolve, reject) => internals[kGetConnection]({ host: coordinator.host, port: coordinator.port }, (err, c) => (err ? reject(err) : resolve(c))));
-      const api = await new Promise<{ async(...args: unknown[]): Promise<{ groups: Array<{ members: RawDescribeGroupsMember[] }> }> }>((resolve, reject) =>
-        internals[kGetApi]('DescribeGroups', (err, a) => (err ? reject(err) : resolve(a))),
-      );
-      const response = await api.async(connection, [groupId], false);
+      const response = await callApi<{ groups: Array<{ members: RawDescribeGroupsMember[] }> }>(admin, { host: coordinator.host, port: coordinator.port }, 'DescribeGroups', [groupId], false);
       return (response.groups[0]?.members ?? []).map((m) => ({
         memberId: m.memberId,
         metadataUserData: m.memberMetadata.length > 0 ? Buffer.from(decodeConsumerProtocolSubscription(m.memberMetadata).userData ?? Buffer.alloc(0)) : Buffer.alloc(0),
         assignmentUserData: m.memberAssignment.length > 0 ? Buffer.from(decodeConsumerProtocolAssignment(m.memberAssignment).userData ?? Buffer.alloc(0)) : Buffer.alloc(0),
       }));
+    },
+    async waitForStableOffsets(groupId, partitions, timeoutMs) {
+      const topics = partitions.filter((tp) => tp.partitions.length > 0).map((tp) => ({ name: tp.topic, partitionIndexes: [...tp.partitions] }));
+      if (topics.length === 0) return;
+      const started = Date.now();
+      for (let attempt = 0; ; attempt++) {
+        try {
+          // The library retries UNSTABLE_OFFSET_COMMIT itself (about 17 s) before it gives up to this loop.
+          await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }], requireStable: true });
+          if (attempt > 0) log.info({ groupId, waitedMs: Date.now() - started }, 'committed offsets are stable: the transaction that held them ended');
+          return;
+        } catch (err) {
+          if (![...brokerErrorIds(err)].includes('UNSTABLE_OFFSET_COMMIT')) throw err;
+          if (Date.now() - started > timeoutMs) {
+            throw new StreamsError('PS_ERR_RESTORE_FAILED', `committed offsets of group ${groupId} stayed unstable for ${timeoutMs} ms: a transaction of a former owner of ${topics.map((t) => `${t.name}[${t.partitionIndexes.join(',')}]`).join(', ')} is still open`, { cause: err });
+          }
+          if (attempt === 0) log.info({ groupId }, 'waiting for a former owner\'s open transaction to end before restoring');
+          await sleep(Math.min(1000, 100 * 2 ** attempt));
+        }
+      }
     },
     async close() {
       await admin.close();

@@ -1,9 +1,10 @@
-import { Consumer, ListOffsetTimestamps, kGetApi, kGetConnection, kOptions, type ClusterMetadata, type ConsumerGroupJoinPayload, type ExtendedGroupProtocolSubscription, type GroupPartitionsAssignments } from '@platformatic/kafka';
+import { Consumer, ListOffsetTimestamps, kOptions, type ClusterMetadata, type ConsumerGroupJoinPayload, type ExtendedGroupProtocolSubscription, type GroupPartitionsAssignments } from '@platformatic/kafka';
 import { StreamsError } from '../../errors.ts';
 import type { StreamsLogger } from '../logger.ts';
 import type { FetchedBatch, GroupConsumerHandlers, GroupConsumerOptions, GroupConsumerPort, OffsetToCommit, TopicPartitions } from '../kafka-port.ts';
 import type { BaseClientOptions } from './client-options.ts';
 import { commitError, isKafkaUnavailable } from './errors.ts';
+import { callApi, offsetTopics } from './raw-api.ts';
 import { fetchPartitions, partitionKey, type FetchedPartition } from './fetch.ts';
 import type { GroupMetadata } from './producer.ts';
 
@@ -319,18 +320,7 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
     const metadata = await consumer.metadata({ topics: [...new Set(offsets.map((o) => o.topic))] });
     const broker = metadata.brokers.get(coordinatorId);
     if (!broker) throw new Error(`group coordinator ${coordinatorId} is not in the cluster metadata`);
-    const internals = consumer as unknown as {
-      [kGetConnection](broker: unknown, cb: (err: Error | null, connection: unknown) => void): void;
-      [kGetApi](name: string, cb: (err: Error | null, api: { async(...args: unknown[]): Promise<unknown> }) => void): void;
-    };
-    const connection = await new Promise<unknown>((resolve, reject) => internals[kGetConnection](broker, (err, c) => (err ? reject(err) : resolve(c))));
-    const api = await new Promise<{ async(...args: unknown[]): Promise<unknown> }>((resolve, reject) => internals[kGetApi]('OffsetCommit', (err, a) => (err ? reject(err) : resolve(a))));
-    const byTopic = new Map<string, Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: null }>>();
-    for (const o of offsets) {
-      if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
-      byTopic.get(o.topic)!.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, committedMetadata: null });
-    }
-    await api.async(connection, opts.groupId, generationId, memberId, opts.groupInstanceId ?? null, [...byTopic].map(([name, partitions]) => ({ name, partitions })));
+    await callApi(consumer, broker, 'OffsetCommit', opts.groupId, generationId, memberId, opts.groupInstanceId ?? null, offsetTopics(offsets));
   };
 
   return {
@@ -398,6 +388,7 @@ export function createGroupConsumer(opts: PlatformaticGroupConsumerOptions): Pla
         groupId: opts.groupId,
         generationId: consumer.generationId,
         memberId,
+        groupInstanceId: opts.groupInstanceId ?? null,
         get coordinatorId(): number {
           const now = consumer.coordinatorId;
           if (now !== null) known = now;

@@ -1,4 +1,4 @@
-import { Producer, type MessageToProduce } from '@platformatic/kafka';
+import { Producer, findErrorBy, type MessageToProduce } from '@platformatic/kafka';
 import { isStreamsError, StreamsError } from '../../errors.ts';
 import { Mutex } from '../mutex.ts';
 import { OpenTransaction } from '../open-transaction.ts';
@@ -7,13 +7,16 @@ import { chunksBySize } from '../produce-chunks.ts';
 import { CoalescingSender } from '../coalescing-sender.ts';
 import type { OutgoingRecord } from '../record-collector.ts';
 import type { BaseClientOptions } from './client-options.ts';
-import { commitError, withBrokerErrors } from './errors.ts';
+import { commitError, isGenerationOver, isProducerFenced, retryDelay, withBrokerErrors } from './errors.ts';
+import { callApi, offsetTopics } from './raw-api.ts';
 
 /** What a transactional offset commit needs to know of the group (KIP-447: generation-aware fencing). */
 export interface GroupMetadata {
   readonly groupId: string;
   readonly generationId: number;
   readonly memberId: string;
+  /** Static membership: the coordinator fences an instance id another process took over. */
+  readonly groupInstanceId: string | null;
   readonly coordinatorId: number;
 }
 
@@ -42,6 +45,32 @@ function toMessages(records: readonly OutgoingRecord[]): Message[] {
 
 function toResults(offsets: ReadonlyArray<{ topic: string; partition: number; offset: bigint }> | undefined): ProduceResult[] {
   return (offsets ?? []).map((o) => ({ topic: o.topic, partition: o.partition, baseOffset: o.offset }));
+}
+
+/** Attempts of one TxnOffsetCommit on retriable answers (coordinator loading or moved, a connection lost). */
+const TXN_OFFSET_COMMIT_ATTEMPTS = 6;
+
+/**
+ * Every task's input offsets in ONE TxnOffsetCommit, with the group's generation and member (KIP-447: a
+ * member whose generation is over is refused, so a zombie cannot commit). The library sends one request per
+ * partition, one after the other: ~0.7 ms each, 16 in a row per commit of an instance with 16 tasks.
+ */
+async function commitTransactionalOffsets(producer: Producer<Buffer, Buffer, Buffer, Buffer>, transactionalId: string, group: GroupMetadata, offsets: readonly OffsetToCommit[]): Promise<void> {
+  const topics = offsetTopics(offsets);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const metadata = await producer.metadata({ topics: topics.map((t) => t.name) });
+      // Read at each attempt: it follows the group coordinator when it moves.
+      const broker = metadata.brokers.get(group.coordinatorId);
+      if (!broker) throw Object.assign(new Error(`group coordinator ${group.coordinatorId} is not in the cluster metadata`), { canRetry: true });
+      await callApi(producer, broker, 'TxnOffsetCommit', transactionalId, group.groupId, producer.producerId, producer.producerEpoch, group.generationId, group.memberId, group.groupInstanceId, topics);
+      return;
+    } catch (err) {
+      // As the library decides: retried unless something in the error chain says it cannot be.
+      if (attempt >= TXN_OFFSET_COMMIT_ATTEMPTS || isGenerationOver(err) || isProducerFenced(err) || findErrorBy(err as Error, 'canRetry', false)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, retryDelay(producer, 'TxnOffsetCommit', attempt, TXN_OFFSET_COMMIT_ATTEMPTS, err as Error)));
+    }
+  }
 }
 
 /**
@@ -115,10 +144,7 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
             // as when the generation is over; their transaction is aborted and the rejoin gives them back.
             if (!group) throw new StreamsError('PS_ERR_TASK_MIGRATED', `transaction commit refused: this process has no live membership of group ${groupId} (rejoining)`);
             await txn.addConsumer({ groupId } as never);
-            for (const o of offsets) {
-              // addOffset commits `offset + 1` of the message it is given: hand it the last consumed offset.
-              await txn.addOffset({ topic: o.topic, partition: o.partition, offset: o.offset - 1n, metadata: { consumer: group } } as never);
-            }
+            await commitTransactionalOffsets(producer, transactionalId!, group, offsets);
           }
           await txn.commit();
           return results;
