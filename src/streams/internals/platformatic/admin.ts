@@ -9,6 +9,9 @@ import { brokerErrorIds } from './errors.ts';
 /** Broker answers that mean "a topic created a moment ago has no leader yet": wait, do not fail. */
 const NOT_READY_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER', 'FENCED_LEADER_EPOCH']);
 
+/** OffsetFetch answers to wait out: a transaction holds offsets, or the group coordinator is loading or moving. */
+const UNSTABLE_OR_MOVING = new Set(['UNSTABLE_OFFSET_COMMIT', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function notReadyYet(err: unknown): boolean {
@@ -115,17 +118,20 @@ export function createAdmin(base: BaseClientOptions, log: StreamsLogger): Platfo
       const started = Date.now();
       for (let attempt = 0; ; attempt++) {
         try {
-          // The library retries UNSTABLE_OFFSET_COMMIT itself (about 17 s) before it gives up to this loop.
-          await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics }], requireStable: true });
+          // One OffsetFetch per attempt (the library's own call retries for ~17 s before this loop could see
+          // its deadline): answered with UNSTABLE_OFFSET_COMMIT while a transaction holds offsets of these.
+          const [coordinator] = await admin.findCoordinator({ keyType: FindCoordinatorKeyTypes.GROUP, keys: [groupId] });
+          if (!coordinator) throw Object.assign(new Error(`no coordinator for group ${groupId}`), { canRetry: true });
+          await callApi(admin, { host: coordinator.host, port: coordinator.port }, 'OffsetFetch', [{ groupId, memberId: null, memberEpoch: -1, topics }], true);
           if (attempt > 0) log.info({ groupId, waitedMs: Date.now() - started }, 'committed offsets are stable: the transaction that held them ended');
           return;
         } catch (err) {
-          if (![...brokerErrorIds(err)].includes('UNSTABLE_OFFSET_COMMIT')) throw err;
+          if (!notReadyYet(err) && ![...brokerErrorIds(err)].some((id) => UNSTABLE_OR_MOVING.has(id))) throw err;
           if (Date.now() - started > timeoutMs) {
             throw new StreamsError('PS_ERR_RESTORE_FAILED', `committed offsets of group ${groupId} stayed unstable for ${timeoutMs} ms: a transaction of a former owner of ${topics.map((t) => `${t.name}[${t.partitionIndexes.join(',')}]`).join(', ')} is still open`, { cause: err });
           }
-          if (attempt === 0) log.info({ groupId }, 'waiting for a former owner\'s open transaction to end before restoring');
-          await sleep(Math.min(1000, 100 * 2 ** attempt));
+          if (attempt === 0) log.info({ groupId, err: (err as Error).message }, "waiting for a former owner's open transaction to end before restoring");
+          await sleep(Math.min(500, 50 * 2 ** attempt));
         }
       }
     },
