@@ -16,6 +16,7 @@ import { Mutex } from './internals/mutex.ts';
 import { changelogOffsetKey, restore, type RestoreTarget } from './internals/restore.ts';
 import { lockStateDir, type StateDirLock } from './internals/state-dir.ts';
 import { groupInstanceId } from './internals/instance-id.ts';
+import { DepartedProducers } from './internals/departed-producers.ts';
 import { StateMachine } from './internals/state-machine.ts';
 import { errorMessage } from './internals/stream-task.ts';
 import { createTask, taskStateLayout, type OwnedTask } from './internals/task-factory.ts';
@@ -77,6 +78,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
    */
   #producer: ProducerPort | undefined;
   #transactionalId: string | undefined;
+  #departed: DepartedProducers | undefined;
   #lock: StateDirLock | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #lastCommit = 0;
@@ -136,12 +138,21 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       // Not waited for: the look-ups run during the join and restore, and a first record that comes sooner
       // waits for the same look-up (the serde shares it), so start-up takes no longer for them.
       void this.#prepareSerdes();
-      if (this.#exactlyOnce) this.#transactionalId = await groupInstanceId(this.#lock.dir, applicationId);
+      if (this.#exactlyOnce) {
+        this.#transactionalId = await groupInstanceId(this.#lock.dir, applicationId);
+        this.#departed = new DepartedProducers(this.#transactionalId);
+      }
       this.#producer = await this.#newProducer();
       const subTopologies = this.#topology.subTopologies.map((s) => ({ id: s.id, topics: [...s.sourceTopics.keys()] }));
       this.#assignor = new StickyTaskAssignor(
         subTopologies,
-        () => ({ applicationServer: this.#config.applicationServer ?? '', ownedTasks: [...this.#tasks.keys()], processId: this.#processId, standbyTasks: this.#standbys?.ids() ?? [] }),
+        () => ({
+          applicationServer: this.#config.applicationServer ?? '',
+          ownedTasks: [...this.#tasks.keys()],
+          processId: this.#processId,
+          standbyTasks: this.#standbys?.ids() ?? [],
+          ...(this.#transactionalId ? { transactionalId: this.#transactionalId } : {}),
+        }),
         { replicas: this.#config.numStandbyReplicas, eligible: (id) => taskStateLayout(id, this.#topology, this.#config).changelogs.length > 0 },
       );
       this.#machine.moveTo('REBALANCING');
@@ -530,6 +541,7 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       });
     }
     const added = [...newIds].filter((id) => !this.#tasks.has(id)).sort();
+    await this.#fenceDeparted();
     // A standby of a task that became active here hands its RocksDB over: only the tail is left to restore.
     await this.#standbys?.stop(added);
     if (added.length > 0) await this.#createAndRestore(added);
@@ -537,6 +549,34 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     if (this.#config.numStandbyReplicas > 0 && members !== undefined && !this.#closing) {
       await this.#standbys?.reconcile(new Set(standbysFromGroup(members, this.#processId).filter((id) => !this.#tasks.has(id))));
     }
+  }
+
+  /**
+   * Exactly-once: aborts the open transactions of members that left the group since the last assignment
+   * (`departed-producers.ts`), before the restore waits for stable offsets. Best effort: without it the
+   * wait lasts until the coordinator aborts them by their timeout.
+   */
+  async #fenceDeparted(): Promise<void> {
+    if (!this.#departed) return;
+    let departed: string[];
+    try {
+      departed = this.#departed.departed(await this.#port!.admin.describeGroup(this.#config.applicationId));
+    } catch (err) {
+      this.#config.logger.warn({ err: errorMessage(err) }, 'could not read the group members; transactions of members that left end by their timeout');
+      return;
+    }
+    await Promise.all(
+      departed.map(async (transactionalId) => {
+        try {
+          const started = performance.now();
+          // Initialising a producer with its id fences the departed one and aborts its open transaction.
+          await (await this.#port!.createProducer({ transactionalId })).close();
+          this.#config.logger.info({ transactionalId, ms: Math.round(performance.now() - started) }, 'aborted the open transaction of a member that left the group');
+        } catch (err) {
+          this.#config.logger.warn({ transactionalId, err: errorMessage(err) }, 'could not fence a member that left the group; its open transaction ends by its timeout');
+        }
+      }),
+    );
   }
 
   /** Tasks this instance keeps warm as standby replicas, with the changelog records each is behind. */

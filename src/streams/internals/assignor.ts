@@ -18,22 +18,25 @@ export interface MemberSubscription {
   readonly processId?: string;
   /** Tasks whose state the member keeps warm now as a standby: preferred when a task must move. */
   readonly standbyTasks?: readonly string[];
+  /** Exactly-once: the member's transactional id, so the others can fence it once it left (`departed-producers.ts`). */
+  readonly transactionalId?: string;
 }
 
 export function encodeSubscription(s: MemberSubscription): Buffer {
-  return Buffer.from(JSON.stringify({ v: 1, s: s.applicationServer, t: s.ownedTasks, p: s.processId ?? '', sb: s.standbyTasks ?? [] }));
+  return Buffer.from(JSON.stringify({ v: 1, s: s.applicationServer, t: s.ownedTasks, p: s.processId ?? '', sb: s.standbyTasks ?? [], ...(s.transactionalId ? { x: s.transactionalId } : {}) }));
 }
 
 const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((y): y is string => typeof y === 'string') : []);
 
 export function decodeSubscription(b: Buffer): MemberSubscription {
   try {
-    const o = JSON.parse(b.toString('utf8')) as { s?: unknown; t?: unknown; p?: unknown; sb?: unknown };
+    const o = JSON.parse(b.toString('utf8')) as { s?: unknown; t?: unknown; p?: unknown; sb?: unknown; x?: unknown };
     return {
       applicationServer: typeof o.s === 'string' ? o.s : '',
       ownedTasks: strings(o.t),
       processId: typeof o.p === 'string' ? o.p : '',
       standbyTasks: strings(o.sb),
+      ...(typeof o.x === 'string' && o.x !== '' ? { transactionalId: o.x } : {}),
     };
   } catch {
     return { applicationServer: '', ownedTasks: [], processId: '', standbyTasks: [] };
