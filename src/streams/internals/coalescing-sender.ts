@@ -42,7 +42,7 @@ export class CoalescingSender {
         const calls = this.#waiting.splice(0);
         const all = calls.flatMap((c) => c.records);
         try {
-          const offsets = await this.#sendAll(all);
+          const offsets = await sendInChunks(this.request, all);
           let at = 0;
           for (const c of calls) {
             c.resolve(firstPerPartition(c.records, offsets.slice(at, at + c.records.length)));
@@ -56,34 +56,35 @@ export class CoalescingSender {
       this.#busy = false;
     }
   }
-
-  /** The offset of every record, in order: each chunk's base offset per partition plus the record's place there. */
-  async #sendAll(records: readonly OutgoingRecord[]): Promise<bigint[]> {
-    const offsets: bigint[] = [];
-    for (const chunk of chunksBySize(records)) {
-      const results = await this.request(chunk);
-      const next = new Map<string, bigint>();
-      for (const r of results) {
-        const key = `${r.topic}\u0000${r.partition}`;
-        if (!next.has(key)) next.set(key, r.baseOffset);
-      }
-      for (const rec of chunk) {
-        const key = `${rec.topic}\u0000${rec.partition}`;
-        const o = next.get(key);
-        if (o === undefined) throw new Error(`no acknowledged offset for ${rec.topic}/${rec.partition}`);
-        offsets.push(o);
-        next.set(key, o + 1n);
-      }
-    }
-    return offsets;
-  }
 }
 
-function firstPerPartition(records: readonly OutgoingRecord[], offsets: readonly bigint[]): ProduceResult[] {
+/** Per partition, the offset of the first of `records` there. */
+export function firstPerPartition(records: readonly OutgoingRecord[], offsets: readonly bigint[]): ProduceResult[] {
   const out = new Map<string, ProduceResult>();
   records.forEach((r, i) => {
     const key = `${r.topic}\u0000${r.partition}`;
     if (!out.has(key)) out.set(key, { topic: r.topic, partition: r.partition, baseOffset: offsets[i]! });
   });
   return [...out.values()];
+}
+
+/** Sends `records` in requests below the size limit, in order; the offset of every record, in order. */
+export async function sendInChunks(request: SendRequest, records: readonly OutgoingRecord[]): Promise<bigint[]> {
+  const offsets: bigint[] = [];
+  for (const chunk of chunksBySize(records)) {
+    const results = await request(chunk);
+    const next = new Map<string, bigint>();
+    for (const r of results) {
+      const key = `${r.topic}\u0000${r.partition}`;
+      if (!next.has(key)) next.set(key, r.baseOffset);
+    }
+    for (const rec of chunk) {
+      const key = `${rec.topic}\u0000${rec.partition}`;
+      const o = next.get(key);
+      if (o === undefined) throw new Error(`no acknowledged offset for ${rec.topic}/${rec.partition}`);
+      offsets.push(o);
+      next.set(key, o + 1n);
+    }
+  }
+  return offsets;
 }

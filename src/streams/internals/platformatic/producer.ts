@@ -1,9 +1,8 @@
 import { Producer, findErrorBy, type MessageToProduce } from '@platformatic/kafka';
 import { isStreamsError, StreamsError } from '../../errors.ts';
 import { Mutex } from '../mutex.ts';
-import { OpenTransaction } from '../open-transaction.ts';
+import { TransactionalSender } from '../transactional-sender.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from '../kafka-port.ts';
-import { chunksBySize } from '../produce-chunks.ts';
 import { CoalescingSender } from '../coalescing-sender.ts';
 import type { OutgoingRecord } from '../record-collector.ts';
 import type { BaseClientOptions } from './client-options.ts';
@@ -104,64 +103,50 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
     }
   }
   let closed = false;
-  /** The transaction early outputs went into, ended by the next `sendTransactionally`. */
-  const open = new OpenTransaction<Transaction>(() => producer.beginTransaction());
   /** One produce at a time per producer: order per partition, and one transaction step at a time. */
   const queue = new Mutex();
   const serially = <T>(work: () => Promise<T>): Promise<T> => queue.run(work);
-  const sendChunks = async (records: readonly OutgoingRecord[], send: (messages: Message[]) => Promise<{ offsets?: Array<{ topic: string; partition: number; offset: bigint }> }>): Promise<ProduceResult[]> => {
-    const out: ProduceResult[] = [];
-    for (const chunk of chunksBySize(records)) out.push(...toResults((await send(toMessages(chunk))).offsets));
-    return out;
-  };
   const coalesced = new CoalescingSender(async (chunk) => toResults((await serially(() => producer.send({ messages: toMessages(chunk), acks: -1 }))).offsets));
+  const transactional = new TransactionalSender<Transaction>({
+    begin: () => producer.beginTransaction(),
+    send: async (txn, records) => toResults((await serially(() => txn.send({ messages: toMessages(records) }))).offsets),
+    commit: (txn, groupId, offsets) =>
+      serially(async () => {
+        if (offsets.length > 0) {
+          const group = options.groupMetadata(groupId);
+          // Between memberships (the coordinator moved with a broker, a rejoin under way): the tasks migrate,
+          // as when the generation is over; their transaction is aborted and the rejoin gives them back.
+          if (!group) throw new StreamsError('PS_ERR_TASK_MIGRATED', `transaction commit refused: this process has no live membership of group ${groupId} (rejoining)`);
+          await txn.addConsumer({ groupId } as never);
+          await commitTransactionalOffsets(producer, transactionalId!, group, offsets);
+        }
+        await txn.commit();
+      }),
+    // An abort the broker refuses (nothing was added yet, or fenced) still ends it here, so the next
+    // transaction can begin.
+    abort: (txn) => serially(() => txn.abort().catch(() => txn.cancel().catch(() => undefined))),
+  });
   return {
     send(records) {
       return coalesced.send(records);
     },
     sendInTransaction(records) {
-      if (records.length === 0) return Promise.resolve([]);
-      return serially(async () => {
-        try {
-          const txn = await open.current();
-          return await sendChunks(records, (messages) => txn.send({ messages }));
-        } catch (err) {
-          open.sendFailed(err);
-          throw commitError(err, 'produce in transaction');
-        }
+      return transactional.send(records).catch((err: unknown) => {
+        throw commitError(err, 'produce in transaction');
       });
     },
     sendTransactionally(records, groupId, offsets: readonly OffsetToCommit[]) {
-      return serially(async () => {
-        const { transaction, failure } = open.take();
-        const txn = await transaction;
-        try {
-          if (failure) throw failure.error;
-          const results = records.length === 0 ? [] : await sendChunks(records, (messages) => txn.send({ messages }));
-          if (offsets.length > 0) {
-            const group = options.groupMetadata(groupId);
-            // Between memberships (the coordinator moved with a broker, a rejoin under way): the tasks migrate,
-            // as when the generation is over; their transaction is aborted and the rejoin gives them back.
-            if (!group) throw new StreamsError('PS_ERR_TASK_MIGRATED', `transaction commit refused: this process has no live membership of group ${groupId} (rejoining)`);
-            await txn.addConsumer({ groupId } as never);
-            await commitTransactionalOffsets(producer, transactionalId!, group, offsets);
-          }
-          await txn.commit();
-          return results;
-        } catch (err) {
-          // An abort the broker refuses (nothing was added yet, or fenced) still ends it here, so the
-          // next transaction can begin.
-          await txn.abort().catch(() => txn.cancel().catch(() => undefined));
-          const mapped = commitError(err, 'transaction commit');
-          if (mapped !== err || isStreamsError(err, 'PS_ERR_TASK_MIGRATED')) options.onMigrated(groupId);
-          throw mapped;
-        }
+      return transactional.commit(records, groupId, offsets).catch((err: unknown) => {
+        const mapped = commitError(err, 'transaction commit');
+        if (mapped !== err || isStreamsError(err, 'PS_ERR_TASK_MIGRATED')) options.onMigrated(groupId);
+        throw mapped;
       });
     },
     async close() {
       if (closed) return;
       closed = true;
-      await queue;
+      // Not waiting for sends in flight: with the brokers gone the library retries them for ~17 s, and a
+      // close (an outage stopping processing) must make them fail now.
       await producer.close();
     },
   };
