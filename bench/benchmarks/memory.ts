@@ -244,8 +244,15 @@ async function runService(ctx: BenchContext, admin: BenchAdmin, applicationId: s
     const trafficEnd = Date.now();
     sampler.stop();
     if (process.env.BENCH_MEMORY_SMAPS) writeFileSync(join(BENCH_TMP, `memory-smaps-${g}.txt`), readFileSync(`/proc/${child.process.pid}/smaps`, 'utf8'));
+    let samples = memoryEvents(child.events).filter((e) => e.t >= running.t && e.t <= trafficEnd);
+    // Traffic shorter than the worker's report interval (a tiny run) has no report inside it: the first one
+    // after it stands in, the same process with the same state a moment later.
+    for (const deadline = Date.now() + 3_000; samples.length === 0 && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      samples = memoryEvents(child.events).filter((e) => e.t > trafficEnd).slice(0, 1);
+    }
+    // After the samples: the high-water mark covers every one of them.
     const peak = child.peakRssMb();
-    const samples = memoryEvents(child.events).filter((e) => e.t >= running.t && e.t <= trafficEnd);
     const steady = settled(samples);
     const pick = (f: (s: MemorySample) => number | undefined) => {
       const values = steady.map(f).filter((v): v is number => v !== undefined);

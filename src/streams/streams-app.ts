@@ -480,8 +480,11 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
     } catch (err) {
       const migrated = causedBy(err, 'PS_ERR_TASK_MIGRATED');
       if (!migrated && !this.#exactlyOnce) throw err;
-      if (this.#exactlyOnce) await this.#replaceProducer();
+      // The tasks are dropped even when no new producer can be had now (brokers away): that failure is
+      // then the one to handle, and the outage recovery's rejoin replaces the producer.
+      const replaced = this.#exactlyOnce ? await this.#replaceProducer().then(() => undefined, (e: unknown) => ({ error: e })) : undefined;
       await this.#dropMigrated(inFlight.commit.tasks, err);
+      if (replaced) throw replaced.error;
       if (!migrated) throw err;
     } finally {
       if (this.#inFlight === inFlight) this.#inFlight = undefined;
