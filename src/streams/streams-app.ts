@@ -544,11 +544,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       });
     }
     const added = [...newIds].filter((id) => !this.#tasks.has(id)).sort();
-    await this.#fenceDeparted();
+    // One read of the group per assignment: the host map, the departed members, the standby assignment.
+    const members = await this.#refreshHostMap();
+    if (members !== undefined) await this.#fenceDeparted(members);
     // A standby of a task that became active here hands its RocksDB over: only the tail is left to restore.
     await this.#standbys?.stop(added);
     if (added.length > 0) await this.#createAndRestore(added);
-    const members = await this.#refreshHostMap();
     if (this.#config.numStandbyReplicas > 0 && members !== undefined && !this.#closing) {
       await this.#standbys?.reconcile(new Set(standbysFromGroup(members, this.#processId).filter((id) => !this.#tasks.has(id))));
     }
@@ -556,18 +557,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
 
   /**
    * Exactly-once: aborts the open transactions of members that left the group since the last assignment
-   * (`departed-producers.ts`), before the restore waits for stable offsets. Best effort: without it the
-   * wait lasts until the coordinator aborts them by their timeout.
+   * (`departed-producers.ts`), before the restore waits for stable offsets. Best effort: without it (the
+   * group could not be read, a fence failed) the wait lasts until the coordinator aborts them by their timeout.
    */
-  async #fenceDeparted(): Promise<void> {
+  async #fenceDeparted(members: readonly GroupMemberInfo[]): Promise<void> {
     if (!this.#departed) return;
-    let departed: string[];
-    try {
-      departed = this.#departed.departed(await this.#port!.admin.describeGroup(this.#config.applicationId));
-    } catch (err) {
-      this.#config.logger.warn({ err: errorMessage(err) }, 'could not read the group members; transactions of members that left end by their timeout');
-      return;
-    }
+    const departed = this.#departed.departed(members);
     await Promise.all(
       departed.map(async (transactionalId) => {
         try {

@@ -1,26 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp, numberSerde } from '../../../src/streams/index.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
 import { everyKafkaClient, kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
 import { readToEnd } from '../retention/changelog-reader.ts';
 import { createTopics, eventually, kafka, produce, quietLogger, readTopic, storeContents, tempDir } from './helpers.ts';
-
-const fixture = fileURLToPath(new URL('./fixtures/counting-app.ts', import.meta.url));
-
-function startChild(env: { [k: string]: string }): { child: ChildProcess; running: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const running = new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('STATE RUNNING')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`child exited with ${code} before RUNNING`)));
-  });
-  return { child, running };
-}
+import { startCountingChild } from './fixtures/counting-child.ts';
 
 /**
  * Input records past the group's committed offsets right after a kill: all the killed member may have
@@ -81,7 +66,7 @@ describe.each(cases)('SIGKILL of a child process under %s (%s)', (guarantee, kaf
     };
 
     for (let round = 0; round < 2; round++) {
-      const { child, running } = startChild(env);
+      const { child, running } = startCountingChild(env);
       children.push(child);
       await running;
       await send(50);

@@ -4,7 +4,7 @@ import { StreamsError } from '../../../src/streams/errors.ts';
 import { createKafkaPort, type KafkaPortFactory } from '../../../src/streams/internals/kafka-client.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
 import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
-import { createTopics, eventually, fastGroup, kafka, quietLogger, tempDir } from './helpers.ts';
+import { createTopics, eventually, fastGroup, kafka, quietLogger, storeContents, tempDir } from './helpers.ts';
 
 /**
  * Exactly-once with one transaction for every task: a refused commit aborts every task's outputs since the
@@ -89,8 +89,7 @@ describe('a refused exactly-once commit', () => {
     for (const k of keys) {
       expect(seen.filter((s) => s.key === k).map((s) => s.count), `outputs of ${k}`).toEqual(Array.from({ length: sent.get(k)! }, (_, i) => i + 1));
     }
-    const counts = new Map<string, number>();
-    for await (const { key, value } of app.store<string, number>('counts').range()) counts.set(key, value);
+    const counts = await storeContents<number>(app, 'counts');
     expect(Object.fromEntries(counts)).toEqual(Object.fromEntries(sent));
   });
 });

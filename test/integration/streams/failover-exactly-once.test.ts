@@ -1,28 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StreamsApp, partitionForKey } from '../../../src/streams/index.ts';
 import { countingTopology } from '../../unit/streams/support.ts';
 import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
-import { createTopics, eventually, fastGroup, kafka, tempDir } from './helpers.ts';
-
-const fixture = fileURLToPath(new URL('./fixtures/counting-app.ts', import.meta.url));
+import { createTopics, eventually, fastGroup, kafka, storeContents, tempDir } from './helpers.ts';
+import { startCountingChild } from './fixtures/counting-child.ts';
 
 /** The coordinator aborts an abandoned transaction only after its timeout (30 s) and its next abort check. */
 const TRANSACTION_TIMEOUT_MS = 30_000;
-
-function startChild(env: { [k: string]: string }): { child: ChildProcess; running: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const running = new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('STATE RUNNING')) resolve();
-    });
-    child.on('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before RUNNING`)));
-  });
-  return { child, running };
-}
 
 /**
  * Exactly-once with one transactional producer per instance: an instance killed mid-transaction leaves it
@@ -47,7 +32,7 @@ describe('failover to another instance under exactly-once', () => {
     const dirB = await tempDir('ps-fo-b-');
     cleanups.push(dirA.remove, dirB.remove);
 
-    const a = startChild({ INPUT: input, OUTPUT: output, APP_ID: applicationId, STATE_DIR: dirA.path, GUARANTEE: 'exactly_once', BROKERS: kafkaBrokers().join(','), KAFKAJS_NO_PARTITIONER_WARNING: '1' });
+    const a = startCountingChild({ INPUT: input, OUTPUT: output, APP_ID: applicationId, STATE_DIR: dirA.path, GUARANTEE: 'exactly_once', BROKERS: kafkaBrokers().join(','), KAFKAJS_NO_PARTITIONER_WARNING: '1' });
     children.push(a.child);
     await a.running;
     const infos: string[] = [];
@@ -100,8 +85,7 @@ describe('failover to another instance under exactly-once', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const repeated = [...seen].filter(([, n]) => n !== 1);
     expect(repeated, 'outputs seen more than once').toEqual([]);
-    const counts = new Map<string, number>();
-    for await (const { key, value } of b.store<string, number>('counts').range()) counts.set(key, value);
+    const counts = await storeContents<number>(b, 'counts');
     expect(sent.filter((k) => counts.get(k) !== 1)).toEqual([]);
   });
 });

@@ -1,26 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kafkaBrokers, uniqueName } from '../../support/stack-env.ts';
 import { createTopics, eventually, produce, readTopic, tempDir } from './helpers.ts';
-
-const fixture = fileURLToPath(new URL('./fixtures/counting-app.ts', import.meta.url));
+import { startCountingChild } from './fixtures/counting-child.ts';
 
 /** Long enough that waiting for the dead member's session to expire would show plainly. */
 const SESSION_TIMEOUT_MS = 45_000;
-
-function startChild(env: { [k: string]: string }): { child: ChildProcess; running: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const running = new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('STATE RUNNING')) resolve();
-    });
-    child.on('exit', (code, signal) => reject(new Error(`child exited (${code ?? signal}) before RUNNING`)));
-  });
-  return { child, running };
-}
 
 // Static membership is a feature of the platformatic client (kafkajs has none), so this runs on it whatever
 // KAFKA_CLIENT says.
@@ -45,7 +30,7 @@ describe('static membership (platformatic client)', () => {
     // Read committed from the beginning: under exactly-once each input record has exactly one output.
     const outputKeys = async (atLeast: number): Promise<Set<string>> => new Set((await readTopic(output, atLeast, 5000).catch(() => [])).map((e) => e.key));
 
-    const first = startChild(env);
+    const first = startCountingChild(env);
     children.push(first.child);
     await first.running;
     await produce(input, 2, [['before-a', 'x'], ['before-b', 'x']]);
@@ -54,7 +39,7 @@ describe('static membership (platformatic client)', () => {
     await new Promise((r) => first.child.once('exit', r));
 
     const restarted = Date.now();
-    const second = startChild(env);
+    const second = startCountingChild(env);
     children.push(second.child);
     await produce(input, 2, [['after-a', 'x'], ['after-b', 'x']]);
     await eventually(async () => {

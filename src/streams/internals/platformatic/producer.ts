@@ -1,6 +1,5 @@
 import { Producer, findErrorBy, type MessageToProduce } from '@platformatic/kafka';
 import { isStreamsError, StreamsError } from '../../errors.ts';
-import { Mutex } from '../mutex.ts';
 import { TransactionalSender } from '../transactional-sender.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from '../kafka-port.ts';
 import { CoalescingSender } from '../coalescing-sender.ts';
@@ -103,28 +102,26 @@ export async function createProducerPort(options: ProducerPortOptions): Promise<
     }
   }
   let closed = false;
-  /** One produce at a time per producer: order per partition, and one transaction step at a time. */
-  const queue = new Mutex();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => queue.run(work);
-  const coalesced = new CoalescingSender(async (chunk) => toResults((await serially(() => producer.send({ messages: toMessages(chunk), acks: -1 }))).offsets));
+  // Each sender has one request or transaction step out at a time (order per partition); a producer is used
+  // through one of them: the plain one at-least-once, the transactional one exactly-once.
+  const coalesced = new CoalescingSender(async (chunk) => toResults((await producer.send({ messages: toMessages(chunk), acks: -1 })).offsets));
   const transactional = new TransactionalSender<Transaction>({
     begin: () => producer.beginTransaction(),
-    send: async (txn, records) => toResults((await serially(() => txn.send({ messages: toMessages(records) }))).offsets),
-    commit: (txn, groupId, offsets) =>
-      serially(async () => {
-        if (offsets.length > 0) {
-          const group = options.groupMetadata(groupId);
-          // Between memberships (the coordinator moved with a broker, a rejoin under way): the tasks migrate,
-          // as when the generation is over; their transaction is aborted and the rejoin gives them back.
-          if (!group) throw new StreamsError('PS_ERR_TASK_MIGRATED', `transaction commit refused: this process has no live membership of group ${groupId} (rejoining)`);
-          await txn.addConsumer({ groupId } as never);
-          await commitTransactionalOffsets(producer, transactionalId!, group, offsets);
-        }
-        await txn.commit();
-      }),
+    send: async (txn, records) => toResults((await txn.send({ messages: toMessages(records) })).offsets),
+    commit: async (txn, groupId, offsets) => {
+      if (offsets.length > 0) {
+        const group = options.groupMetadata(groupId);
+        // Between memberships (the coordinator moved with a broker, a rejoin under way): the tasks migrate,
+        // as when the generation is over; their transaction is aborted and the rejoin gives them back.
+        if (!group) throw new StreamsError('PS_ERR_TASK_MIGRATED', `transaction commit refused: this process has no live membership of group ${groupId} (rejoining)`);
+        await txn.addConsumer({ groupId } as never);
+        await commitTransactionalOffsets(producer, transactionalId!, group, offsets);
+      }
+      await txn.commit();
+    },
     // An abort the broker refuses (nothing was added yet, or fenced) still ends it here, so the next
     // transaction can begin.
-    abort: (txn) => serially(() => txn.abort().catch(() => txn.cancel().catch(() => undefined))),
+    abort: (txn) => txn.abort().catch(() => txn.cancel().catch(() => undefined)),
   });
   return {
     send(records) {
