@@ -10,7 +10,12 @@ const START_TIMEOUT_MS = 240_000;
 
 export interface KafkaClusterOptions {
   readonly host: string;
-  /** Node i (1-based) listens on basePort + 10·(i−1) for clients and on the port after it for its controller. */
+  /**
+   * Node i (1-based) listens on basePort + 10·(i−1) for clients and on the port after it for its controller.
+   * Keep them below the machine's ephemeral range (Linux: 32768-60999): a port in it can be taken as the source
+   * port of any outgoing connection, even a peer's own attempt to reach that port while the node is starting or
+   * down (TCP self-connect), and the node then cannot bind it.
+   */
   readonly basePort: number;
   readonly nodes: number;
   /** Each node keeps its data, pid file and logs in `<dir>/node-<i>`. */
@@ -166,22 +171,34 @@ export class KafkaCluster {
   }
 
   async #brokerCount(brokers: string[]): Promise<number> {
+    return (await this.#brokerIds(brokers)).length;
+  }
+
+  /** The ids of the cluster's unfenced brokers, as a client sees them; none when no node answers. */
+  async #brokerIds(brokers: string[]): Promise<number[]> {
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 2000 }).admin();
     try {
       await admin.connect();
-      return (await admin.describeCluster()).brokers.length;
+      return (await admin.describeCluster()).brokers.map((b) => b.nodeId);
     } catch {
-      return 0;
+      return [];
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
   }
 
   async #waitForBrokers(count: number): Promise<void> {
-    const ready = await waitUntil(async () => (await this.#brokerCount(this.brokers())) >= count, { timeoutMs: START_TIMEOUT_MS });
-    if (ready !== 'ready') {
-      const n = this.nodes[0]!;
-      throw new StackError('PS_ERR_STACK_NOT_READY', `the ${count}-broker cluster did not form within ${START_TIMEOUT_MS / 1000} s`, { logFile: n.logFile, logTail: tailOf(n.logFile) });
-    }
+    const ready = await waitUntil(async () => (await this.#brokerCount(this.brokers())) >= count, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => this.nodes.every((n) => this.#running(n)) });
+    if (ready === 'ready') return;
+    // Name the node that kept the cluster from forming and show its own log, not node 1's.
+    const registered = await this.#brokerIds(this.brokers());
+    const missing = this.nodes.filter((n) => !registered.includes(n.id));
+    const culprit = missing.find((n) => !this.#running(n)) ?? missing[0] ?? this.nodes[0]!;
+    const states = missing.map((n) => `broker ${n.id} ${this.#running(n) ? 'running but not registered (or fenced)' : 'exited'} (log: ${n.logFile})`).join('; ');
+    throw new StackError(
+      ready === 'died' ? 'PS_ERR_STACK_START_FAILED' : 'PS_ERR_STACK_NOT_READY',
+      `the ${count}-broker cluster did not form${ready === 'died' ? '' : ` within ${START_TIMEOUT_MS / 1000} s`}: ${states || 'no node answered'}; below, broker ${culprit.id}'s log`,
+      { logFile: culprit.logFile, logTail: tailOf(culprit.logFile, 30) },
+    );
   }
 }

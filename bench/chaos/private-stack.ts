@@ -93,7 +93,8 @@ function portFree(port: number): Promise<boolean> {
  */
 async function freeClusterBase(nodes: number): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const base = 20_000 + 10 * Math.floor(Math.random() * 4000);
+    // Below the ephemeral range (from 32768): see KafkaClusterOptions.basePort.
+    const base = 20_000 + 10 * Math.floor(Math.random() * 1200);
     const ports = Array.from({ length: nodes }, (_, i) => [base + 10 * i, base + 10 * i + 1]).flat();
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
   }

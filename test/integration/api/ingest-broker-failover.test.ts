@@ -56,7 +56,7 @@ describe('POST /v2/events on a three-broker cluster', () => {
   it('keeps every acknowledged batch exactly once, where its 202 said, while a broker is stopped and another killed, each started again', async () => {
     const root = await tempDir('ps-ingest-failover-');
     cleanups.push(root.remove);
-    const cluster = new KafkaCluster({ host: '127.0.0.1', basePort: 49192, nodes: 3, dir: join(root.path, 'cluster'), kafkaLibs: stackPaths(stackConfig()).kafkaLibs });
+    const cluster = new KafkaCluster({ host: '127.0.0.1', basePort: 26192, nodes: 3, dir: join(root.path, 'cluster'), kafkaLibs: stackPaths(stackConfig()).kafkaLibs });
     cleanups.push(() => cluster.stop());
     await cluster.start(await findJava());
     const brokers = cluster.brokers();

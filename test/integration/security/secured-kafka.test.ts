@@ -76,7 +76,7 @@ describe('Kafka with SASL and TLS listeners (a private broker), the schema regis
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'ps-secured-kafka-'));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
-    broker = await startSecuredBroker(root, 39292);
+    broker = await startSecuredBroker(root, 26392);
     cleanups.push(() => broker.stop());
   });
 

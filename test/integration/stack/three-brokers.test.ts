@@ -24,7 +24,7 @@ describe('a three-broker cluster', () => {
   it('keeps every count exact and every output once under exactly-once while one broker is stopped and started again', async ({ onTestFailed }) => {
     const root = await tempDir('ps-three-brokers-');
     cleanups.push(root.remove);
-    const cluster = new KafkaCluster({ host: '127.0.0.1', basePort: 49092, nodes: 3, dir: join(root.path, 'cluster'), kafkaLibs: stackPaths(stackConfig()).kafkaLibs });
+    const cluster = new KafkaCluster({ host: '127.0.0.1', basePort: 26092, nodes: 3, dir: join(root.path, 'cluster'), kafkaLibs: stackPaths(stackConfig()).kafkaLibs });
     cleanups.push(() => cluster.stop());
     await cluster.start(await findJava());
     const brokers = cluster.brokers();

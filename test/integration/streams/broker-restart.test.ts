@@ -18,7 +18,7 @@ const { Kafka, logLevel } = kafkajs;
  */
 async function privateBroker(root: string): Promise<{ brokers: string; start(): Promise<void>; stop(): Promise<void> }> {
   const shared = stackPaths(stackConfig());
-  const config = { ...stackConfig(), cacheDir: root, kafkaPort: 39092, controllerPort: 39093 };
+  const config = { ...stackConfig(), cacheDir: root, kafkaPort: 26292, controllerPort: 26293 };
   const paths = { ...stackPaths(config), kafkaLibs: shared.kafkaLibs };
   mkdirSync(join(root, 'run'), { recursive: true });
   const java = await findJava();
