@@ -31,7 +31,7 @@ export interface RestoreProgress {
  *  1. open the task's RocksDB and read the stored changelog offsets (`__meta`);
  *  2. a stored offset beyond the changelog's end means the topic was recreated: wipe the whole task
  *     database and rebuild from offset 0 (never mix two histories);
- *  3. read every changelog partition from its stored offset to its end, in large batches, each batch
+ *  3. read every changelog partition from its stored offset to its end, batch by batch, each batch
  *     written as one RocksDB write batch together with the new offset (restore is resumable); the write
  *     of one batch runs while the next is fetched (`WriteBehind`), in order per partition;
  *  4. only then may the task process input (the caller keeps its inputs paused until this resolves).
@@ -86,10 +86,10 @@ export interface RestoreTarget {
 }
 
 /**
- * Changelog bytes fetched but not yet in RocksDB: about two fetched partition batches (8 MiB each at
- * most), enough to keep the fetch busy during a write, small next to the consumer's own 32 MiB fetches.
+ * Changelog bytes fetched but not yet in RocksDB: about two of the reader's fetches (2 MiB each), enough to keep
+ * the fetch busy during a write without holding more of the changelog in memory than that.
  */
-const RESTORE_PENDING_BYTES = 16 * 1024 * 1024;
+const RESTORE_PENDING_BYTES = 4 * 1024 * 1024;
 
 export async function restore(
   targets: readonly RestoreTarget[],
