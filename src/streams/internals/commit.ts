@@ -23,9 +23,19 @@ export interface CommitUnit {
 }
 
 /**
+ * A task's early sends that may wait for their acks at once. A step that leaves more waits for the oldest, so a
+ * task that processes faster than its outputs are acknowledged (a backlog; exactly-once, where every send queues
+ * behind the transaction's commit steps) cannot pile its outputs up in memory: at 200,000 users with a backlog,
+ * unbounded, exactly-once peaked at ~650-700 MB RSS, with two at ~420-430 MB, at the same throughput
+ * (bench/ANALYSIS.md "Memory at 200,000 users, session 9"). Kafka's producer bounds the same with `buffer.memory`.
+ */
+export const MAX_EARLY_SENDS_IN_FLIGHT = 2;
+
+/**
  * Sends what the task's processors output so far without waiting for the acks (at-least-once: plainly;
  * exactly-once: into the instance's open transaction), so producing overlaps processing and outputs
- * leave within a fetch instead of a commit interval. Changelog records stay for the commit.
+ * leave within a fetch instead of a commit interval. Changelog records stay for the commit. Resolves once
+ * at most `MAX_EARLY_SENDS_IN_FLIGHT` of the task's sends wait for acks.
  */
 export async function sendOutputsEarly(
   unit: CommitUnit,
@@ -44,6 +54,9 @@ export async function sendOutputsEarly(
       (err: unknown) => err ?? new Error('send failed'),
     ),
   );
+  // The oldest are waited for but left in place: the commit still takes them, and sees their errors.
+  const over = unit.inFlight.length - MAX_EARLY_SENDS_IN_FLIGHT;
+  if (over > 0) await Promise.all(unit.inFlight.slice(0, over));
 }
 
 export interface CommitContext {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/streams/clock.ts';
-import { beginCommit, commitTasks, sendOutputsEarly, type CommitContext, type CommitUnit } from '../../../src/streams/internals/commit.ts';
+import { beginCommit, commitTasks, MAX_EARLY_SENDS_IN_FLIGHT, sendOutputsEarly, type CommitContext, type CommitUnit } from '../../../src/streams/internals/commit.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from '../../../src/streams/internals/kafka-port.ts';
 import { InMemoryBytesStore } from '../../../src/streams/internals/memory-store.ts';
 import type { OutgoingRecord } from '../../../src/streams/internals/record-collector.ts';
@@ -111,6 +111,41 @@ describe('commit (internals/commit.ts)', () => {
     release();
     await commit;
     expect(steps.slice(2)).toEqual(['acked 2', 'acked 2', 'rocksdb write', 'offsets 2']);
+  });
+
+  it(`holds a task's next step while ${MAX_EARLY_SENDS_IN_FLIGHT} of its early sends wait for acks, and lets it go once the oldest is acked`, async () => {
+    const { steps, unit, ctx, feed, producer } = await setup();
+    const release = producer.hold();
+    for (let i = 0; i < MAX_EARLY_SENDS_IN_FLIGHT; i++) {
+      await feed(i, 1);
+      await sendOutputsEarly(unit, ctx); // room left: returns without an ack
+    }
+    await feed(MAX_EARLY_SENDS_IN_FLIGHT, 1);
+    let returned = false;
+    const third = sendOutputsEarly(unit, ctx).then(() => (returned = true));
+    await new Promise((r) => setTimeout(r, 20));
+    // Sent, but the step does not return: one send too many waits for its ack.
+    expect(steps.filter((s) => s.startsWith('produce'))).toHaveLength(MAX_EARLY_SENDS_IN_FLIGHT + 1);
+    expect(returned).toBe(false);
+    release();
+    await third;
+    expect(returned).toBe(true);
+    // The waited-for sends stay for the commit, which still counts them.
+    expect(unit.inFlight).toHaveLength(MAX_EARLY_SENDS_IN_FLIGHT + 1);
+    await commitTasks([unit], ctx);
+    expect(unit.inFlight).toHaveLength(0);
+    expect(unit.committedInput.get('in')).toBe(BigInt(MAX_EARLY_SENDS_IN_FLIGHT + 1));
+  });
+
+  it('a failed early send the step waited for still fails the commit', async () => {
+    const { unit, ctx, feed, producer } = await setup();
+    producer.fail = new Error('broker said no');
+    for (let i = 0; i <= MAX_EARLY_SENDS_IN_FLIGHT; i++) {
+      await feed(i, 1);
+      await sendOutputsEarly(unit, ctx);
+    }
+    await expect(commitTasks([unit], ctx)).rejects.toThrow('broker said no');
+    expect(unit.committedInput.get('in')).toBeUndefined();
   });
 
   it('lets processing go on while the acks are pending, and the next commit covers only what came after', async () => {
