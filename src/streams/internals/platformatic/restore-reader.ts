@@ -4,21 +4,21 @@ import type { BaseClientOptions } from './client-options.ts';
 import { fetchPartitions, partitionKey } from './fetch.ts';
 
 /**
+ * Small fetches. At 200,000 profiles (670 MB of changelog) 32 MiB fetches of 8 MiB per partition left the process
+ * ~150-200 MB larger once restored than 2 MiB ones of 512 KiB (glibc keeps what the large response buffers and
+ * write batches leave behind), and restored no faster: the writes, not the round trips, set the pace
+ * (bench/ANALYSIS.md "Memory at 200,000 users, session 9"). A batch larger than the limit still comes whole (KIP-74).
+ */
+const RESTORE_FETCH_BYTES = 2 * 1024 * 1024;
+const RESTORE_PARTITION_FETCH_BYTES = 512 * 1024;
+
+/**
  * Restore reads changelog partitions by direct assignment: a Consumer that never joins a group (so no
  * throwaway group is left on the broker) fetches the requested partitions from the given offsets until
  * each reached its end offset. Batches reach `onBatch` in offset order per partition; the next fetch
  * of a partition is sent only after its batch was handed over, so the caller bounds memory by how
  * long it takes (restore's WriteBehind).
  */
-/**
- * Small fetches. At 200,000 profiles (670 MB of changelog) 32 MiB fetches of 8 MiB per partition left the process
- * ~150-200 MB larger once restored than 2 MiB ones of 512 KiB (glibc keeps what the large response buffers and
- * write batches leave behind), and restored no faster: the writes, not the round trips, set the pace
- * (bench/ANALYSIS.md "Restore's fetch size"). A batch larger than the limit still comes whole (KIP-74).
- */
-const RESTORE_FETCH_BYTES = 2 * 1024 * 1024;
-const RESTORE_PARTITION_FETCH_BYTES = 512 * 1024;
-
 export async function readPartitions(base: BaseClientOptions, req: ReadRequest): Promise<void> {
   const wanted = req.partitions.filter((p) => p.from < p.to);
   if (wanted.length === 0) return;
