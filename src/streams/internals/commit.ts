@@ -23,40 +23,53 @@ export interface CommitUnit {
 }
 
 /**
- * A task's early sends that may wait for their acks at once. A step that leaves more waits for the oldest, so a
- * task that processes faster than its outputs are acknowledged (a backlog; exactly-once, where every send queues
- * behind the transaction's commit steps) cannot pile its outputs up in memory: at 200,000 users with a backlog,
- * unbounded, exactly-once peaked at ~650-700 MB RSS, with two at ~420-430 MB, at the same throughput
- * (bench/ANALYSIS.md "Memory at 200,000 users, session 9"). Kafka's producer bounds the same with `buffer.memory`.
+ * Bytes of a task's early sends that may wait for their acks at once. A step that leaves more waits for the
+ * oldest, so a task that processes faster than its outputs are acknowledged (a backlog; under exactly-once every
+ * send also queues behind the transaction's commit steps) cannot pile its outputs up in memory: at 200,000 users
+ * with a backlog, unbounded, exactly-once peaked at ~650-700 MB RSS, and at ~420-430 MB with two sends
+ * outstanding per task (about this many bytes; bench/ANALYSIS.md "Memory at 200,000 users, session 9"). A bound
+ * in bytes rather than sends: at a steady rate a task's few small sends stay far below it, so no step waits and
+ * latency is untouched. Kafka's producer bounds the same with `buffer.memory`.
  */
-export const MAX_EARLY_SENDS_IN_FLIGHT = 2;
+export const MAX_EARLY_BYTES_IN_FLIGHT = 512 * 1024;
+
+/** Bytes each early send carries, to weigh a task's outstanding ones. */
+const sendBytes = new WeakMap<Promise<unknown>, number>();
 
 /**
  * Sends what the task's processors output so far without waiting for the acks (at-least-once: plainly;
  * exactly-once: into the instance's open transaction), so producing overlaps processing and outputs
  * leave within a fetch instead of a commit interval. Changelog records stay for the commit. Resolves once
- * at most `MAX_EARLY_SENDS_IN_FLIGHT` of the task's sends wait for acks.
+ * the task's sends still waiting for acks carry at most `maxUnackedBytes` (default `MAX_EARLY_BYTES_IN_FLIGHT`).
  */
 export async function sendOutputsEarly(
   unit: CommitUnit,
-  ctx: Pick<CommitContext, 'partitionsOf' | 'producer' | 'exactlyOnce'> & { readonly onAcked?: (records: readonly OutgoingRecord[]) => void },
+  ctx: Pick<CommitContext, 'partitionsOf' | 'producer' | 'exactlyOnce'> & { readonly onAcked?: (records: readonly OutgoingRecord[]) => void; readonly maxUnackedBytes?: number },
 ): Promise<void> {
   const records = await unit.task.collector.drainOutputs(ctx.partitionsOf);
   if (records.length === 0) return;
   const sending = ctx.exactlyOnce ? ctx.producer.sendInTransaction(records) : ctx.producer.send(records);
   // Settled here so a failure is not an unhandled rejection before the commit looks at it.
-  unit.inFlight.push(
-    sending.then(
-      () => {
-        ctx.onAcked?.(records);
-        return undefined;
-      },
-      (err: unknown) => err ?? new Error('send failed'),
-    ),
+  const settled = sending.then(
+    () => {
+      ctx.onAcked?.(records);
+      return undefined;
+    },
+    (err: unknown) => err ?? new Error('send failed'),
   );
+  let bytes = 0;
+  for (const r of records) bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  sendBytes.set(settled, bytes);
+  unit.inFlight.push(settled);
   // The oldest are waited for but left in place: the commit still takes them, and sees their errors.
-  const over = unit.inFlight.length - MAX_EARLY_SENDS_IN_FLIGHT;
-  if (over > 0) await Promise.all(unit.inFlight.slice(0, over));
+  const limit = ctx.maxUnackedBytes ?? MAX_EARLY_BYTES_IN_FLIGHT;
+  const outstanding = [...unit.inFlight];
+  let unacked = outstanding.reduce((sum, p) => sum + (sendBytes.get(p) ?? 0), 0);
+  for (const p of outstanding) {
+    if (unacked <= limit) break;
+    await p;
+    unacked -= sendBytes.get(p) ?? 0;
+  }
 }
 
 export interface CommitContext {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/streams/clock.ts';
-import { beginCommit, commitTasks, MAX_EARLY_SENDS_IN_FLIGHT, sendOutputsEarly, type CommitContext, type CommitUnit } from '../../../src/streams/internals/commit.ts';
+import { beginCommit, commitTasks, sendOutputsEarly, type CommitContext, type CommitUnit } from '../../../src/streams/internals/commit.ts';
 import type { OffsetToCommit, ProduceResult, ProducerPort } from '../../../src/streams/internals/kafka-port.ts';
 import { InMemoryBytesStore } from '../../../src/streams/internals/memory-store.ts';
 import type { OutgoingRecord } from '../../../src/streams/internals/record-collector.ts';
@@ -113,36 +113,54 @@ describe('commit (internals/commit.ts)', () => {
     expect(steps.slice(2)).toEqual(['acked 2', 'acked 2', 'rocksdb write', 'offsets 2']);
   });
 
-  it(`holds a task's next step while ${MAX_EARLY_SENDS_IN_FLIGHT} of its early sends wait for acks, and lets it go once the oldest is acked`, async () => {
+  it("holds a task's next step while its unacknowledged early sends carry more than the bound, and lets it go once the oldest is acked", async () => {
     const { steps, unit, ctx, feed, producer } = await setup();
+    // Each step below outputs one record of a few bytes ("k0"/"k1" and a count): a bound of 2 such records' bytes.
+    await feed(0, 1);
+    const [one] = await unit.task.collector.drainOutputs(ctx.partitionsOf);
+    const recordBytes = (one!.key?.length ?? 0) + (one!.value?.length ?? 0);
+    const bounded = { ...ctx, maxUnackedBytes: 2 * recordBytes };
     const release = producer.hold();
-    for (let i = 0; i < MAX_EARLY_SENDS_IN_FLIGHT; i++) {
+    for (let i = 1; i <= 2; i++) {
       await feed(i, 1);
-      await sendOutputsEarly(unit, ctx); // room left: returns without an ack
+      await sendOutputsEarly(unit, bounded); // within the bound: returns without an ack
     }
-    await feed(MAX_EARLY_SENDS_IN_FLIGHT, 1);
+    await feed(3, 1);
     let returned = false;
-    const third = sendOutputsEarly(unit, ctx).then(() => (returned = true));
+    const third = sendOutputsEarly(unit, bounded).then(() => (returned = true));
     await new Promise((r) => setTimeout(r, 20));
-    // Sent, but the step does not return: one send too many waits for its ack.
-    expect(steps.filter((s) => s.startsWith('produce'))).toHaveLength(MAX_EARLY_SENDS_IN_FLIGHT + 1);
+    // Sent, but the step does not return: its bytes took the task over the bound.
+    expect(steps.filter((s) => s.startsWith('produce'))).toHaveLength(3);
     expect(returned).toBe(false);
     release();
     await third;
     expect(returned).toBe(true);
     // The waited-for sends stay for the commit, which still counts them.
-    expect(unit.inFlight).toHaveLength(MAX_EARLY_SENDS_IN_FLIGHT + 1);
+    expect(unit.inFlight).toHaveLength(3);
     await commitTasks([unit], ctx);
     expect(unit.inFlight).toHaveLength(0);
-    expect(unit.committedInput.get('in')).toBe(BigInt(MAX_EARLY_SENDS_IN_FLIGHT + 1));
+    expect(unit.committedInput.get('in')).toBe(4n);
+  });
+
+  it('a step at a steady rate does not wait: a few small sends are far below the default bound', async () => {
+    const { unit, ctx, feed, producer } = await setup();
+    const release = producer.hold();
+    for (let i = 0; i < 20; i++) {
+      await feed(3 * i, 3);
+      await sendOutputsEarly(unit, ctx); // would hang here if it waited for an ack
+    }
+    expect(unit.inFlight).toHaveLength(20);
+    release();
+    await commitTasks([unit], ctx);
+    expect(unit.committedInput.get('in')).toBe(60n);
   });
 
   it('a failed early send the step waited for still fails the commit', async () => {
     const { unit, ctx, feed, producer } = await setup();
     producer.fail = new Error('broker said no');
-    for (let i = 0; i <= MAX_EARLY_SENDS_IN_FLIGHT; i++) {
+    for (let i = 0; i < 3; i++) {
       await feed(i, 1);
-      await sendOutputsEarly(unit, ctx);
+      await sendOutputsEarly(unit, { ...ctx, maxUnackedBytes: 1 });
     }
     await expect(commitTasks([unit], ctx)).rejects.toThrow('broker said no');
     expect(unit.committedInput.get('in')).toBeUndefined();
