@@ -704,13 +704,12 @@ export class StreamsApp extends EventEmitter<{ state: [StreamsState, StreamsStat
       await this.#rebalances.catch(() => undefined);
       await this.#mutex.run(async () => {
         if (commit) {
+          // `#closing` stays set: the commit does not consult it, and clearing it would let an assignment, an
+          // outage recovery or a fatal error start new work (or a second shutdown) while the commit waits.
           try {
-            this.#closing = false; // let the commit see tasks as live
             await this.#commitAll();
           } catch (err) {
             this.#config.logger.error({ err: errorMessage(err) }, 'final commit failed; uncommitted work will be reprocessed');
-          } finally {
-            this.#closing = true;
           }
         }
       });

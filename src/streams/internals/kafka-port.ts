@@ -2,8 +2,9 @@ import type { OutgoingRecord } from './record-collector.ts';
 import type { RawRecord } from './stream-task.ts';
 
 /**
- * The only Kafka the runtime sees. `kafkajs-adapter.ts` and `platformatic/` implement it (`kafka-client.ts`
- * picks one); nothing else imports a client, so it can be replaced (or a call wrapped to inject a fault) in one place.
+ * The only Kafka the runtime sees. `platformatic/` implements it (`kafka-client.ts` creates it), and tests inject
+ * their own (`test/unit/streams/fake-kafka.ts`, an in-memory cluster); nothing else imports a client, so it can be
+ * replaced (or a call wrapped to inject a fault) in one place.
  */
 export interface KafkaPort {
   readonly admin: AdminPort;
