@@ -7,7 +7,8 @@ import type { Forwarder } from './forwarder.ts';
 import { canonicalIdentityType } from '../identity/identity-names.ts';
 import { notReady, relayToOwner } from './owner-relay.ts';
 import { FRESHNESS_HEADER, isUnavailable, type KeyOwner, type ProfileLookup } from './profile-lookup.ts';
-import { PROFILE_FIELDS, parseFields, toProfileResponse, type ProfileField } from './profile-response.ts';
+import { ProfileAnswerCache } from './profile-answer-cache.ts';
+import { PROFILE_FIELDS, parseFields, type ProfileField } from './profile-response.ts';
 
 export interface ProfileRoutesOptions {
   readonly lookup: ProfileLookup;
@@ -99,6 +100,7 @@ function fieldsOf(raw: string | undefined): Set<ProfileField> {
 /** Profile API: GET by MPID and POST resolve by immutable identity, answered by whichever instance owns the key. */
 export async function profileRoutes(app: FastifyInstance, options: ProfileRoutesOptions): Promise<void> {
   const { lookup, auth, forwarder } = options;
+  const answers = new ProfileAnswerCache();
 
   async function answerLocally(reply: FastifyReply, mpid: string, owner: KeyOwner, workspaceId: string, fields: Set<ProfileField>): Promise<unknown> {
     const found = await lookup.getProfile(mpid, owner);
@@ -109,8 +111,9 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
     // value against the schema's `anyOf` (string or list of strings) to pick how to write it, while
     // `toProfileResponse` builds exactly the documented shape, so JSON.stringify writes the same bytes
     // (test/unit/api/profile-api.test.ts compares them) in less time. The schema stays as the documentation.
+    // Written once per stored profile object: an unchanged profile read again reuses the text.
     reply.type(JSON_UTF8);
-    return JSON.stringify(toProfileResponse(found.profile, workspaceId, fields));
+    return answers.answer(found.profile, workspaceId, fields);
   }
 
   app.get<{ Params: Params; Querystring: { fields?: string } }>(

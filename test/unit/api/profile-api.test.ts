@@ -6,8 +6,9 @@ import { buildApi } from '../../../src/api/build-app.ts';
 import { PROFILE_FIELDS, toProfileResponse } from '../../../src/api/profile-response.ts';
 import { profileResponseSchema } from '../../../src/api/profile-routes.ts';
 import { independentProfile } from '../../support/independent-profile-reference.ts';
+import { mergeBatch } from '../../../src/profiles/merge-batch.ts';
 import type { Batch } from '../../../src/schema/batch.ts';
-import { attrs, batch, identities } from '../profiles/support/batches.ts';
+import { attrs, batch, identities, T0 } from '../profiles/support/batches.ts';
 import { MemoryLookup, basic } from './support/memory-lookup.ts';
 
 const bob: Batch = batch({
@@ -70,6 +71,22 @@ describe('Profile API', () => {
     expect(restoring.statusCode).toBe(503);
     expect(restoring.headers['retry-after']).toBe('1');
     expect(restoring.json().error).toBe('PS_ERR_API_NOT_READY');
+  });
+
+  it('answers a profile changed since the last read as it is now, and the same bytes when it is read again unchanged', async () => {
+    const stored = lookup.profiles.get(bob.mpid!)!;
+    try {
+      const before = await app.inject({ url, headers: auth });
+      expect((await app.inject({ url, headers: auth })).body).toBe(before.body);
+      lookup.profiles.set(bob.mpid!, mergeBatch(stored, batch({ ...bob, id: 'b1-later', timestamp_unixtime_ms: T0 + 60_000, user_attributes: attrs({ favourite_drink: 'Tea' }) })).profile);
+      const after = await app.inject({ url, headers: auth });
+      expect(after.statusCode).toBe(200);
+      expect(after.json().user_attributes.favourite_drink).toBe('Tea');
+      expect(after.body).toBe(JSON.stringify(toProfileResponse(lookup.profiles.get(bob.mpid!)!, 'ws1', new Set(['user_identities', 'user_attributes', 'audience_memberships']))));
+    } finally {
+      lookup.profiles.set(bob.mpid!, stored);
+    }
+    expect((await app.inject({ url, headers: auth })).json().user_attributes.favourite_drink).toBe('Coke');
   });
 
   it('resolves the immutable ID to the profile', async () => {
