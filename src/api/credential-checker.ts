@@ -27,6 +27,14 @@ export interface FailureDelay {
   readonly maxDelayed: number;
 }
 
+/**
+ * Where a request keeps what its Authorization header was found to hold: a property of the request itself,
+ * not a `WeakMap` keyed by requests (a WeakMap entry per request cost ~1-2 µs: ephemeron bookkeeping in every
+ * young-generation GC), gone with the request all the same.
+ */
+const BASIC_CHECK = Symbol('profile-stream.basicCheck');
+type CheckedRequest = FastifyRequest & { [BASIC_CHECK]?: BasicCheck };
+
 /** What one request's Authorization header was found to hold (see `CredentialChecker.basic`). */
 interface BasicCheck {
   readonly header: string | undefined;
@@ -37,7 +45,6 @@ interface BasicCheck {
 
 export class CredentialChecker {
   private delayed = 0;
-  private readonly checked = new WeakMap<FastifyRequest, BasicCheck>();
 
   constructor(
     private readonly keys: ApiKeyStore,
@@ -105,11 +112,11 @@ export class CredentialChecker {
    * authenticates the same header.
    */
   private basic(request: FastifyRequest, header: string | undefined): BasicCheck {
-    const seen = this.checked.get(request);
+    const seen = (request as CheckedRequest)[BASIC_CHECK];
     if (seen !== undefined && seen.header === header) return seen;
     const credentials = basicCredentials(header);
     const check: BasicCheck = { header, credentials, known: credentials && this.keys.verifiedKey(credentials.key, credentials.secret) };
-    this.checked.set(request, check);
+    (request as CheckedRequest)[BASIC_CHECK] = check;
     return check;
   }
 
