@@ -111,10 +111,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => auth?.close());
   const http = new HttpMetrics();
   const forwarder = new Forwarder();
-  // Callback style, not async: no promise per response.
-  app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', async (request, reply) => {
     http.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    done();
   });
   app.addHook('onClose', async () => forwarder.close());
   app.addHook('onRoute', documentRoute);

@@ -89,22 +89,9 @@ const JSON_UTF8 = 'application/json; charset=utf-8';
 
 type Params = { orgId: string; accountId: string; workspaceId: string; mpid?: string };
 
-/** Distinct `fields` values whose parse is kept; beyond, the kept ones are forgotten (a client cycling values cannot grow it). */
-const PARSED_FIELDS_KEPT = 64;
-/** `fields` values seen before, parsed: clients ask the same few over and over. The sets are only read. */
-const parsedFields = new Map<string, ReadonlySet<ProfileField>>();
-
-function fieldsOf(raw: string | undefined): ReadonlySet<ProfileField> {
-  if (raw !== undefined) {
-    const seen = parsedFields.get(raw);
-    if (seen !== undefined) return seen;
-  }
+function fieldsOf(raw: string | undefined): Set<ProfileField> {
   const fields = parseFields(raw);
-  if (fields) {
-    if (parsedFields.size >= PARSED_FIELDS_KEPT) parsedFields.clear();
-    parsedFields.set(raw!, fields);
-    return fields;
-  }
+  if (fields) return fields;
   const unknown = (raw ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '' && !(PROFILE_FIELDS as readonly string[]).includes(p));
   if (unknown.length > 0) throw new ApiError('PS_ERR_API_BAD_FIELDS', `query parameter "fields" names unknown field(s) ${unknown.map((u) => `"${u}"`).join(', ')}: use a comma-separated subset of ${PROFILE_FIELDS.join(', ')}`);
   throw new ApiError('PS_ERR_API_BAD_FIELDS', `query parameter "fields" is required: a comma-separated subset of ${PROFILE_FIELDS.join(', ')}`);
@@ -115,7 +102,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
   const { lookup, auth, forwarder } = options;
   const answers = new ProfileAnswerCache();
 
-  async function answerLocally(reply: FastifyReply, mpid: string, owner: KeyOwner, workspaceId: string, fields: ReadonlySet<ProfileField>): Promise<unknown> {
+  async function answerLocally(reply: FastifyReply, mpid: string, owner: KeyOwner, workspaceId: string, fields: Set<ProfileField>): Promise<unknown> {
     const found = await lookup.getProfile(mpid, owner);
     if (isUnavailable(found)) throw notReady(found.detail);
     if (!found.profile) throw new ApiError('PS_ERR_API_PROFILE_NOT_FOUND', `no profile for mpid ${mpid}`);
@@ -138,8 +125,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
       const fields = fieldsOf(request.query.fields);
       const mpid = request.params.mpid!;
       const owner = await lookup.ownerOfProfile(mpid);
-      // Asked only for a key another instance owns (relayToOwner answers false at once for a local one).
-      if (!owner.local && (await relayToOwner(forwarder, request, reply, owner, { method: 'GET', path: request.url }))) return reply;
+      if (await relayToOwner(forwarder, request, reply, owner, { method: 'GET', path: request.url })) return reply;
       return answerLocally(reply, mpid, owner, request.params.workspaceId, fields);
     },
   );
@@ -183,7 +169,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileRoutes
       const { orgId, accountId, workspaceId } = request.params;
       const byMpid = `/userprofile/v1/${encodeURIComponent(orgId)}/${encodeURIComponent(accountId)}/${encodeURIComponent(workspaceId)}/${resolved.mpid}?fields=${encodeURIComponent(request.query.fields ?? '')}`;
       const owner = await lookup.ownerOfProfile(resolved.mpid);
-      if (!owner.local && (await relayToOwner(forwarder, request, reply, owner, { method: 'GET', path: byMpid }, 1))) return reply;
+      if (await relayToOwner(forwarder, request, reply, owner, { method: 'GET', path: byMpid }, 1)) return reply;
       return answerLocally(reply, resolved.mpid, owner, workspaceId, fields);
     },
   );
