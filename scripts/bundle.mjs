@@ -24,7 +24,7 @@ await build({
   format: 'esm',
   target: 'node20',
   sourcemap: true,
-  external: ['rocksdb-native', '@platformatic/wasm-utils', '@node-rs/*'],
+  external: ['rocksdb-native', '@platformatic/wasm-utils', '@node-rs/*', 'koffi'],
   // CommonJS packages inside an ES module bundle still call require() for Node's own modules.
   banner: { js: "import { createRequire as __psCreateRequire } from 'node:module'; const require = __psCreateRequire(import.meta.url);" },
   logLevel: 'warning',

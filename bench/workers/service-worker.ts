@@ -99,6 +99,8 @@ const service = new StreamsService({
     PROCESSING_GUARANTEE: config.guarantee,
     ...(config.kafkaClient ? { KAFKA_CLIENT: config.kafkaClient } : {}),
     ...(config.standbyReplicas ? { STANDBY_REPLICAS: String(config.standbyReplicas) } : {}),
+    // An override for before/after measurements of the trimming (src/app/memory-trimmer.ts).
+    ...(process.env.MEMORY_TRIM_GROWTH_MB ? { MEMORY_TRIM_GROWTH_MB: process.env.MEMORY_TRIM_GROWTH_MB } : {}),
   }),
   brokers: config.brokers,
   schemaRegistryUrl: config.registryUrl,

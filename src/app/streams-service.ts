@@ -12,6 +12,7 @@ import type { AudienceWiringOptions } from './topology/audience-topology.ts';
 import type { AudienceMembershipChange } from '../schema/audience-membership-change.ts';
 import type { Service } from './service.ts';
 import { registryEndpoint, type ClientSecurity } from './client-security.ts';
+import { MemoryTrimmer } from './memory-trimmer.ts';
 
 export interface StreamsServiceOptions {
   readonly deployment: Deployment;
@@ -37,6 +38,7 @@ export interface StreamsServiceOptions {
 /** The profile topology running on the stream runtime, as the CLI and the API see it. */
 export class StreamsService implements Service {
   readonly app: StreamsApp;
+  readonly memoryTrimmer: MemoryTrimmer;
   private readonly fatalListeners: Array<(e: Error) => void> = [];
 
   constructor(options: StreamsServiceOptions) {
@@ -67,6 +69,11 @@ export class StreamsService implements Service {
       ...(options.commitIntervalMs !== undefined ? { commitIntervalMs: options.commitIntervalMs } : {}),
       ...(options.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: Math.max(100, Math.floor(options.sessionTimeoutMs / 6)) } : {}),
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    });
+    this.memoryTrimmer = new MemoryTrimmer({
+      growthBytes: options.env.memoryTrimGrowthMb * 1024 * 1024,
+      logger: options.logger,
+      paused: () => this.app.state !== 'RUNNING' || this.app.restoreStatus().some((t) => t.state !== 'RUNNING'),
     });
     this.app.on('state', (next: StreamsState) => {
       if (next === 'ERROR') {
@@ -103,11 +110,14 @@ export class StreamsService implements Service {
   }
 
   async start(): Promise<void> {
+    // Paused until the tasks run (see `paused`): its first trim hands back what the restore left free.
+    this.memoryTrimmer.start();
     await this.app.start();
     await this.app.waitForState('RUNNING', 120_000);
   }
 
   async close(): Promise<void> {
+    this.memoryTrimmer.stop();
     await this.app.close();
   }
 }

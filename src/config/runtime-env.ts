@@ -26,6 +26,8 @@ export interface RuntimeEnv {
   readonly kafkaClient: KafkaClientName;
   /** Standby replicas per stateful task (`STANDBY_REPLICAS`). */
   readonly standbyReplicas: number;
+  /** Growth of the resident set, in MiB, after which glibc's free memory goes back to the kernel (`MEMORY_TRIM_GROWTH_MB`; 0: never). */
+  readonly memoryTrimGrowthMb: number;
   readonly logLevel: string;
   /** host:port other instances use to reach this one's HTTP API; default HTTP_HOST:HTTP_PORT. */
   readonly applicationServer: string | undefined;
@@ -102,6 +104,7 @@ export function readRuntimeEnv(env: NodeJS.ProcessEnv = process.env): RuntimeEnv
     processingGuarantee: guarantee,
     kafkaClient: kafkaClient as KafkaClientName,
     standbyReplicas: intVar(env, 'STANDBY_REPLICAS', 0, 0, 10),
+    memoryTrimGrowthMb: intVar(env, 'MEMORY_TRIM_GROWTH_MB', 0, 0, 1_000_000),
     logLevel: env.LOG_LEVEL || 'info',
     applicationServer: env.APPLICATION_SERVER || undefined,
     api: {

@@ -53,6 +53,13 @@ describe('environment', () => {
     expect(() => readRuntimeEnv({ PROCESSING_GUARANTEE: 'maybe_once' })).toThrow(/PROCESSING_GUARANTEE/);
   });
 
+  it('reads MEMORY_TRIM_GROWTH_MB: off by default, a whole number of MiB, and names a bad one', () => {
+    expect(readRuntimeEnv({}).memoryTrimGrowthMb).toBe(0);
+    expect(readRuntimeEnv({ MEMORY_TRIM_GROWTH_MB: '32' }).memoryTrimGrowthMb).toBe(32);
+    expect(() => readRuntimeEnv({ MEMORY_TRIM_GROWTH_MB: '-1' })).toThrow(/MEMORY_TRIM_GROWTH_MB=-1: expected an integer from 0/);
+    expect(() => readRuntimeEnv({ MEMORY_TRIM_GROWTH_MB: '32MB' })).toThrow(/MEMORY_TRIM_GROWTH_MB/);
+  });
+
   it('reads the Kafka client, defaulting to the runtime\'s, and names a bad one', () => {
     expect(readRuntimeEnv({ KAFKA_CLIENT: 'platformatic' }).kafkaClient).toBe('platformatic');
     expect(readRuntimeEnv({}).kafkaClient).toBe('platformatic');
