@@ -35,6 +35,7 @@ export const ENVIRONMENT_VARIABLES: readonly EnvironmentVariable[] = [
   { name: 'SCHEMA_REGISTRY_CA_FILE', default: '(system CAs)', meaning: 'PEM CA certificate(s) to trust for an https:// SCHEMA_REGISTRY_URL', usedBy: ['service', 'clients'] },
   { name: 'KAFKA_CLIENT', default: 'platformatic', meaning: 'the Kafka client the stream runtime uses: platformatic (@platformatic/kafka, static membership), the only one since the kafkajs port was removed', usedBy: ['service', 'tests'] },
   { name: 'STANDBY_REPLICAS', default: '0', meaning: 'standby replicas per stateful task: other instances keep its stores warm from the changelogs, so a failover restores only the tail (0-10)', usedBy: ['service'] },
+  { name: 'MEMORY_TRIM_GROWTH_MB', default: '0', meaning: 'off at 0; otherwise glibc\'s free memory goes back to the kernel (malloc_trim) each time the resident set grew by this many MiB, restores included: less memory for some throughput (README "Memory")', usedBy: ['service'] },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level', usedBy: ['service'] },
   { name: 'APPLICATION_SERVER', default: 'HTTP_HOST:HTTP_PORT', meaning: 'host:port other instances use to forward Profile API requests here', usedBy: ['service'] },
   { name: 'IMMUTABLE_ID_TYPE', default: 'customer_id', meaning: 'the identity type POST /userprofile/v1/resolve looks users up by', usedBy: ['service'] },

@@ -66,23 +66,6 @@ describe('MemoryTrimmer', () => {
     expect(pending).toHaveLength(2);
   });
 
-  it('starts no trim while paused (a restore), and trims what the restore left once it is not', async () => {
-    vi.useFakeTimers();
-    let paused = true;
-    let rss = 100;
-    const calls: number[] = [];
-    const t = trimmer({ growthBytes: 10, intervalMs: 100, logger: silent, paused: () => paused, rss: () => rss, trim: (pad, done) => { calls.push(pad); done(null, 1); } });
-    t.start();
-    await vi.advanceTimersByTimeAsync(100);
-    rss = 400;
-    await vi.advanceTimersByTimeAsync(500);
-    expect(calls).toEqual([]);
-    paused = false;
-    // The floor was taken before the restore grew the process, so the first look after it trims.
-    await vi.advanceTimersByTimeAsync(100);
-    expect(calls).toEqual([0]);
-  });
-
   it('is off with a growth bound of 0, and where there is no malloc_trim, saying so once', async () => {
     vi.useFakeTimers();
     const calls: number[] = [];
