@@ -50,7 +50,9 @@ export interface MemoryTrimmerOptions {
 export class MemoryTrimmer {
   readonly #intervalMs: number;
   readonly #logger: Logger;
-  readonly #trim: AsyncTrim | undefined;
+  /** Loaded by `start`, so a service with trimming off (the default) never loads koffi. */
+  #trim: AsyncTrim | undefined;
+  readonly #givenTrim: { readonly trim: AsyncTrim | undefined } | undefined;
   readonly #growthBytes: number;
   readonly #rss: () => number;
   /** The resident set after the last trim (or the lowest seen since): growth is counted from it. */
@@ -63,7 +65,7 @@ export class MemoryTrimmer {
   constructor(options: MemoryTrimmerOptions) {
     this.#intervalMs = options.intervalMs ?? 250;
     this.#logger = options.logger;
-    this.#trim = 'trim' in options ? options.trim : loadMallocTrim();
+    this.#givenTrim = 'trim' in options ? { trim: options.trim } : undefined;
     this.#growthBytes = options.growthBytes;
     this.#rss = options.rss ?? process.memoryUsage.rss;
   }
@@ -75,6 +77,7 @@ export class MemoryTrimmer {
 
   start(): void {
     if (this.#timer || this.#growthBytes <= 0) return;
+    this.#trim = this.#givenTrim ? this.#givenTrim.trim : loadMallocTrim();
     if (!this.#trim) {
       this.#logger.info('memory trimming is off: this platform has no glibc malloc_trim');
       return;
