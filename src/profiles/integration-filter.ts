@@ -1,5 +1,5 @@
 import type { BatchEvent, ConsentState, UserIdentities } from '../schema/batch.ts';
-import { dict, entriesOf, type Dict } from '../shared/dictionary.ts';
+import { dict, entriesOf, setEntry, type Dict } from '../shared/dictionary.ts';
 import type { ConsentRules, DataPointFilter, IntegrationFilters } from './integration.ts';
 
 /**
@@ -47,7 +47,9 @@ export function filterEvents(events: readonly BatchEvent[], filters: Integration
 
 /** The entries of a name-keyed record whose names pass (a null-prototype copy). */
 export function filterByName<T>(record: Dict<T>, filter: DataPointFilter): Dict<T> {
-  return dict(entriesOf(record).filter(([name]) => passes(filter, name)));
+  const out = dict<T>();
+  for (const name of Object.keys(record)) if (passes(filter, name)) setEntry(out, name, record[name] as T);
+  return out;
 }
 
 /** The batch's identities with those the integration may not see set to null ("not sent"). */

@@ -35,4 +35,9 @@ export interface RecordMetadata {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /**
+   * Bytes of the record's value as fetched (-1 for a null value), as Kafka's `ConsumerRecord.serializedValueSize()`:
+   * a size limit checked against it costs nothing, where re-encoding the decoded value to measure it would.
+   */
+  readonly serializedValueSize: number;
 }

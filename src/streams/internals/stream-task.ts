@@ -151,7 +151,7 @@ export class StreamTask {
       if (d.status === 'rejected') {
         this.#deadLetter(raw, d.reason, 'PS_ERR_DESERIALIZATION');
       } else {
-        this.#current = { topic, partition: raw.partition, offset: raw.offset };
+        this.#current = { topic, partition: raw.partition, offset: raw.offset, serializedValueSize: raw.value === null ? -1 : raw.value.length };
         try {
           const pending = source.runtime.process(d.value);
           if (pending) await pending;

@@ -110,6 +110,25 @@ describe('the profile topology in the test driver', () => {
     expect(await driver.createOutputTopic('shop.enriched.all', stringSerde, serdes.enriched).readValues()).toHaveLength(1);
   });
 
+  it('checks the batch size limit on the record as received (its Avro bytes), not on the larger JSON of the batch', async () => {
+    const events = (n: number) => Array.from({ length: n }, (_, i) => customEvent('e', T0 + i));
+    // 1,000 events: ~18 KB of Avro, ~258 KB as JSON. It is within the 128 KiB limit as sent, so it is merged.
+    const fits = batch({ id: 'many', events: events(1000) });
+    expect(Buffer.byteLength(JSON.stringify(fits))).toBeGreaterThan(128 * 1024);
+    expect((await serdes.batch.serialize('shop.raw.web', fits)).length).toBeLessThan(128 * 1024);
+    await web.pipeInput('42', fits, T0);
+    // 8,000 events: ~144 KB of Avro, over the limit as sent.
+    const over = batch({ id: 'too-many', events: events(8000) });
+    expect((await serdes.batch.serialize('shop.raw.web', over)).length).toBeGreaterThan(128 * 1024);
+    await web.pipeInput('42', over, T0);
+    const dead = await driver.createOutputTopic('shop.dlq', stringSerde, { serialize: (_t, v: Buffer) => v, deserialize: (_t, b) => b }).readRecords();
+    expect(dead).toHaveLength(1);
+    expect(String(dead[0]!.headers['x-error-code'])).toBe('PS_ERR_PROFILE_LIMIT_EXCEEDED');
+    expect(String(dead[0]!.headers['x-error-message'])).toMatch(/max_batch_bytes/);
+    const out = await driver.createOutputTopic('shop.enriched.all', stringSerde, serdes.enriched).readValues();
+    expect(out.map((b) => b!.batch.source_request_id)).toEqual(['many']);
+  });
+
   it('indexes identities by type:value through the repartition topic, and follows a changed email', async () => {
     await web.pipeInput('42', batch({ id: 'b1', user_identities: identities({ email: 'bob@example.com', customer_id: 'c-42' }) }), T0);
     await web.pipeInput('42', batch({ id: 'b2', timestamp_unixtime_ms: T0 + 10, events: [attributeChange('x', 1, T0 + 10)], user_identities: identities({ email: 'robert@example.com' }) }), T0 + 10);

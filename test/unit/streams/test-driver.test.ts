@@ -23,6 +23,27 @@ describe('TopologyTestDriver', () => {
     await driver.close();
   });
 
+  it('gives each processor the metadata of the record it processes, with its value\'s size as fetched', async () => {
+    const seen: unknown[] = [];
+    class Spy implements Processor<string, string> {
+      private ctx!: ProcessorContext<unknown, unknown>;
+      init(ctx: ProcessorContext<unknown, unknown>): void {
+        this.ctx = ctx;
+      }
+      process(_record: Record<string, string>): void {
+        seen.push(this.ctx.recordMetadata());
+      }
+    }
+    const topology = new Topology().addSource('src', ['in'], { keySerde: stringSerde, valueSerde: stringSerde }).addProcessor('spy', () => new Spy(), 'src');
+    const driver = new TopologyTestDriver(topology);
+    await driver.createInputTopic('in', stringSerde, stringSerde).pipeRecords([{ key: 'a', value: 'héllo' }, { key: 'b', value: null }]);
+    expect(seen).toEqual([
+      { topic: 'in', partition: 0, offset: '0', serializedValueSize: 6 },
+      { topic: 'in', partition: 0, offset: '1', serializedValueSize: -1 },
+    ]);
+    await driver.close();
+  });
+
   it('writes the changelog of each store at commit', async () => {
     const driver = new TopologyTestDriver(countingTopology('in', 'out'), { applicationId: 'app' });
     const input = driver.createInputTopic('in', stringSerde, stringSerde);
