@@ -73,16 +73,20 @@ async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInp
   const [all] = await createServiceTopics(admin, applicationId, input.topic, ctx.options.partitions);
   const config = workerConfig(ctx, applicationId, input.topic, guarantee, client);
   const child = serviceChild(ctx, config, `profile-stream ${client} ${SHORT[guarantee]} #${run}`);
+  // More instances of the same application: the group spreads the tasks over them; the first one is measured for RSS.
+  const stateDirs = Array.from({ length: ctx.options.instances }, (_, i) => (i === 0 ? config.stateDir : `${config.stateDir}-${i + 1}`));
+  const others = stateDirs.slice(1).map((stateDir, i) => serviceChild(ctx, { ...config, stateDir }, `profile-stream ${client} ${SHORT[guarantee]} #${run} instance ${i + 2}`));
   try {
     const m = await measureThroughput({ label: `profile-stream (${client}) ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
     await child.stop();
-    const stateBytes = du(config.stateDir);
+    await Promise.all(others.map((o) => o.stop()));
+    const stateBytes = stateDirs.reduce((sum, dir) => sum + du(dir), 0);
     const writtenBytes = topicLogBytes(ctx.kafkaDataDir, applicationId);
     const profilesChangelogBytes = writtenBytes?.get(`${applicationId}-profiles-changelog`);
     return { batchesPerS: m.recordsPerS, peakRssMb: m.peakRssMb, stateBytes, profilesChangelogBytes, writtenBytes };
   } finally {
-    await child.stop(5000);
-    rmSync(config.stateDir, { recursive: true, force: true });
+    await Promise.all([child, ...others].map((c) => c.stop(5000)));
+    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
     await admin.deleteByPrefix(applicationId);
     await admin.deleteGroups([applicationId]);
   }
@@ -242,7 +246,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
     parameters: {
       batches: n, users_requested: o.users, distinct_users: input.workload.distinctUsers, partitions: o.partitions, seed: o.seed,
       mean_batch_bytes: Math.round(input.workload.meanValueBytes), peer_check: peerCheck ? { sample: peerCheck.sample, compared: peerCheck.compared, mismatches: peerCheck.mismatches } : 'not run', integrations: ['all (every batch)', 'ads (custom events, 3 attributes, 2 identity types)'],
-      commit_interval_ms: COMMIT_INTERVAL_MS, peer_stream_threads: 1, kafka_clients: o.clients,
+      commit_interval_ms: COMMIT_INTERVAL_MS, peer_stream_threads: 1, kafka_clients: o.clients, profile_stream_instances: o.instances,
     },
   };
   const s = summarize(runs);

@@ -42,6 +42,11 @@ export interface BenchOptions {
    * (the first one gives the figures compared with the peer), the others only the first.
    */
   readonly clients: readonly KafkaClientName[];
+  /**
+   * Pipeline: profile-stream instances per run (one application, its tasks spread over them, each its own process
+   * and state directory). 2 on a 2-core machine says what running tasks on a second core could give.
+   */
+  readonly instances: number;
 }
 
 const PRESETS = {
@@ -67,7 +72,7 @@ const num = (flag: string | undefined, env: string | undefined, fallback: number
 export function usage(): string {
   return `usage: npm run bench [-- <${BENCHMARK_NAMES.join('|')}>...] [--full|--quick|--tiny] [--runs N] [--batches N] [--users N]
        [--partitions N] [--seed N] [--skip peer,peer-throughput,peer-latency,peer-merge-only,eos,perf-tools,passthrough] [--latency-seconds N] [--latency-warmup-seconds N] [--latency-rate N]
-       [--restore-profiles N] [--memory-users N] [--memory-batches N] [--api-seconds N] [--api-connections N] [--cpu-prof] [--client platformatic]
+       [--restore-profiles N] [--memory-users N] [--memory-batches N] [--api-seconds N] [--api-connections N] [--cpu-prof] [--client platformatic] [--instances N]
 Each flag also reads BENCH_<NAME> from the environment (BENCH_BATCHES=..., BENCH_SIZE=full|standard|quick|tiny).
 Default size: standard (30,000 batches for 6,000 users, 200,000 profiles; all benchmarks in about 15 minutes on 2 cores).
 --full: issue 8's sizes (1,000,000 batches, 200,000 users, 1,000,000 profiles), hours on 2 cores.
@@ -75,7 +80,9 @@ memory: the service's RSS with --memory-users profiles in its stores (standard a
 --memory-batches batches spread uniformly over them, at-least-once then exactly-once (and the Kafka Streams peer on the
 same data unless --skip peer); --skip eos leaves out the exactly-once half.
 --client: Kafka client(s) of the profile-stream workers (default: KAFKA_CLIENT, else the runtime's default). With two,
-the pipeline benchmark runs profile-stream on each in every run and reports both figures and their ratio.`;
+the pipeline benchmark runs profile-stream on each in every run and reports both figures and their ratio.
+--instances: profile-stream instances in each pipeline run (default 1), one application spread over them; the peak RSS
+reported is the first instance's.`;
 }
 
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, resultsDir: string, markdownFile: string): ParsedCommand {
@@ -86,7 +93,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
       full: { type: 'boolean' }, quick: { type: 'boolean' }, tiny: { type: 'boolean' }, runs: { type: 'string' }, batches: { type: 'string' }, users: { type: 'string' },
       partitions: { type: 'string' }, seed: { type: 'string' }, skip: { type: 'string' }, 'latency-seconds': { type: 'string' }, 'latency-warmup-seconds': { type: 'string' },
       'latency-rate': { type: 'string' }, 'restore-profiles': { type: 'string' }, 'memory-users': { type: 'string' }, 'memory-batches': { type: 'string' }, 'api-seconds': { type: 'string' },
-      'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, client: { type: 'string' }, help: { type: 'boolean' },
+      'api-connections': { type: 'string' }, 'api-users': { type: 'string' }, 'cpu-prof': { type: 'boolean' }, client: { type: 'string' }, instances: { type: 'string' }, help: { type: 'boolean' },
     },
   });
   if (values.help) throw new Error(usage());
@@ -121,6 +128,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv = p
     markdownFile,
     cpuProf: values['cpu-prof'] === true || env.BENCH_CPU_PROF === '1',
     clients: parseClients(values.client ?? env.BENCH_CLIENT ?? env.KAFKA_CLIENT),
+    instances: Math.max(1, Math.round(pick('instances', 1))),
   };
   return { names: positionals.length > 0 ? (positionals as BenchmarkName[]) : [...BENCHMARK_NAMES], options };
 }
