@@ -61,6 +61,7 @@ function topicLogBytes(dataDir: string | undefined, prefix: string): Map<string,
 
 interface ServiceRun {
   batchesPerS: number;
+  cpuMsPerBatch: number | undefined;
   peakRssMb: number | undefined;
   stateBytes: number;
   profilesChangelogBytes: number | undefined;
@@ -77,13 +78,13 @@ async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInp
   const stateDirs = Array.from({ length: ctx.options.instances }, (_, i) => (i === 0 ? config.stateDir : `${config.stateDir}-${i + 1}`));
   const others = stateDirs.slice(1).map((stateDir, i) => serviceChild(ctx, { ...config, stateDir }, `profile-stream ${client} ${SHORT[guarantee]} #${run} instance ${i + 2}`));
   try {
-    const m = await measureThroughput({ label: `profile-stream (${client}) ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
+    const m = await measureThroughput({ label: `profile-stream (${client}) ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input), cpuOf: [child, ...others] });
     await child.stop();
     await Promise.all(others.map((o) => o.stop()));
     const stateBytes = stateDirs.reduce((sum, dir) => sum + du(dir), 0);
     const writtenBytes = topicLogBytes(ctx.kafkaDataDir, applicationId);
     const profilesChangelogBytes = writtenBytes?.get(`${applicationId}-profiles-changelog`);
-    return { batchesPerS: m.recordsPerS, peakRssMb: m.peakRssMb, stateBytes, profilesChangelogBytes, writtenBytes };
+    return { batchesPerS: m.recordsPerS, cpuMsPerBatch: m.cpuMsPerRecord, peakRssMb: m.peakRssMb, stateBytes, profilesChangelogBytes, writtenBytes };
   } finally {
     await Promise.all([child, ...others].map((c) => c.stop(5000)));
     for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
@@ -92,14 +93,14 @@ async function runService(ctx: BenchContext, admin: BenchAdmin, input: SharedInp
   }
 }
 
-async function runPassthrough(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, run: number): Promise<number> {
+async function runPassthrough(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, run: number): Promise<{ batchesPerS: number; cpuMsPerBatch: number | undefined }> {
   const groupId = `${ctx.runId}-passthrough-${run}`;
   const output = `${groupId}.out`;
   await admin.create([{ topic: output, partitions: ctx.options.partitions, config: { 'retention.ms': '-1' } }]);
   const child = BenchChild.node('passthrough', join(REPO_ROOT, 'bench/workers/passthrough-worker.ts'), [JSON.stringify({ brokers: ctx.brokers, groupId, input: input.topic, output })]);
   try {
     const m = await measureThroughput({ label: `kafkajs pass-through run ${run}`, child, admin, groupId, inputTopic: input.topic, outputTopic: output, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
-    return m.recordsPerS;
+    return { batchesPerS: m.recordsPerS, cpuMsPerBatch: m.cpuMsPerRecord };
   } finally {
     await child.stop(5000);
     await admin.deleteByPrefix(groupId);
@@ -107,7 +108,7 @@ async function runPassthrough(ctx: BenchContext, admin: BenchAdmin, input: Share
   }
 }
 
-async function runPeer(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, guarantee: Guarantee, run: number, work: 'merge' | 'full'): Promise<{ batchesPerS: number; peakRssMb: number | undefined }> {
+async function runPeer(ctx: BenchContext, admin: BenchAdmin, input: SharedInput, guarantee: Guarantee, run: number, work: 'merge' | 'full'): Promise<{ batchesPerS: number; cpuMsPerBatch: number | undefined; peakRssMb: number | undefined }> {
   const applicationId = `${ctx.runId}-peer-${work}-${SHORT[guarantee]}-${run}`;
   const [all, ads] = await createServiceTopics(admin, applicationId, input.topic, ctx.options.partitions);
   const identityTopic = `${applicationId}-identity-changes`;
@@ -116,7 +117,7 @@ async function runPeer(ctx: BenchContext, admin: BenchAdmin, input: SharedInput,
   const child = peerChild({ applicationId, brokers: ctx.brokers, registryUrl: ctx.registryUrl, input: input.topic, outputAll: all!, outputAds: ads!, guarantee, commitIntervalMs: COMMIT_INTERVAL_MS[guarantee], stateDir, work, identityTopic });
   try {
     const m = await measureThroughput({ label: `Kafka Streams peer (${work} work) ${SHORT[guarantee]} run ${run}`, child, admin, groupId: applicationId, inputTopic: input.topic, outputTopic: all!, records: input.workload.records.length, timeoutMs: timeoutFor(input) });
-    return { batchesPerS: m.recordsPerS, peakRssMb: m.peakRssMb };
+    return { batchesPerS: m.recordsPerS, cpuMsPerBatch: m.cpuMsPerRecord, peakRssMb: m.peakRssMb };
   } finally {
     await child.stop(10_000);
     rmSync(stateDir, { recursive: true, force: true });
@@ -124,6 +125,8 @@ async function runPeer(ctx: BenchContext, admin: BenchAdmin, input: SharedInput,
     await admin.deleteGroups([applicationId]);
   }
 }
+
+const cpuMs = (r: { cpuMsPerBatch: number | undefined } | undefined): number | undefined => (r?.cpuMsPerBatch === undefined ? undefined : round(r.cpuMsPerBatch, 3));
 
 /** Bytes written per input batch: all of the application's topics, and the history and changelog topics one by one. */
 function writtenPerBatch(written: Map<string, number> | undefined, applicationId: string, batches: number): Record<string, number | undefined> {
@@ -218,11 +221,13 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
         await admin.deleteGroups([`${perfTopic}-consumer`]);
       }
       runs.push({
-        alos_batches_per_s: alos?.batchesPerS, eos_batches_per_s: eos?.batchesPerS, passthrough_batches_per_s: pass,
+        alos_batches_per_s: alos?.batchesPerS, eos_batches_per_s: eos?.batchesPerS, passthrough_batches_per_s: pass?.batchesPerS,
         peer_alos_batches_per_s: peerAlos?.batchesPerS, peer_eos_batches_per_s: peerEos?.batchesPerS,
         peer_merge_only_alos_batches_per_s: peerMergeAlos?.batchesPerS, peer_merge_only_eos_batches_per_s: peerMergeEos?.batchesPerS, ...byClient,
+        alos_cpu_ms_per_batch: cpuMs(alos), eos_cpu_ms_per_batch: cpuMs(eos), passthrough_cpu_ms_per_batch: cpuMs(pass),
+        peer_alos_cpu_ms_per_batch: cpuMs(peerAlos), peer_eos_cpu_ms_per_batch: cpuMs(peerEos),
       });
-      ceilingRuns.push({ passthrough_batches_per_s: pass, producer_perf_records_per_s: producerRate, consumer_perf_records_per_s: consumerRate, alos_batches_per_s: alos?.batchesPerS });
+      ceilingRuns.push({ passthrough_batches_per_s: pass?.batchesPerS, producer_perf_records_per_s: producerRate, consumer_perf_records_per_s: consumerRate, alos_batches_per_s: alos?.batchesPerS });
       memoryRuns.push({
         peak_rss_mb: Math.max(alos?.peakRssMb ?? 0, eos?.peakRssMb ?? 0) || undefined,
         alos_peak_rss_mb: alos?.peakRssMb, eos_peak_rss_mb: eos?.peakRssMb,
@@ -258,6 +263,7 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
   ];
   const pipelineNotes = [
     'Throughput = input batches / (lag zero − first output record), polled every 100 ms; start-up (JVM, group join) is excluded for every system alike.',
+    '*_cpu_ms_per_batch: CPU time (user + system, all threads: for the peer its JVM\'s JIT, GC and client threads too) of the process(es) under test over that same window, per input batch. Unlike the rate it hardly depends on what else the two cores run, so it compares the work done per batch.',
     `profile-stream on Kafka client ${o.clients[0]}${o.clients.length > 1 ? ` (compared with the peer); also measured on ${o.clients.slice(1).join(', ')} in every run: <client>_alos/eos_batches_per_s, ratios <client>_vs_${o.clients[0]}_alos/eos` : ''}.`,
     'The peer (Kafka Streams, bench/peer-kafka-streams) runs twice per guarantee. peer_*: equal work, the comparison that counts: besides the merge and both integrations it does what profile-stream does per batch (replay dedup in its own store, the history store with its changelog holding batch + profile snapshot as registry Avro, the history-days index, identity changes repartitioned by identity into the identity index). peer_merge_only_*: the merge and both integrations only, as the peer was first written. Consent and devices are not merged by the peer, and its history snapshot is the enriched profile rather than profile-stream\'s full profile state.',
     ...notes, ...failures.map((f) => `failed: ${f}`),
@@ -274,10 +280,13 @@ export async function pipelineBenchmark(ctx: BenchContext): Promise<PipelineResu
       alos_vs_peer_merge_only: ratio(s.median.alos_batches_per_s, s.median.peer_merge_only_alos_batches_per_s),
       eos_vs_peer_merge_only: ratio(s.median.eos_batches_per_s, s.median.peer_merge_only_eos_batches_per_s),
       peer_full_vs_merge_only_alos: ratio(s.median.peer_alos_batches_per_s, s.median.peer_merge_only_alos_batches_per_s),
+      // CPU per batch: lower is better; below 1.0 profile-stream spends less CPU on a batch than the peer.
+      alos_cpu_per_batch_vs_peer: ratio(s.median.alos_cpu_ms_per_batch, s.median.peer_alos_cpu_ms_per_batch),
+      eos_cpu_per_batch_vs_peer: ratio(s.median.eos_cpu_ms_per_batch, s.median.peer_eos_cpu_ms_per_batch),
       ...clientRatios(o.clients, s.median),
     },
     targets: pipelineTargets,
-    units: Object.fromEntries(Object.keys(s.median).map((k) => [k, 'batches/s'])),
+    units: Object.fromEntries(Object.keys(s.median).map((k) => [k, k.includes('cpu_ms') ? 'ms' : 'batches/s'])),
     notes: pipelineNotes,
   };
   const c = summarize(ceilingRuns);

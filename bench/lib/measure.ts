@@ -10,6 +10,11 @@ export interface ThroughputMeasure {
   readonly recordsPerS: number;
   readonly seconds: number;
   readonly peakRssMb: number | undefined;
+  /**
+   * CPU time (user + system, every thread) the measured processes used over the same window as the throughput,
+   * per input record: unlike the rate, it hardly moves with what else runs on the machine. Undefined off Linux.
+   */
+  readonly cpuMsPerRecord: number | undefined;
 }
 
 /**
@@ -27,7 +32,20 @@ export async function measureThroughput(o: {
   outputTopic: string;
   records: number;
   timeoutMs: number;
+  /** Processes whose CPU is counted (default: `child`); every instance of a system spread over several. */
+  cpuOf?: readonly BenchChild[];
 }): Promise<ThroughputMeasure> {
+  const cpuChildren = o.cpuOf ?? [o.child];
+  const cpuNow = (): number | undefined => {
+    let sum = 0;
+    for (const c of cpuChildren) {
+      const us = c.cpuMicros();
+      if (us === undefined) return undefined;
+      sum += us;
+    }
+    return sum;
+  };
+  let cpuAtFirst: number | undefined;
   const progress = new Progress(o.label);
   const deadline = Date.now() + o.timeoutMs;
   let first: number | undefined;
@@ -38,7 +56,10 @@ export async function measureThroughput(o: {
     if (o.child.hasExited) throw new Error(`${o.label}: ${o.child.deathReport()}`);
     if (Date.now() > deadline) throw new Error(`${o.label}: not done within ${o.timeoutMs} ms`);
     const now = Date.now();
-    if (first === undefined && (await o.admin.endOffsetSum(o.outputTopic)) > 0) first = now;
+    if (first === undefined && (await o.admin.endOffsetSum(o.outputTopic)) > 0) {
+      first = now;
+      cpuAtFirst = cpuNow();
+    }
     const committed = await o.admin.committedSum(o.groupId, o.inputTopic);
     peak = o.child.peakRssMb() ?? peak;
     if (committed !== lastCommitted) {
@@ -54,7 +75,9 @@ export async function measureThroughput(o: {
     }
     if (committed >= o.records && first !== undefined) {
       const seconds = (now - first) / 1000;
-      return { recordsPerS: o.records / Math.max(0.001, seconds), seconds, peakRssMb: o.child.peakRssMb() ?? peak };
+      const cpuAtEnd = cpuNow();
+      const cpuMsPerRecord = cpuAtFirst === undefined || cpuAtEnd === undefined ? undefined : (cpuAtEnd - cpuAtFirst) / 1000 / o.records;
+      return { recordsPerS: o.records / Math.max(0.001, seconds), seconds, peakRssMb: o.child.peakRssMb() ?? peak, cpuMsPerRecord };
     }
     await sleep(100);
   }
