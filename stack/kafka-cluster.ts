@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { brokerIds } from './broker-probe.ts';
 import type { JavaRuntime } from './java-runtime.ts';
 import { isAlive, portOpen, processesMentioning, readPid, removeFile, run, spawnDetached, stopProcess, tailOf, waitUntil } from './process-control.ts';
 import { log4j2Properties } from './kafka-node.ts';
@@ -176,15 +176,7 @@ export class KafkaCluster {
 
   /** The ids of the cluster's unfenced brokers, as a client sees them; none when no node answers. */
   async #brokerIds(brokers: string[]): Promise<number[]> {
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 2000 }).admin();
-    try {
-      await admin.connect();
-      return (await admin.describeCluster()).brokers.map((b) => b.nodeId);
-    } catch {
-      return [];
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
+    return brokerIds(brokers);
   }
 
   async #waitForBrokers(count: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { brokerIds } from './broker-probe.ts';
 import type { JavaRuntime } from './java-runtime.ts';
 import { isAlive, portOpen, processesMentioning, readPid, removeFile, run, spawnDetached, stopProcess, tailOf, waitUntil } from './process-control.ts';
 
@@ -62,16 +62,7 @@ export function log4j2Properties(logFile: string): string {
 
 export async function kafkaAnswers(config: StackConfig): Promise<boolean> {
   if (!(await portOpen(config.host, config.kafkaPort))) return false;
-  const admin = new Kafka({ brokers: [brokersOf(config)], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 2000 }).admin();
-  try {
-    await admin.connect();
-    await admin.describeCluster();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  return (await brokerIds([brokersOf(config)])).length > 0;
 }
 
 /**
