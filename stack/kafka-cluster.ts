@@ -171,19 +171,14 @@ export class KafkaCluster {
   }
 
   async #brokerCount(brokers: string[]): Promise<number> {
-    return (await this.#brokerIds(brokers)).length;
-  }
-
-  /** The ids of the cluster's unfenced brokers, as a client sees them; none when no node answers. */
-  async #brokerIds(brokers: string[]): Promise<number[]> {
-    return brokerIds(brokers);
+    return (await brokerIds(brokers)).length;
   }
 
   async #waitForBrokers(count: number): Promise<void> {
     const ready = await waitUntil(async () => (await this.#brokerCount(this.brokers())) >= count, { timeoutMs: START_TIMEOUT_MS, stillRunning: () => this.nodes.every((n) => this.#running(n)) });
     if (ready === 'ready') return;
     // Name the node that kept the cluster from forming and show its own log, not node 1's.
-    const registered = await this.#brokerIds(this.brokers());
+    const registered = await brokerIds(this.brokers());
     const missing = this.nodes.filter((n) => !registered.includes(n.id));
     const culprit = missing.find((n) => !this.#running(n)) ?? missing[0] ?? this.nodes[0]!;
     const states = missing.map((n) => `broker ${n.id} ${this.#running(n) ? 'running but not registered (or fenced)' : 'exited'} (log: ${n.logFile})`).join('; ');

@@ -26,8 +26,8 @@ export interface MemoryTrimmerOptions {
   /** How often the resident set is looked at. Default 250 ms. */
   readonly intervalMs?: number;
   readonly logger: Logger;
-  /** The trim call; tests give their own. Default: glibc's, where there is one. */
-  readonly trim?: AsyncTrim | undefined;
+  /** Finds the trim call, once trimming starts; tests give their own. Default: glibc's, where there is one. */
+  readonly loadTrim?: () => AsyncTrim | undefined;
   /** The resident set in bytes; tests give their own. Default `process.memoryUsage.rss`. */
   readonly rss?: () => number;
 }
@@ -52,7 +52,7 @@ export class MemoryTrimmer {
   readonly #logger: Logger;
   /** Loaded by `start`, so a service with trimming off (the default) never loads koffi. */
   #trim: AsyncTrim | undefined;
-  readonly #givenTrim: { readonly trim: AsyncTrim | undefined } | undefined;
+  readonly #loadTrim: () => AsyncTrim | undefined;
   readonly #growthBytes: number;
   readonly #rss: () => number;
   /** The resident set after the last trim (or the lowest seen since): growth is counted from it. */
@@ -65,7 +65,7 @@ export class MemoryTrimmer {
   constructor(options: MemoryTrimmerOptions) {
     this.#intervalMs = options.intervalMs ?? 250;
     this.#logger = options.logger;
-    this.#givenTrim = 'trim' in options ? { trim: options.trim } : undefined;
+    this.#loadTrim = options.loadTrim ?? loadMallocTrim;
     this.#growthBytes = options.growthBytes;
     this.#rss = options.rss ?? process.memoryUsage.rss;
   }
@@ -77,7 +77,7 @@ export class MemoryTrimmer {
 
   start(): void {
     if (this.#timer || this.#growthBytes <= 0) return;
-    this.#trim = this.#givenTrim ? this.#givenTrim.trim : loadMallocTrim();
+    this.#trim = this.#loadTrim();
     if (!this.#trim) {
       this.#logger.info('memory trimming is off: this platform has no glibc malloc_trim');
       return;

@@ -35,46 +35,28 @@ export function checkBatchLimits(batch: Batch, sizeBytes?: number): BatchProblem
   if (names.length > BATCH_LIMITS.max_user_attributes_per_batch) {
     over('$.user_attributes', 'max_user_attributes_per_batch', names.length, 'number of user attributes');
   }
-  // The paths below cost more to build than the checks (one string per attribute): a batch within every value
-  // limit, the usual case, skips them.
-  if (withinValueLimits(batch)) return problems;
-  const checkValue = (path: string, value: UserAttributeValue) => {
+  // Where a value sits: `event` undefined for the batch's user_attributes, `name` undefined for a change event's
+  // `new`. The path string is built only for a value over a limit: one per attribute cost more than the checks.
+  const pathOf = (event: number | undefined, name: string | undefined): string =>
+    event === undefined ? `$.user_attributes${memberPath(name!)}`
+      : name === undefined ? `$.events[${event}].data.new`
+        : `$.events[${event}].data.custom_attributes${memberPath(name)}`;
+  const checkValue = (event: number | undefined, name: string | undefined, value: UserAttributeValue) => {
     if (typeof value === 'string' && value.length > BATCH_LIMITS.max_attribute_value_length) {
-      over(path, 'max_attribute_value_length', value.length, 'value length');
+      over(pathOf(event, name), 'max_attribute_value_length', value.length, 'value length');
     } else if (Array.isArray(value)) {
-      if (value.length > BATCH_LIMITS.max_attribute_list_entries) over(path, 'max_attribute_list_entries', value.length, 'list length');
-      value.forEach((entry, i) => {
-        if (entry.length > BATCH_LIMITS.max_attribute_value_length) over(`${path}[${i}]`, 'max_attribute_value_length', entry.length, 'value length');
-      });
+      if (value.length > BATCH_LIMITS.max_attribute_list_entries) over(pathOf(event, name), 'max_attribute_list_entries', value.length, 'list length');
+      for (let i = 0; i < value.length; i++) {
+        const entry = value[i]!;
+        if (entry.length > BATCH_LIMITS.max_attribute_value_length) over(`${pathOf(event, name)}[${i}]`, 'max_attribute_value_length', entry.length, 'value length');
+      }
     }
   };
-  const checkMap = (path: string, map: { [name: string]: UserAttributeValue }) => {
-    for (const name of Object.keys(map)) checkValue(`${path}${memberPath(name)}`, map[name]!);
-  };
-  checkMap('$.user_attributes', batch.user_attributes);
-  batch.events.forEach((event, i) => {
-    checkMap(`$.events[${i}].data.custom_attributes`, event.data.custom_attributes);
-    if (event.event_type === 'user_attribute_change') checkValue(`$.events[${i}].data.new`, event.data.new);
-  });
-  return problems;
-}
-
-function withinValueLimits(batch: Batch): boolean {
-  const ok = (value: UserAttributeValue): boolean => {
-    if (typeof value === 'string') return value.length <= BATCH_LIMITS.max_attribute_value_length;
-    if (!Array.isArray(value)) return true;
-    if (value.length > BATCH_LIMITS.max_attribute_list_entries) return false;
-    for (const entry of value) if (entry.length > BATCH_LIMITS.max_attribute_value_length) return false;
-    return true;
-  };
-  const mapOk = (map: { [name: string]: UserAttributeValue }): boolean => {
-    for (const name in map) if (Object.hasOwn(map, name) && !ok(map[name]!)) return false;
-    return true;
-  };
-  if (!mapOk(batch.user_attributes)) return false;
-  for (const event of batch.events) {
-    if (!mapOk(event.data.custom_attributes)) return false;
-    if (event.event_type === 'user_attribute_change' && !ok(event.data.new)) return false;
+  for (const name of names) checkValue(undefined, name, batch.user_attributes[name]!);
+  for (let i = 0; i < batch.events.length; i++) {
+    const event = batch.events[i]!;
+    for (const name of Object.keys(event.data.custom_attributes)) checkValue(i, name, event.data.custom_attributes[name]!);
+    if (event.event_type === 'user_attribute_change') checkValue(i, undefined, event.data.new);
   }
-  return true;
+  return problems;
 }

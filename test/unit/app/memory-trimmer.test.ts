@@ -32,7 +32,7 @@ describe('MemoryTrimmer', () => {
     const MB = 2 ** 20;
     let rss = 300 * MB;
     const pending: Array<(err: unknown, released: number) => void> = [];
-    const t = trimmer({ intervalMs: 100, growthBytes: 16 * MB, logger: silent, rss: () => rss, trim: (_pad, done) => pending.push(done) });
+    const t = trimmer({ intervalMs: 100, growthBytes: 16 * MB, logger: silent, rss: () => rss, loadTrim: () => (_pad, done) => pending.push(done) });
     t.start();
     expect(t.active).toBe(true);
     // The first look only sets the floor; growth below the bound does not trim.
@@ -69,11 +69,11 @@ describe('MemoryTrimmer', () => {
   it('is off with a growth bound of 0, and where there is no malloc_trim, saying so once', async () => {
     vi.useFakeTimers();
     const calls: number[] = [];
-    const off = trimmer({ growthBytes: 0, logger: silent, trim: (pad, done) => { calls.push(pad); done(null, 1); } });
+    const off = trimmer({ growthBytes: 0, logger: silent, loadTrim: () => (pad, done) => { calls.push(pad); done(null, 1); } });
     off.start();
     expect(off.active).toBe(false);
     const info = vi.fn();
-    const none = trimmer({ growthBytes: 1, intervalMs: 100, logger: { ...silent, info } as unknown as typeof silent, trim: undefined });
+    const none = trimmer({ growthBytes: 1, intervalMs: 100, logger: { ...silent, info } as unknown as typeof silent, loadTrim: () => undefined });
     none.start();
     expect(none.active).toBe(false);
     expect(info).toHaveBeenCalledWith(expect.stringContaining('no glibc malloc_trim'));
@@ -86,7 +86,7 @@ describe('MemoryTrimmer', () => {
     const warn = vi.fn();
     let calls = 0;
     let rss = 100;
-    const t = trimmer({ intervalMs: 100, growthBytes: 10, rss: () => (rss += 20), logger: { ...silent, warn } as unknown as typeof silent, trim: (_pad, done) => { calls++; done(new Error('boom'), 0); } });
+    const t = trimmer({ intervalMs: 100, growthBytes: 10, rss: () => (rss += 20), logger: { ...silent, warn } as unknown as typeof silent, loadTrim: () => (_pad, done) => { calls++; done(new Error('boom'), 0); } });
     t.start();
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls).toBe(1);
